@@ -1,0 +1,31 @@
+//! pygen: turns the live state of a Docker host into configuration files through Jinja2
+//! templates, and tells the programs that read those files when they change.
+//!
+//! # Layout
+//!
+//! Modules in data-flow order:
+//!
+//! - [`cli`]: the command line, every docker-pygen flag with its name and default.
+//! - [`config`]: the validated configuration built from the command line.
+//! - [`docker`]: the connection to the daemon, the state cache kept current from events.
+//! - [`ownid`]: detection of the container pygen itself runs in.
+//! - [`model`]: pure code that turns raw inspect data into the objects templates see.
+//! - [`template`]: template loading (file, URL, inline) and the minijinja environment.
+//! - [`output`]: change detection and atomic writes of the target file.
+//! - [`timer`]: the min/max batching of notifications.
+//! - [`actions`]: restart and signal actions and their target matching.
+//! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
+//! - [`generator`]: the loop that ties them together; shutdown and SIGHUP handling.
+#![deny(missing_docs)]
+
+pub mod actions;
+pub mod cli;
+pub mod config;
+pub mod docker;
+pub mod generator;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod ownid;
+pub mod template;
+pub mod timer;
