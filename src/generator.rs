@@ -1,1 +1,472 @@
-//! (to be written)
+//! The loop that ties pygen together: events in, renders, atomic writes, batched notifications.
+//!
+//! One task owns everything mutable (the state cache, the template, the timers), so there are no
+//! locks and no two renders or two notification runs at once. Renders run inline: the model
+//! never calls the Docker API while a template reads it, so a render is pure CPU work of a few
+//! milliseconds. Notifications run in their own task so a slow restart never holds back renders.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::actions::{self, Plan};
+use crate::config::Config;
+use crate::docker::events::{self, Effect, Feed};
+use crate::docker::state::StateCache;
+use crate::metrics::Metrics;
+use crate::model::Snapshot;
+use crate::output::{self, WriteOutcome};
+use crate::pacer::RenderPacer;
+use crate::template::{self, LoadOptions, Source, Template};
+use crate::timer::NotificationTimer;
+use crate::{docker, ownid};
+
+/// Errors that end a generator run.
+///
+/// In watch mode only startup errors end the run; everything after startup is logged, counted
+/// and retried. In one-shot mode every error ends the run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The template could not be loaded (missing file, syntax error, unreachable URL).
+    #[error(transparent)]
+    Template(#[from] template::Error),
+    /// The target's folder does not exist or is not a folder.
+    #[error("target {path}: folder {folder} does not exist")]
+    TargetFolder {
+        /// The target file given with `--target`.
+        path: PathBuf,
+        /// Its folder.
+        folder: PathBuf,
+    },
+    /// The Docker daemon could not be reached or configured.
+    #[error(transparent)]
+    Connect(#[from] docker::connect::Error),
+    /// Reading the daemon's state failed.
+    #[error(transparent)]
+    State(#[from] docker::state::Error),
+    /// Writing the target failed.
+    #[error(transparent)]
+    Output(#[from] output::Error),
+    /// The metrics endpoint could not start.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::Error),
+    /// A state dump could not be read.
+    #[error("state dump {path}: {source}")]
+    StateDump {
+        /// The dump file.
+        path: PathBuf,
+        /// What was wrong with it.
+        #[source]
+        source: StateDumpError,
+    },
+}
+
+/// Why a state dump could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StateDumpError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The file is not a state dump.
+    #[error(transparent)]
+    Model(#[from] crate::model::Error),
+}
+
+impl Error {
+    /// Whether the error is the user's configuration (exit status 2) rather than a runtime
+    /// failure (exit status 1).
+    pub fn is_configuration(&self) -> bool {
+        match self {
+            Error::Template(err) => err.is_configuration(),
+            Error::TargetFolder { .. } | Error::StateDump { .. } => true,
+            Error::Connect(_) | Error::State(_) | Error::Output(_) | Error::Metrics(_) => false,
+        }
+    }
+}
+
+/// Loads the template named on the command line.
+async fn load_template(config: &Config) -> Result<Template, template::Error> {
+    let options = LoadOptions {
+        no_ssl_check: config.no_ssl_check,
+        timeout: config.template_timeout,
+    };
+    Template::load(&Source::parse(&config.template), &options).await
+}
+
+/// Checks that the target's folder exists, so a typo fails at startup and not at the first write.
+fn check_target_folder(target: &Option<PathBuf>) -> Result<(), Error> {
+    let Some(path) = target else { return Ok(()) };
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if folder.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::TargetFolder {
+            path: path.clone(),
+            folder,
+        })
+    }
+}
+
+/// The notifications configured on the command line.
+fn plan(config: &Config) -> Plan {
+    Plan {
+        restarts: config.restart.clone(),
+        signals: config.signal.clone(),
+    }
+}
+
+/// Renders once from the daemon, writes the target if it changed, runs the actions if it did
+/// (always in stdout mode, as docker-pygen does), and returns.
+pub async fn one_shot(config: &Config) -> Result<(), Error> {
+    let template = load_template(config).await?;
+    check_target_folder(&config.target)?;
+    let docker = docker::connect(config.docker_address.as_deref())?;
+    let mut cache = StateCache::new(ownid::detect());
+    let stats = cache.full_sync(&docker).await?;
+    tracing::debug!(containers = stats.inspected, ms = stats.duration.as_secs_f64() * 1e3, "state read");
+    let metrics = Metrics::new();
+    let changed = render_and_write(&template, &cache.snapshot(), config.target.as_ref(), &metrics)?;
+    let plan = plan(config);
+    if changed && !plan.is_empty() {
+        actions::run(&docker, &cache.running(), &plan, &metrics).await;
+    }
+    Ok(())
+}
+
+/// Renders the snapshot and writes (or prints) the result. Returns whether the target changed;
+/// in stdout mode every render counts as a change.
+fn render_and_write(
+    template: &Template,
+    snapshot: &Snapshot,
+    target: Option<&PathBuf>,
+    metrics: &Metrics,
+) -> Result<bool, Error> {
+    let started = Instant::now();
+    let rendered = template.render_snapshot(snapshot);
+    let render_time = started.elapsed();
+    metrics.render_finished(render_time, rendered.is_ok());
+    let content = rendered?;
+    let changed = match target {
+        None => {
+            tracing::debug!("Printing generated content to stdout");
+            output::print_stdout(&content)?;
+            true
+        }
+        Some(path) => match output::write_if_changed(path, &content)? {
+            WriteOutcome::Unchanged => {
+                tracing::debug!(target = %path.display(), "Skip updating target file, contents have not changed");
+                false
+            }
+            WriteOutcome::Written { bytes, in_place } => {
+                metrics.write_done();
+                tracing::info!(
+                    target = %path.display(),
+                    bytes,
+                    render_ms = format_args!("{:.2}", render_time.as_secs_f64() * 1e3),
+                    in_place,
+                    "Target file updated"
+                );
+                true
+            }
+        },
+    };
+    metrics.target_updated(started.elapsed());
+    Ok(changed)
+}
+
+/// The long-running generator: watches events until `shutdown` resolves. Each message on
+/// `reload` (SIGHUP) re-reads the template source and renders at once.
+pub async fn watch(
+    config: Config,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+    mut reload: mpsc::UnboundedReceiver<()>,
+) -> Result<(), Error> {
+    let template = load_template(&config).await?;
+    check_target_folder(&config.target)?;
+    // Check the address once so a malformed one is a startup error, not an endless retry.
+    docker::connect(config.docker_address.as_deref())?;
+    let address = config.docker_address.clone();
+    let mut feed = events::spawn(move || docker::connect(address.as_deref()).map_err(|e| e.to_string()));
+    let mut generator = Generator {
+        plan: plan(&config),
+        timer: NotificationTimer::new(config.intervals),
+        repeat: config.repeat.map(NotificationTimer::repeat),
+        config,
+        template,
+        cache: StateCache::new(ownid::detect()),
+        docker: None,
+        needs_sync: false,
+        metrics,
+        pacer: RenderPacer::new(),
+        render_from_event: false,
+        notifying: None,
+        notify_again: false,
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let render_at = if generator.docker.is_some() {
+            generator.pacer.due()
+        } else {
+            None
+        };
+        tokio::select! {
+            biased;
+            () = &mut shutdown => {
+                tracing::info!("shutting down");
+                break;
+            }
+            item = feed.recv() => match item {
+                Some(item) => generator.handle_feed(item),
+                None => {
+                    tracing::error!("the event feed stopped");
+                    break;
+                }
+            },
+            Some(()) = reload.recv() => generator.reload().await,
+            () = sleep_until_opt(render_at) => {
+                // Take every event that is already waiting, so one render serves them all.
+                while let Ok(item) = feed.try_recv() {
+                    generator.handle_feed(item);
+                }
+                generator.update().await;
+            }
+            () = generator.timer.fired() => generator.notify(),
+            () = fired_opt(generator.repeat.as_mut()) => {
+                tracing::debug!("repeating the generation");
+                generator.pacer.request_now();
+            }
+            finished = join_opt(generator.notifying.as_mut()) => {
+                generator.notifying = None;
+                if let Err(err) = finished {
+                    tracing::error!(error = %err, "the notification task failed");
+                }
+                if std::mem::take(&mut generator.notify_again) {
+                    generator.notify();
+                }
+            }
+        }
+    }
+    if let Some(task) = generator.notifying.take() {
+        task.abort();
+    }
+    Ok(())
+}
+
+/// Everything the watch loop owns.
+struct Generator {
+    /// The validated command line.
+    config: Config,
+    /// The template in use; replaced only by a successful reload.
+    template: Template,
+    /// The containers, kept current from events.
+    cache: StateCache,
+    /// The current daemon client; `None` while the daemon is unreachable.
+    docker: Option<Docker>,
+    /// Whether the cache must be rebuilt from scratch before the next render (a reconnect whose
+    /// sync failed).
+    needs_sync: bool,
+    /// The metrics shared with the endpoint.
+    metrics: Arc<Metrics>,
+    /// When the next render runs.
+    pacer: RenderPacer,
+    /// Whether the pending render was asked for by a watched event (it then schedules `--repeat`).
+    render_from_event: bool,
+    /// The restarts and signals to run on change.
+    plan: Plan,
+    /// Batches notifications (`--interval`).
+    timer: NotificationTimer,
+    /// The `--repeat` re-generation, when configured.
+    repeat: Option<NotificationTimer>,
+    /// The notification run in progress, if any: never two at once.
+    notifying: Option<JoinHandle<()>>,
+    /// Whether the timer fired during a notification run, so another run follows it.
+    notify_again: bool,
+}
+
+impl Generator {
+    /// Applies one item of the event feed.
+    fn handle_feed(&mut self, item: Feed) {
+        match item {
+            Feed::Connected(docker) => {
+                self.docker = Some(docker);
+                self.needs_sync = true;
+                self.metrics.set_connected(true);
+                self.pacer.request_now();
+            }
+            Feed::Disconnected(_) => {
+                self.docker = None;
+                self.metrics.set_connected(false);
+                self.metrics.reconnecting();
+            }
+            Feed::Event(event) => {
+                let action = event.action.as_deref().unwrap_or_default();
+                self.metrics.event_received(action);
+                match events::effect(&event) {
+                    Effect::Dirty(id) => self.cache.mark_dirty(id),
+                    Effect::Removed(id) => self.cache.remove(id),
+                    Effect::None => {}
+                }
+                let is_container = matches!(
+                    event.typ,
+                    Some(bollard::models::EventMessageTypeEnum::CONTAINER)
+                );
+                if is_container && self.config.events.matches(action) {
+                    self.metrics.event_taken();
+                    tracing::info!("Received {action} event from {}", events::actor_name(&event));
+                    self.render_from_event = true;
+                    self.pacer.request();
+                }
+            }
+        }
+    }
+
+    /// Brings the cache up to date and renders; on change, schedules the notifications.
+    async fn update(&mut self) {
+        self.pacer.started();
+        let Some(docker) = self.docker.clone() else {
+            return;
+        };
+        let synced = if self.needs_sync {
+            self.cache.full_sync(&docker).await.map(|stats| {
+                self.needs_sync = false;
+                tracing::info!(containers = stats.inspected, ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3), "state synced");
+                stats
+            })
+        } else if self.cache.is_dirty() {
+            self.cache.refresh(&docker).await
+        } else {
+            Ok(crate::docker::state::SyncStats {
+                inspected: 0,
+                removed: 0,
+                duration: Duration::ZERO,
+            })
+        };
+        match synced {
+            Ok(stats) => {
+                self.metrics.api_containers(stats.duration);
+                self.metrics.state_refreshed();
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the Docker state; keeping the target as it is");
+                self.metrics.template_error();
+                return;
+            }
+        }
+        let from_event = std::mem::take(&mut self.render_from_event);
+        match render_and_write(
+            &self.template,
+            &self.cache.snapshot(),
+            self.config.target.as_ref(),
+            &self.metrics,
+        ) {
+            Ok(changed) => {
+                if changed && !self.plan.is_empty() {
+                    self.timer.schedule();
+                }
+                if from_event {
+                    if let Some(repeat) = self.repeat.as_mut() {
+                        repeat.schedule();
+                    }
+                }
+            }
+            Err(err) => {
+                self.metrics.template_error();
+                tracing::error!("{err:#}; keeping the last good target");
+            }
+        }
+    }
+
+    /// Starts a notification run, or notes that one must follow the run in progress.
+    fn notify(&mut self) {
+        if self.notifying.is_some() {
+            self.notify_again = true;
+            return;
+        }
+        let Some(docker) = self.docker.clone() else {
+            tracing::warn!("Docker daemon unreachable; notifications skipped");
+            return;
+        };
+        let running = self.cache.running();
+        let plan = self.plan.clone();
+        let metrics = Arc::clone(&self.metrics);
+        self.notifying = Some(tokio::spawn(async move {
+            actions::run(&docker, &running, &plan, &metrics).await;
+        }));
+    }
+
+    /// Re-reads the template source (SIGHUP) and renders at once; a broken template keeps the
+    /// previous one in use.
+    async fn reload(&mut self) {
+        match load_template(&self.config).await {
+            Ok(template) => {
+                tracing::info!(template = %template.source_description(), "template reloaded");
+                self.template = template;
+            }
+            Err(err) => {
+                self.metrics.template_error();
+                tracing::error!("{err:#}; keeping the previous template");
+            }
+        }
+        self.pacer.request_now();
+    }
+}
+
+/// Sleeps until the instant, or forever when there is none.
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for an optional timer, or forever when there is none.
+async fn fired_opt(timer: Option<&mut NotificationTimer>) {
+    match timer {
+        Some(timer) => timer.fired().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for an optional task, or forever when there is none.
+async fn join_opt(task: Option<&mut JoinHandle<()>>) -> Result<(), tokio::task::JoinError> {
+    match task {
+        Some(task) => task.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `pygen state`: the daemon state that renders read, as JSON.
+pub async fn dump_state(docker_address: Option<&str>) -> Result<String, Error> {
+    let docker = docker::connect(docker_address)?;
+    let mut cache = StateCache::new(ownid::detect());
+    cache.full_sync(&docker).await?;
+    Ok(cache.snapshot().to_dump())
+}
+
+/// `pygen render`: renders a template from a state dump, with no daemon at all.
+pub async fn render_offline(
+    state: &std::path::Path,
+    source: &str,
+    options: &LoadOptions,
+    target: Option<&PathBuf>,
+) -> Result<(), Error> {
+    let template = Template::load(&Source::parse(source), options).await?;
+    let dump_error = |source: StateDumpError| Error::StateDump {
+        path: state.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(state).map_err(|e| dump_error(e.into()))?;
+    let snapshot = Snapshot::from_dump(&text).map_err(|e| dump_error(e.into()))?;
+    check_target_folder(&target.cloned())?;
+    render_and_write(&template, &snapshot, target, &Metrics::new())?;
+    Ok(())
+}

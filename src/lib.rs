@@ -12,6 +12,7 @@
 //! - [`model`]: pure code that turns raw inspect data into the objects templates see.
 //! - [`template`]: template loading (file, URL, inline) and the minijinja environment.
 //! - [`output`]: change detection and atomic writes of the target file.
+//! - [`pacer`]: when a render runs after events: at once, or paced during bursts.
 //! - [`timer`]: the min/max batching of notifications.
 //! - [`actions`]: restart and signal actions and their target matching.
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
@@ -26,6 +27,7 @@ pub mod generator;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod pacer;
 pub mod ownid;
 pub mod template;
 pub mod timer;

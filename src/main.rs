@@ -1,2 +1,159 @@
-//! The `pygen` binary: parses the command line and hands over to the library.
-fn main() {}
+//! The `pygen` binary: parses the command line, starts logging, catches the OS signals once, and
+//! hands over to the library. Usage and configuration errors exit 2, runtime failures exit 1.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use pygen::cli::{Cli, Command};
+use pygen::config::Config;
+use pygen::generator;
+use pygen::metrics::{self, Metrics};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+/// Exit status for usage and configuration errors.
+const EXIT_USAGE: u8 = 2;
+/// Exit status for runtime failures.
+const EXIT_FAILURE: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0; errors to stderr with status 2.
+            let _ = err.print();
+            return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    init_logging(cli.debug());
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("pygen: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(err)) => {
+            eprintln!("pygen: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::Runtime(err)) => {
+            eprintln!("pygen: {err:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// An error that ends the process, with its exit status class.
+enum Failure {
+    /// Bad flags, a missing template, a template that does not compile: exit 2.
+    Usage(anyhow::Error),
+    /// Anything else: exit 1.
+    Runtime(anyhow::Error),
+}
+
+impl From<generator::Error> for Failure {
+    fn from(err: generator::Error) -> Failure {
+        if err.is_configuration() {
+            Failure::Usage(err.into())
+        } else {
+            Failure::Runtime(err.into())
+        }
+    }
+}
+
+/// Logs to stderr; `--debug` shows debug lines too.
+fn init_logging(debug: bool) {
+    let level = if debug { "debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::new(format!("pygen={level},warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Dispatches the subcommands.
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        None => {
+            let config = Config::from_cli(&cli.main).map_err(|e| Failure::Usage(e.into()))?;
+            run_main(config).await
+        }
+        Some(Command::State(args)) => {
+            let dump = generator::dump_state(args.docker_address.as_deref()).await?;
+            println!("{dump}");
+            Ok(())
+        }
+        Some(Command::Render(args)) => {
+            let options = pygen::template::LoadOptions {
+                no_ssl_check: args.no_ssl_check,
+                timeout: std::time::Duration::from_secs_f64(args.template_timeout),
+            };
+            generator::render_offline(&args.state, &args.template, &options, args.target.as_ref())
+                .await?;
+            Ok(())
+        }
+        Some(other) => pygen::cli::run_utility(other)
+            .await
+            .map_err(|e| Failure::Runtime(e.into())),
+    }
+}
+
+/// The main command: one-shot or watch mode.
+async fn run_main(config: Config) -> Result<(), Failure> {
+    tracing::debug!(?config, "starting");
+    if config.one_shot {
+        generator::one_shot(&config).await?;
+        return Ok(());
+    }
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let endpoint = match config.metrics_addr() {
+        Some(addr) => {
+            let listener = metrics::bind(addr)
+                .await
+                .map_err(|e| Failure::Runtime(e.into()))?;
+            let mut stop = stop_rx.clone();
+            let metrics = Arc::clone(&metrics);
+            Some(tokio::spawn(metrics::serve(listener, metrics, async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })))
+        }
+        None => None,
+    };
+    let (reload_tx, reload_rx) = mpsc::unbounded_channel();
+    let mut hangup = signal(SignalKind::hangup())
+        .context("installing the SIGHUP handler")
+        .map_err(Failure::Runtime)?;
+    let mut terminate = signal(SignalKind::terminate())
+        .context("installing the SIGTERM handler")
+        .map_err(Failure::Runtime)?;
+    let mut interrupt = signal(SignalKind::interrupt())
+        .context("installing the SIGINT handler")
+        .map_err(Failure::Runtime)?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the template");
+            if reload_tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let shutdown = async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM received"),
+            _ = interrupt.recv() => tracing::info!("SIGINT received"),
+        }
+    };
+    let result = generator::watch(config, metrics, shutdown, reload_rx).await;
+    let _ = stop_tx.send(true);
+    if let Some(endpoint) = endpoint {
+        let _ = endpoint.await;
+    }
+    result.map_err(Failure::from)
+}

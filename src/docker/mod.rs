@@ -1,1 +1,11 @@
-//! (to be written)
+//! Everything that talks to the Docker daemon: the connection, the state cache kept current from
+//! events, and the event stream with reconnects.
+//!
+//! The rest of pygen never calls the Docker API directly for reading: renders read a
+//! [`crate::model::Snapshot`] taken from the [`state::StateCache`].
+
+pub mod connect;
+pub mod events;
+pub mod state;
+
+pub use connect::connect;

@@ -1,0 +1,242 @@
+//! The event feed: one long-lived task that keeps a subscription to the daemon's event stream,
+//! reconnecting with capped exponential backoff whenever the daemon goes away.
+//!
+//! Each (re)connection is announced with a fresh client before its events, so the consumer
+//! resyncs the whole state and then applies the events that follow. The subscription asks for
+//! events since a moment before the announcement, so nothing that happens between the
+//! subscription and the consumer's listing is lost.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bollard::Docker;
+use bollard::models::{EventMessage, EventMessageTypeEnum};
+use bollard::query_parameters::EventsOptions;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+/// First wait after a failed connection attempt.
+const BACKOFF_START: Duration = Duration::from_millis(100);
+/// Longest wait between two connection attempts.
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// How far back a new subscription reaches, to cover the gap between subscribing and listing.
+const SUBSCRIBE_OVERLAP: Duration = Duration::from_secs(1);
+
+/// What the feed tells its consumer.
+#[derive(Debug)]
+pub enum Feed {
+    /// A (re)connection: the consumer must resync its whole state with this client.
+    Connected(Docker),
+    /// One daemon event about a container (or a container's network attachment).
+    Event(EventMessage),
+    /// The connection was lost; a reconnect follows.
+    Disconnected(String),
+}
+
+/// How an event changes the state cache.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Effect<'a> {
+    /// The container must be re-inspected.
+    Dirty(&'a str),
+    /// The container is gone.
+    Removed(&'a str),
+    /// Nothing pygen keeps changed.
+    None,
+}
+
+/// Container actions that never change what inspect reports, so they never cost a re-inspect.
+/// Health checks alone emit three exec events per container and interval.
+const NO_STATE_CHANGE: &[&str] = &[
+    "attach",
+    "detach",
+    "resize",
+    "top",
+    "export",
+    "commit",
+    "copy",
+    "archive-path",
+    "extract-to-dir",
+];
+
+/// The effect of one event on the state cache.
+pub fn effect(event: &EventMessage) -> Effect<'_> {
+    let action = event.action.as_deref().unwrap_or_default();
+    let actor = event.actor.as_ref();
+    match event.typ {
+        Some(EventMessageTypeEnum::CONTAINER) => {
+            let Some(id) = actor.and_then(|a| a.id.as_deref()) else {
+                return Effect::None;
+            };
+            if action == "destroy" {
+                Effect::Removed(id)
+            } else if action.starts_with("exec_") || NO_STATE_CHANGE.contains(&action) {
+                Effect::None
+            } else {
+                Effect::Dirty(id)
+            }
+        }
+        Some(EventMessageTypeEnum::NETWORK) if action == "connect" || action == "disconnect" => {
+            match actor
+                .and_then(|a| a.attributes.as_ref())
+                .and_then(|attrs| attrs.get("container"))
+            {
+                Some(id) => Effect::Dirty(id.as_str()),
+                None => Effect::None,
+            }
+        }
+        _ => Effect::None,
+    }
+}
+
+/// The name of the container an event is about, for the logs.
+pub fn actor_name(event: &EventMessage) -> &str {
+    event
+        .actor
+        .as_ref()
+        .and_then(|a| a.attributes.as_ref())
+        .and_then(|attrs| attrs.get("name"))
+        .map(String::as_str)
+        .unwrap_or("<?>")
+}
+
+/// Starts the feed task. `connect` builds a fresh client for every attempt: a client created
+/// while the socket was missing never recovers, so reconnecting means recreating it.
+pub fn spawn<F>(connect: F) -> mpsc::Receiver<Feed>
+where
+    F: Fn() -> Result<Docker, String> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(run(connect, tx));
+    rx
+}
+
+/// The feed loop; ends when the consumer drops its receiver.
+async fn run<F>(connect: F, tx: mpsc::Sender<Feed>)
+where
+    F: Fn() -> Result<Docker, String> + Send + 'static,
+{
+    let mut backoff = BACKOFF_START;
+    // Logged once per change between reachable and unreachable, not once per attempt.
+    let mut reported_down = false;
+    loop {
+        let docker = match connect() {
+            Ok(docker) => docker,
+            Err(err) => {
+                if !reported_down {
+                    tracing::warn!(error = %err, "Docker daemon unreachable, retrying with backoff");
+                    reported_down = true;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_CAP);
+                continue;
+            }
+        };
+        if let Err(err) = docker.ping().await {
+            if !reported_down {
+                tracing::warn!(error = %err, "Docker daemon unreachable, retrying with backoff");
+                reported_down = true;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(BACKOFF_CAP);
+            continue;
+        }
+        let since = SystemTime::now()
+            .checked_sub(SUBSCRIBE_OVERLAP)
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| format!("{}.{:09}", d.as_secs(), d.subsec_nanos()));
+        let filters = HashMap::from([(
+            "type".to_owned(),
+            vec!["container".to_owned(), "network".to_owned()],
+        )]);
+        let mut stream = docker.events(Some(EventsOptions {
+            since,
+            until: None,
+            filters: Some(filters),
+        }));
+        if reported_down {
+            tracing::info!("Docker daemon reachable again, resyncing");
+            reported_down = false;
+        }
+        backoff = BACKOFF_START;
+        if tx.send(Feed::Connected(docker.clone())).await.is_err() {
+            return;
+        }
+        let reason = loop {
+            match stream.next().await {
+                Some(Ok(event)) => {
+                    if tx.send(Feed::Event(event)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Err(err)) => break err.to_string(),
+                None => break "event stream ended".to_owned(),
+            }
+        };
+        tracing::warn!(reason = %reason, "lost the Docker event stream, reconnecting");
+        reported_down = true;
+        if tx.send(Feed::Disconnected(reason)).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_CAP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::EventActor;
+
+    fn event(typ: EventMessageTypeEnum, action: &str, id: &str, attrs: &[(&str, &str)]) -> EventMessage {
+        EventMessage {
+            typ: Some(typ),
+            action: Some(action.to_owned()),
+            actor: Some(EventActor {
+                id: Some(id.to_owned()),
+                attributes: Some(
+                    attrs
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                ),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn container_events_mark_dirty_or_remove() {
+        let start = event(EventMessageTypeEnum::CONTAINER, "start", "abc", &[]);
+        assert_eq!(effect(&start), Effect::Dirty("abc"));
+        let health = event(EventMessageTypeEnum::CONTAINER, "health_status: healthy", "abc", &[]);
+        assert_eq!(effect(&health), Effect::Dirty("abc"));
+        let destroy = event(EventMessageTypeEnum::CONTAINER, "destroy", "abc", &[]);
+        assert_eq!(effect(&destroy), Effect::Removed("abc"));
+    }
+
+    #[test]
+    fn exec_and_attach_events_cost_nothing() {
+        for action in ["exec_create: true", "exec_start: true", "exec_die", "attach", "resize"] {
+            let ev = event(EventMessageTypeEnum::CONTAINER, action, "abc", &[]);
+            assert_eq!(effect(&ev), Effect::None, "{action}");
+        }
+    }
+
+    #[test]
+    fn network_connect_marks_the_container() {
+        let ev = event(EventMessageTypeEnum::NETWORK, "connect", "net1", &[("container", "c1")]);
+        assert_eq!(effect(&ev), Effect::Dirty("c1"));
+        let other = event(EventMessageTypeEnum::NETWORK, "create", "net1", &[]);
+        assert_eq!(effect(&other), Effect::None);
+        let image = event(EventMessageTypeEnum::IMAGE, "pull", "img", &[]);
+        assert_eq!(effect(&image), Effect::None);
+    }
+
+    #[test]
+    fn actor_name_falls_back() {
+        let named = event(EventMessageTypeEnum::CONTAINER, "start", "abc", &[("name", "web")]);
+        assert_eq!(actor_name(&named), "web");
+        let unnamed = event(EventMessageTypeEnum::CONTAINER, "start", "abc", &[]);
+        assert_eq!(actor_name(&unnamed), "<?>");
+    }
+}
