@@ -218,9 +218,8 @@ mod tests {
 
     #[test]
     fn cgroup_v1_cgroupfs() {
-        let text = format!(
-            "12:pids:/docker/{ID}\n11:memory:/docker/{ID}\n1:name=systemd:/docker/{ID}\n"
-        );
+        let text =
+            format!("12:pids:/docker/{ID}\n11:memory:/docker/{ID}\n1:name=systemd:/docker/{ID}\n");
         assert_eq!(from_cgroup(&text).as_deref(), Some(ID));
     }
 
@@ -299,9 +298,13 @@ mod tests {
 
     #[test]
     fn cgroup_non_container_hosts() {
-        assert_eq!(from_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"), None);
+        assert_eq!(
+            from_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"),
+            None
+        );
         assert_eq!(from_cgroup("0::/init.scope\n"), None);
-        let v1 = "12:pids:/user.slice/user-1000.slice\n1:name=systemd:/user.slice/session-2.scope\n";
+        let v1 =
+            "12:pids:/user.slice/user-1000.slice\n1:name=systemd:/user.slice/session-2.scope\n";
         assert_eq!(from_cgroup(v1), None);
         assert_eq!(from_cgroup(""), None);
     }
@@ -326,13 +329,18 @@ mod tests {
     fn cgroup_bare_segment_must_be_exactly_64_lowercase_hex() {
         assert_eq!(from_cgroup(&format!("0::/docker/{}\n", &ID[..63])), None);
         assert_eq!(from_cgroup(&format!("0::/docker/{ID}0\n")), None);
-        assert_eq!(from_cgroup(&format!("0::/docker/{}\n", ID.to_uppercase())), None);
+        assert_eq!(
+            from_cgroup(&format!("0::/docker/{}\n", ID.to_uppercase())),
+            None
+        );
         // The original's pattern `.*/[0-9a-f]{64}$` matched the tail of a longer name.
         assert_eq!(from_cgroup(&format!("0::/docker/x{ID}\n")), None);
     }
 
     fn mountinfo_line(root: &str, mount_point: &str) -> String {
-        format!("612 597 8:1 {root} {mount_point} rw,relatime - ext4 /dev/sda1 rw,errors=remount-ro")
+        format!(
+            "612 597 8:1 {root} {mount_point} rw,relatime - ext4 /dev/sda1 rw,errors=remount-ro"
+        )
     }
 
     /// The mount table of a Docker container on a cgroup v2 host, shortened.
@@ -351,7 +359,10 @@ mod tests {
                 &format!("{data_root}/containers/{ID}/resolv.conf"),
                 "/etc/resolv.conf",
             ),
-            mountinfo_line(&format!("{data_root}/containers/{ID}/hostname"), "/etc/hostname"),
+            mountinfo_line(
+                &format!("{data_root}/containers/{ID}/hostname"),
+                "/etc/hostname",
+            ),
             mountinfo_line(&format!("{data_root}/containers/{ID}/hosts"), "/etc/hosts"),
         ]
         .join("\n")
@@ -388,7 +399,9 @@ mod tests {
     #[test]
     fn mountinfo_podman() {
         let text = mountinfo_line(
-            &format!("/home/u/.local/share/containers/storage/overlay-containers/{ID}/userdata/hostname"),
+            &format!(
+                "/home/u/.local/share/containers/storage/overlay-containers/{ID}/userdata/hostname"
+            ),
             "/etc/hostname",
         );
         assert_eq!(from_mountinfo(&text).as_deref(), Some(ID));
@@ -422,7 +435,10 @@ mod tests {
 
     #[test]
     fn hostname_rules() {
-        assert_eq!(from_hostname("3f4b5e1c9d2a\n").as_deref(), Some("3f4b5e1c9d2a"));
+        assert_eq!(
+            from_hostname("3f4b5e1c9d2a\n").as_deref(),
+            Some("3f4b5e1c9d2a")
+        );
         assert_eq!(from_hostname(ID).as_deref(), Some(ID));
         assert_eq!(from_hostname("3f4b5e1c9d2"), None, "11 digits");
         assert_eq!(from_hostname(&format!("{ID}0")), None, "65 digits");
@@ -443,18 +459,34 @@ mod tests {
 
     #[test]
     fn detect_prefers_cgroup_then_mountinfo_then_hostname() {
-        let cgroup = ("/proc/self/cgroup", format!("0::/system.slice/docker-{ID}.scope\n"));
+        let cgroup = (
+            "/proc/self/cgroup",
+            format!("0::/system.slice/docker-{ID}.scope\n"),
+        );
         let mounts = (
             "/proc/self/mountinfo",
-            mountinfo_line(&format!("/var/lib/docker/containers/{OTHER}/hostname"), "/etc/hostname"),
+            mountinfo_line(
+                &format!("/var/lib/docker/containers/{OTHER}/hostname"),
+                "/etc/hostname",
+            ),
         );
         let hostname = ("/etc/hostname", "aaaabbbbcccc\n".to_owned());
 
         let all = [cgroup, mounts.clone(), hostname.clone()];
-        assert_eq!(detect_with(fake_files(&all)), Some(OwnId::Full(ID.to_owned())));
+        assert_eq!(
+            detect_with(fake_files(&all)),
+            Some(OwnId::Full(ID.to_owned()))
+        );
 
-        let private_ns = [("/proc/self/cgroup", "0::/\n".to_owned()), mounts, hostname.clone()];
-        assert_eq!(detect_with(fake_files(&private_ns)), Some(OwnId::Full(OTHER.to_owned())));
+        let private_ns = [
+            ("/proc/self/cgroup", "0::/\n".to_owned()),
+            mounts,
+            hostname.clone(),
+        ];
+        assert_eq!(
+            detect_with(fake_files(&private_ns)),
+            Some(OwnId::Full(OTHER.to_owned()))
+        );
 
         let only_hostname = [("/proc/self/cgroup", "0::/\n".to_owned()), hostname];
         assert_eq!(
@@ -469,14 +501,23 @@ mod tests {
             ("/etc/hostname", "web-1\n".to_owned()),
             ("/proc/sys/kernel/hostname", format!("{ID}\n")),
         ];
-        assert_eq!(detect_with(fake_files(&files)), Some(OwnId::Full(ID.to_owned())));
+        assert_eq!(
+            detect_with(fake_files(&files)),
+            Some(OwnId::Full(ID.to_owned()))
+        );
     }
 
     #[test]
     fn detect_on_a_plain_host() {
         let files = [
-            ("/proc/self/cgroup", "0::/user.slice/user-1000.slice/session-3.scope\n".to_owned()),
-            ("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n".to_owned()),
+            (
+                "/proc/self/cgroup",
+                "0::/user.slice/user-1000.slice/session-3.scope\n".to_owned(),
+            ),
+            (
+                "/proc/self/mountinfo",
+                "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n".to_owned(),
+            ),
             ("/etc/hostname", "build-host\n".to_owned()),
         ];
         assert_eq!(detect_with(fake_files(&files)), None);
@@ -495,7 +536,10 @@ mod tests {
         let ambiguous = [ID, twin.as_str()];
         assert_eq!(OwnId::Prefix(ID[..12].to_owned()).resolve(ambiguous), None);
         // The same id listed twice is not ambiguous.
-        assert_eq!(OwnId::Prefix(ID[..12].to_owned()).resolve([ID, ID]), Some(ID));
+        assert_eq!(
+            OwnId::Prefix(ID[..12].to_owned()).resolve([ID, ID]),
+            Some(ID)
+        );
     }
 
     #[test]
