@@ -12,7 +12,7 @@ use bollard::Docker;
 use bollard::query_parameters::KillContainerOptions;
 
 use crate::config::SignalSpec;
-use crate::metrics::{ActionKind, ActionOutcome, Metrics};
+use crate::metrics::{ActionKind, Metrics, Outcome};
 use crate::model::{Container, MatchPolicy, match_containers};
 
 /// The actions configured on the command line, in flag order.
@@ -56,7 +56,7 @@ pub async fn run(
         let matched = match_containers(running, target, MatchPolicy::Action);
         if matched.is_empty() {
             tracing::warn!(target = %target, "restart: no running container matches");
-            metrics.action_finished(ActionKind::Restart, target, None, ActionOutcome::NoMatch, started.elapsed());
+            metrics.action_finished(ActionKind::Restart, target, Outcome::NoMatch, started.elapsed());
             report.unmatched += 1;
             continue;
         }
@@ -66,15 +66,15 @@ pub async fn run(
                 Ok(()) => {
                     tracing::info!(target = %target, container = %container.name(), "restarted container");
                     report.ok += 1;
-                    ActionOutcome::Ok
+                    Outcome::Ok
                 }
                 Err(err) => {
                     tracing::error!(target = %target, container = %container.name(), error = %err, "failed to restart container");
                     report.failed += 1;
-                    ActionOutcome::Error
+                    Outcome::Error
                 }
             };
-            metrics.action_finished(ActionKind::Restart, target, None, outcome, started.elapsed());
+            metrics.action_finished(ActionKind::Restart, target, outcome, started.elapsed());
         }
     }
     for spec in &plan.signals {
@@ -83,10 +83,9 @@ pub async fn run(
         if matched.is_empty() {
             tracing::warn!(target = %spec.target, "signal: no running container matches");
             metrics.action_finished(
-                ActionKind::Signal,
+                ActionKind::Signal(&spec.signal),
                 &spec.target,
-                Some(&spec.signal),
-                ActionOutcome::NoMatch,
+                Outcome::NoMatch,
                 started.elapsed(),
             );
             report.unmatched += 1;
@@ -101,18 +100,17 @@ pub async fn run(
                 Ok(()) => {
                     tracing::info!(target = %spec.target, container = %container.name(), signal = %spec.signal, "signalled container");
                     report.ok += 1;
-                    ActionOutcome::Ok
+                    Outcome::Ok
                 }
                 Err(err) => {
                     tracing::error!(target = %spec.target, container = %container.name(), signal = %spec.signal, error = %err, "failed to signal container");
                     report.failed += 1;
-                    ActionOutcome::Error
+                    Outcome::Error
                 }
             };
             metrics.action_finished(
-                ActionKind::Signal,
+                ActionKind::Signal(&spec.signal),
                 &spec.target,
-                Some(&spec.signal),
                 outcome,
                 started.elapsed(),
             );

@@ -204,6 +204,7 @@ pub async fn watch(
         template,
         cache: StateCache::new(ownid::detect()),
         docker: None,
+        was_connected: false,
         needs_sync: false,
         metrics,
         pacer: RenderPacer::new(),
@@ -271,6 +272,8 @@ struct Generator {
     cache: StateCache,
     /// The current daemon client; `None` while the daemon is unreachable.
     docker: Option<Docker>,
+    /// Whether a connection was ever made, so the next one counts as a reconnect.
+    was_connected: bool,
     /// Whether the cache must be rebuilt from scratch before the next render (a reconnect whose
     /// sync failed).
     needs_sync: bool,
@@ -297,6 +300,10 @@ impl Generator {
     fn handle_feed(&mut self, item: Feed) {
         match item {
             Feed::Connected(docker) => {
+                if self.was_connected {
+                    self.metrics.reconnected();
+                }
+                self.was_connected = true;
                 self.docker = Some(docker);
                 self.needs_sync = true;
                 self.metrics.set_connected(true);
@@ -305,7 +312,6 @@ impl Generator {
             Feed::Disconnected(_) => {
                 self.docker = None;
                 self.metrics.set_connected(false);
-                self.metrics.reconnecting();
             }
             Feed::Event(event) => {
                 let action = event.action.as_deref().unwrap_or_default();
@@ -352,12 +358,11 @@ impl Generator {
         };
         match synced {
             Ok(stats) => {
-                self.metrics.api_containers(stats.duration);
+                self.metrics.api_containers(stats.duration, true);
                 self.metrics.state_refreshed();
             }
             Err(err) => {
                 tracing::error!(error = %err, "cannot read the Docker state; keeping the target as it is");
-                self.metrics.template_error();
                 return;
             }
         }
@@ -379,7 +384,6 @@ impl Generator {
                 }
             }
             Err(err) => {
-                self.metrics.template_error();
                 tracing::error!("{err:#}; keeping the last good target");
             }
         }
@@ -412,7 +416,6 @@ impl Generator {
                 self.template = template;
             }
             Err(err) => {
-                self.metrics.template_error();
                 tracing::error!("{err:#}; keeping the previous template");
             }
         }

@@ -51,8 +51,8 @@ pub struct StateCache {
     /// When the cache last matched the daemon (after a sync or a refresh), for the state age
     /// metric and the logs.
     refreshed_at: Option<Instant>,
-    /// pygen's own container, as detected from /proc; a hostname prefix is resolved against the
-    /// known container IDs at snapshot time.
+    /// pygen's own container, as detected from /proc: a claim, kept only when it resolves to a
+    /// container of this daemon at snapshot time.
     own_id: Option<OwnId>,
 }
 
@@ -174,18 +174,9 @@ impl StateCache {
     /// The full ID of pygen's own container: as detected, or the only container whose ID starts
     /// with the detected hostname prefix.
     fn resolve_own_id(&self) -> Option<String> {
-        match self.own_id.as_ref()? {
-            OwnId::Full(id) => Some(id.clone()),
-            OwnId::Prefix(prefix) => {
-                let mut found = self.containers.keys().filter(|id| id.starts_with(prefix));
-                let first = found.next()?;
-                if found.next().is_some() {
-                    None
-                } else {
-                    Some(first.clone())
-                }
-            }
-        }
+        let own = self.own_id.as_ref()?;
+        own.resolve(self.containers.keys().map(String::as_str))
+            .map(str::to_owned)
     }
 }
 
