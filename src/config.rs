@@ -1,1 +1,976 @@
-//! (to be written)
+//! Validated configuration: what the rest of pygen runs on, built from the raw command line in
+//! [`crate::cli`].
+//!
+//! Everything a user can get wrong on the command line is checked here, once, at startup, and
+//! reported as one line that names the flag and the bad value (the binary exits with status 2,
+//! as for any usage error). The types below hold only valid values: durations instead of float
+//! seconds, normalized signal names, an [`EventFilter`] instead of a list of strings.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap_complete::Shell;
+
+use crate::cli::{Cli, Command, HealthcheckArgs, RenderArgs, RunArgs, StateArgs, WorkerArgs};
+
+/// A usage error: a flag value that cannot work.
+///
+/// None is recoverable: each means the command line must change, so the binary reports it and
+/// exits with status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `--interval` got more than two values.
+    #[error("--interval takes MIN and an optional MAX, got {count} values: {values}")]
+    TooManyIntervals {
+        /// How many values were given.
+        count: usize,
+        /// The values as typed, for the message.
+        values: String,
+    },
+    /// `--interval` MIN is greater than MAX.
+    #[error("--interval: MIN {min} is greater than MAX {max}")]
+    IntervalOrder {
+        /// The MIN value given.
+        min: f64,
+        /// The MAX value given.
+        max: f64,
+    },
+    /// A number of seconds that is negative, NaN, infinite or too large.
+    #[error("{flag}: invalid number of seconds {value}: expected a finite number >= 0")]
+    InvalidSeconds {
+        /// The flag the value was given to.
+        flag: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A number of seconds that must be above zero was zero.
+    #[error("{flag}: the number of seconds must be greater than 0, got {value}")]
+    ZeroSeconds {
+        /// The flag the value was given to.
+        flag: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// `--swarm-manager` together with `--one-shot`.
+    #[error("Swarm manager is not available in one-shot mode (--swarm-manager with --one-shot)")]
+    SwarmManagerInOneShot,
+    /// `--signal` with a signal that is neither a known name nor a number in 1..=64.
+    #[error(
+        "--signal {target} {signal}: unknown signal {signal:?} (expected a name such as HUP or \
+         SIGHUP, or a number from 1 to 64)"
+    )]
+    UnknownSignal {
+        /// The container target of the pair.
+        target: String,
+        /// The signal as given.
+        signal: String,
+    },
+    /// A flag value that must not be empty was empty.
+    #[error("{flag}: the value must not be empty")]
+    EmptyValue {
+        /// The flag with the empty value.
+        flag: &'static str,
+    },
+    /// The main command ran without `--template` (clap normally rejects this first).
+    #[error("No template is defined: --template is required")]
+    MissingTemplate,
+}
+
+/// What the process does, with its validated configuration: the main generator or one of the
+/// subcommands.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// The generator (no subcommand).
+    Run(Config),
+    /// `pygen worker`.
+    Worker(WorkerConfig),
+    /// `pygen state`.
+    State(StateConfig),
+    /// `pygen render`.
+    Render(RenderConfig),
+    /// `pygen healthcheck`.
+    Healthcheck(HealthcheckConfig),
+    /// `pygen completions`: the shell to print the completion script for.
+    Completions(Shell),
+}
+
+impl Mode {
+    /// Validates the command line, whichever command it holds.
+    pub fn from_cli(cli: &Cli) -> Result<Mode, Error> {
+        Ok(match &cli.command {
+            None => Mode::Run(Config::from_args(&cli.run)?),
+            Some(Command::Worker(args)) => Mode::Worker(WorkerConfig::from_args(args)?),
+            Some(Command::State(args)) => Mode::State(StateConfig::from_args(args)),
+            Some(Command::Render(args)) => Mode::Render(RenderConfig::from_args(args)?),
+            Some(Command::Healthcheck(args)) => {
+                Mode::Healthcheck(HealthcheckConfig::from_args(args)?)
+            }
+            Some(Command::Completions(args)) => Mode::Completions(args.shell),
+        })
+    }
+}
+
+/// Configuration of the generator (the main command).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Template source as given: a path, an `http(s)://` URL or `#` + inline text; the template
+    /// module tells them apart.
+    pub template: String,
+    /// Timeout of the template download.
+    pub template_timeout: Duration,
+    /// Skip TLS certificate checks for `https://` templates.
+    pub no_ssl_check: bool,
+    /// File to write; `None` prints each render to standard output.
+    pub target: Option<PathBuf>,
+    /// Restart targets, in flag order; never empty strings.
+    pub restart: Vec<String>,
+    /// Signal targets and their normalized signals, in flag order.
+    pub signal: Vec<SignalSpec>,
+    /// Batching of the actions after a change; zero in one-shot mode.
+    pub intervals: Intervals,
+    /// Delay of the one extra render after an event-driven update; `None` for no repeat (and
+    /// always in one-shot mode, which has no event-driven updates).
+    pub repeat: Option<Duration>,
+    /// Event actions that trigger an update.
+    pub events: EventFilter,
+    /// Render once, run the actions if needed, and exit.
+    pub one_shot: bool,
+    /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
+    pub docker_address: Option<String>,
+    /// Where the Prometheus endpoint listens; `None` when `--metrics 0` turned it off.
+    pub metrics: Option<SocketAddr>,
+    /// Log at debug level.
+    pub debug: bool,
+    /// Swarm manager settings; `None` without `--swarm-manager` (then `--workers` and
+    /// `--retries` are ignored, as in docker-pygen).
+    pub swarm: Option<ManagerConfig>,
+}
+
+impl Config {
+    /// Validates the main command's flags. A command line holding a subcommand has no
+    /// `--template`, so it fails with [`Error::MissingTemplate`]; use [`Mode::from_cli`] to
+    /// handle every command.
+    pub fn from_cli(cli: &Cli) -> Result<Config, Error> {
+        Config::from_args(&cli.run)
+    }
+
+    /// Validates the generator's flags.
+    pub fn from_args(args: &RunArgs) -> Result<Config, Error> {
+        let template = match args.template.as_deref() {
+            None => return Err(Error::MissingTemplate),
+            Some("") => return Err(Error::EmptyValue { flag: "--template" }),
+            Some(template) => template.to_string(),
+        };
+        let target = match &args.target {
+            Some(path) if path.as_os_str().is_empty() => {
+                return Err(Error::EmptyValue { flag: "--target" });
+            }
+            other => other.clone(),
+        };
+        for restart in &args.restart {
+            if restart.is_empty() {
+                return Err(Error::EmptyValue { flag: "--restart" });
+            }
+        }
+        let signal = args
+            .signal_pairs()
+            .into_iter()
+            .map(|(target, signal)| SignalSpec::new(target, &signal))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut intervals = Intervals::from_values(&args.interval)?;
+        let mut repeat = optional_seconds("--repeat", args.repeat)?;
+        if args.one_shot {
+            if args.swarm_manager {
+                return Err(Error::SwarmManagerInOneShot);
+            }
+            intervals = Intervals::IMMEDIATE;
+            repeat = None;
+        }
+
+        let swarm = if args.swarm_manager {
+            for worker in &args.workers {
+                if worker.is_empty() {
+                    return Err(Error::EmptyValue { flag: "--workers" });
+                }
+            }
+            Some(ManagerConfig {
+                workers: args.workers.clone(),
+                retries: args.retries,
+                listen: SocketAddr::new(args.manager_address, args.swarm_manager_port),
+                poll: optional_seconds("--swarm-poll", args.swarm_poll)?,
+                auth: SwarmAuth::from_flags(&args.swarm_secret_file, args.insecure_no_auth)?,
+            })
+        } else {
+            None
+        };
+
+        Ok(Config {
+            template,
+            template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
+            no_ssl_check: args.no_ssl_check,
+            target,
+            restart: args.restart.clone(),
+            signal,
+            intervals,
+            repeat,
+            events: EventFilter::new("--events", &args.events)?,
+            one_shot: args.one_shot,
+            docker_address: args.docker_address.clone(),
+            metrics: listen_addr(args.metrics_address, args.metrics),
+            debug: args.debug,
+            swarm,
+        })
+    }
+}
+
+/// Settings of the Swarm manager role (`--swarm-manager`).
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    /// Worker hostnames that receive actions; each resolves to every task's address.
+    pub workers: Vec<String>,
+    /// Extra attempts per worker address.
+    pub retries: u32,
+    /// Where the manager endpoint listens.
+    pub listen: SocketAddr,
+    /// Interval of the Swarm service/task polling; `None` when turned off.
+    pub poll: Option<Duration>,
+    /// How manager and workers authenticate each other.
+    pub auth: SwarmAuth,
+}
+
+/// Configuration of `pygen worker`.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Manager hostnames that receive the events.
+    pub managers: Vec<String>,
+    /// Extra attempts per manager.
+    pub retries: u32,
+    /// Event actions forwarded to the managers.
+    pub events: EventFilter,
+    /// Where the worker's Prometheus endpoint listens; `None` when turned off.
+    pub metrics: Option<SocketAddr>,
+    /// Log at debug level.
+    pub debug: bool,
+    /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
+    pub docker_address: Option<String>,
+    /// Where the worker's action endpoint listens.
+    pub listen: SocketAddr,
+    /// How manager and workers authenticate each other.
+    pub auth: SwarmAuth,
+}
+
+impl WorkerConfig {
+    /// Validates the worker's flags.
+    pub fn from_args(args: &WorkerArgs) -> Result<WorkerConfig, Error> {
+        for manager in &args.manager {
+            if manager.is_empty() {
+                return Err(Error::EmptyValue { flag: "--manager" });
+            }
+        }
+        Ok(WorkerConfig {
+            managers: args.manager.clone(),
+            retries: args.retries,
+            events: EventFilter::new("--events", &args.events)?,
+            metrics: listen_addr(args.metrics_address, args.metrics),
+            debug: args.debug,
+            docker_address: args.docker_address.clone(),
+            listen: SocketAddr::new(args.worker_address, args.worker_port),
+            auth: SwarmAuth::from_flags(&args.swarm_secret_file, args.insecure_no_auth)?,
+        })
+    }
+}
+
+/// How the Swarm manager and workers authenticate their requests.
+///
+/// The policy for [`SwarmAuth::Unconfigured`] (refuse to start, or run open with a warning) is
+/// the Swarm endpoints' decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwarmAuth {
+    /// Shared secret read from this file (`--swarm-secret-file`).
+    SecretFile(PathBuf),
+    /// No authentication, explicitly asked for (`--insecure-no-auth`).
+    InsecureNoAuth,
+    /// Neither flag given.
+    Unconfigured,
+}
+
+impl SwarmAuth {
+    fn from_flags(secret_file: &Option<PathBuf>, insecure: bool) -> Result<SwarmAuth, Error> {
+        // clap already rejects both flags together.
+        Ok(match secret_file {
+            Some(path) if path.as_os_str().is_empty() => {
+                return Err(Error::EmptyValue {
+                    flag: "--swarm-secret-file",
+                });
+            }
+            Some(path) => SwarmAuth::SecretFile(path.clone()),
+            None if insecure => SwarmAuth::InsecureNoAuth,
+            None => SwarmAuth::Unconfigured,
+        })
+    }
+}
+
+/// Configuration of `pygen state`.
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
+    pub docker_address: Option<String>,
+    /// Log at debug level.
+    pub debug: bool,
+}
+
+impl StateConfig {
+    /// Takes over the `state` flags (nothing to check).
+    pub fn from_args(args: &StateArgs) -> StateConfig {
+        StateConfig {
+            docker_address: args.docker_address.clone(),
+            debug: args.debug,
+        }
+    }
+}
+
+/// Configuration of `pygen render`.
+#[derive(Debug, Clone)]
+pub struct RenderConfig {
+    /// State file written by `pygen state`.
+    pub state: PathBuf,
+    /// Template source, as for the main command.
+    pub template: String,
+    /// File to write; `None` prints to standard output.
+    pub target: Option<PathBuf>,
+    /// Skip TLS certificate checks for `https://` templates.
+    pub no_ssl_check: bool,
+    /// Timeout of the template download.
+    pub template_timeout: Duration,
+    /// Log at debug level.
+    pub debug: bool,
+}
+
+impl RenderConfig {
+    /// Validates the `render` flags.
+    pub fn from_args(args: &RenderArgs) -> Result<RenderConfig, Error> {
+        if args.template.is_empty() {
+            return Err(Error::EmptyValue { flag: "--template" });
+        }
+        if args.state.as_os_str().is_empty() {
+            return Err(Error::EmptyValue { flag: "--state" });
+        }
+        if args
+            .target
+            .as_ref()
+            .is_some_and(|path| path.as_os_str().is_empty())
+        {
+            return Err(Error::EmptyValue { flag: "--target" });
+        }
+        Ok(RenderConfig {
+            state: args.state.clone(),
+            template: args.template.clone(),
+            target: args.target.clone(),
+            no_ssl_check: args.no_ssl_check,
+            template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
+            debug: args.debug,
+        })
+    }
+}
+
+/// Configuration of `pygen healthcheck`.
+#[derive(Debug, Clone)]
+pub struct HealthcheckConfig {
+    /// URL that must answer with a 2xx status.
+    pub url: String,
+    /// How long to wait for the answer.
+    pub timeout: Duration,
+}
+
+impl HealthcheckConfig {
+    /// Validates the `healthcheck` flags.
+    pub fn from_args(args: &HealthcheckArgs) -> Result<HealthcheckConfig, Error> {
+        if args.url.is_empty() {
+            return Err(Error::EmptyValue { flag: "--url" });
+        }
+        Ok(HealthcheckConfig {
+            url: args.url.clone(),
+            timeout: positive_seconds("--timeout", args.timeout)?,
+        })
+    }
+}
+
+/// The notification batching window (`--interval MIN [MAX]`): actions run once no change came
+/// for `min`, and at the latest `max` after the first change of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intervals {
+    /// Quiet period after the last change; zero runs the actions at once.
+    pub min: Duration,
+    /// Longest delay after the first change of a batch; never below `min`.
+    pub max: Duration,
+}
+
+impl Intervals {
+    /// No batching: actions run right after each change (`--interval 0`, `--one-shot`).
+    pub const IMMEDIATE: Intervals = Intervals {
+        min: Duration::ZERO,
+        max: Duration::ZERO,
+    };
+
+    /// Validates `--interval` values: one (MIN = MAX) or two, finite, not negative, MIN <= MAX.
+    pub fn from_values(values: &[f64]) -> Result<Intervals, Error> {
+        let (min, max) = match values {
+            [] => return Err(Error::EmptyValue { flag: "--interval" }),
+            [one] => (*one, *one),
+            [min, max] => (*min, *max),
+            more => {
+                return Err(Error::TooManyIntervals {
+                    count: more.len(),
+                    values: more
+                        .iter()
+                        .map(f64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                });
+            }
+        };
+        let min_duration = seconds("--interval", min)?;
+        let max_duration = seconds("--interval", max)?;
+        if min > max {
+            return Err(Error::IntervalOrder { min, max });
+        }
+        Ok(Intervals {
+            min: min_duration,
+            max: max_duration,
+        })
+    }
+
+    /// Whether actions run at once instead of being batched (MIN is zero).
+    pub fn is_immediate(&self) -> bool {
+        self.min.is_zero()
+    }
+}
+
+/// One `--signal CONTAINER SIGNAL` pair, with the signal checked and normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalSpec {
+    /// Container target, matched like a `--restart` target; never empty.
+    pub target: String,
+    /// The signal in the form sent to Docker's kill API: `SIG` + upper-case name (`SIGHUP`,
+    /// `SIGRTMIN+3`) or a decimal number (`9`).
+    pub signal: String,
+}
+
+/// Linux signal names Docker's kill API understands, without the `SIG` prefix.
+const SIGNAL_NAMES: [&str; 31] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+];
+
+/// Real-time signals Docker accepts by name: `RTMIN`, `RTMIN+1..=15`, `RTMAX-14..=1`, `RTMAX`.
+const RT_OFFSET_MAX: u8 = 15;
+
+impl SignalSpec {
+    /// Checks `signal` for `target` and normalizes it.
+    ///
+    /// Accepted: a Linux signal name with or without the `SIG` prefix, in any case, the
+    /// real-time forms `RTMIN`, `RTMIN+N` (N 1..=15), `RTMAX-N` (N 1..=14), `RTMAX`, or a
+    /// number from 1 to 64.
+    pub fn new(target: String, signal: &str) -> Result<SignalSpec, Error> {
+        if target.is_empty() {
+            return Err(Error::EmptyValue { flag: "--signal" });
+        }
+        match normalize_signal(signal) {
+            Some(signal) => Ok(SignalSpec { target, signal }),
+            None => Err(Error::UnknownSignal {
+                target,
+                signal: signal.to_string(),
+            }),
+        }
+    }
+}
+
+fn normalize_signal(signal: &str) -> Option<String> {
+    if !signal.is_empty() && signal.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: anything too long for u8 is out of range anyway.
+        return match signal.parse::<u8>() {
+            Ok(number @ 1..=64) => Some(number.to_string()),
+            _ => None,
+        };
+    }
+    let upper = signal.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let known = SIGNAL_NAMES.contains(&name)
+        || name == "RTMIN"
+        || name == "RTMAX"
+        || rt_offset(name, "RTMIN+", RT_OFFSET_MAX)
+        || rt_offset(name, "RTMAX-", RT_OFFSET_MAX - 1);
+    known.then(|| format!("SIG{name}"))
+}
+
+/// Whether `name` is `prefix` followed by a number in `1..=max` written without a leading zero.
+fn rt_offset(name: &str, prefix: &str, max: u8) -> bool {
+    name.strip_prefix(prefix).is_some_and(|offset| {
+        !offset.starts_with('0')
+            && offset.bytes().all(|b| b.is_ascii_digit())
+            && offset.parse::<u8>().is_ok_and(|n| (1..=max).contains(&n))
+    })
+}
+
+/// Which Docker event actions trigger an update (`--events`).
+///
+/// An action matches an item when it equals the item, or when it starts with the item followed
+/// by `:` and at least one more character, so `health_status` matches
+/// `health_status: healthy`. Comparisons are exact and case-sensitive; items are plain text,
+/// never patterns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFilter {
+    /// The watched items; empty when `none` was given alone.
+    items: Vec<String>,
+}
+
+impl EventFilter {
+    /// Builds the filter from the values of `flag`; `none` as the only value gives a filter that
+    /// matches nothing.
+    pub fn new(flag: &'static str, items: &[String]) -> Result<EventFilter, Error> {
+        if items.iter().any(String::is_empty) {
+            return Err(Error::EmptyValue { flag });
+        }
+        if items.len() == 1 && items[0] == "none" {
+            return Ok(EventFilter { items: Vec::new() });
+        }
+        Ok(EventFilter {
+            items: items.to_vec(),
+        })
+    }
+
+    /// Whether the event action `action` (e.g. `start`, `health_status: healthy`) is watched.
+    pub fn matches(&self, action: &str) -> bool {
+        self.items.iter().any(|item| {
+            action == item
+                || action
+                    .strip_prefix(item.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .is_some_and(|detail| !detail.is_empty())
+        })
+    }
+
+    /// Whether no event can match (`--events none`).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The watched items, in flag order.
+    pub fn items(&self) -> &[String] {
+        &self.items
+    }
+}
+
+/// A socket address for an endpoint, `None` when its port is 0 (turned off).
+fn listen_addr(ip: std::net::IpAddr, port: u16) -> Option<SocketAddr> {
+    (port != 0).then(|| SocketAddr::new(ip, port))
+}
+
+/// A finite, non-negative number of seconds as a duration.
+fn seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
+    // Rejects NaN, negative, infinite and values beyond Duration's range.
+    Duration::try_from_secs_f64(value).map_err(|_| Error::InvalidSeconds { flag, value })
+}
+
+/// Seconds that must be above zero (timeouts).
+fn positive_seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
+    let duration = seconds(flag, value)?;
+    if duration.is_zero() {
+        return Err(Error::ZeroSeconds { flag, value });
+    }
+    Ok(duration)
+}
+
+/// Seconds where zero means "off" (`--repeat`, `--swarm-poll`); negative or NaN is an error.
+fn optional_seconds(flag: &'static str, value: f64) -> Result<Option<Duration>, Error> {
+    let duration = seconds(flag, value)?;
+    Ok((!duration.is_zero()).then_some(duration))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Result<Config, Error> {
+        let cli = Cli::try_parse_from(std::iter::once("pygen").chain(args.iter().copied()))
+            .expect("test command lines parse");
+        Config::from_cli(&cli)
+    }
+
+    fn ok(args: &[&str]) -> Config {
+        config(args).expect("valid configuration")
+    }
+
+    fn err(args: &[&str]) -> String {
+        config(args).expect_err("invalid configuration").to_string()
+    }
+
+    fn items(values: &[&str]) -> Vec<String> {
+        values.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let config = ok(&["--template", "t.j2"]);
+        assert_eq!(config.template, "t.j2");
+        assert_eq!(config.target, None);
+        assert_eq!(
+            config.intervals,
+            Intervals {
+                min: Duration::from_millis(500),
+                max: Duration::from_secs(2)
+            }
+        );
+        assert_eq!(config.repeat, None);
+        assert_eq!(
+            config.events.items(),
+            ["start", "stop", "die", "health_status"]
+        );
+        assert_eq!(config.metrics, Some("0.0.0.0:9413".parse().unwrap()));
+        assert_eq!(config.template_timeout, Duration::from_secs(30));
+        assert!(config.swarm.is_none());
+        assert!(!config.one_shot);
+    }
+
+    #[test]
+    fn intervals_like_docker_pygen() {
+        // test_pygen::test_intervals: [1,2,3] and [2,1] fail, [12,40] is kept.
+        let message = err(&["--template", "t", "--interval", "1", "2", "3"]);
+        assert!(message.contains("--interval"), "{message}");
+        assert!(message.contains("1 2 3"), "{message}");
+        let message = err(&["--template", "t", "--interval", "2", "1"]);
+        assert!(message.contains("--interval"), "{message}");
+        assert!(message.contains("MIN 2"), "{message}");
+        let config = ok(&["--template", "t", "--interval", "12", "40"]);
+        assert_eq!(config.intervals.min, Duration::from_secs(12));
+        assert_eq!(config.intervals.max, Duration::from_secs(40));
+    }
+
+    #[test]
+    fn one_interval_is_min_and_max() {
+        let config = ok(&["--template", "t", "--interval", "1.5"]);
+        assert_eq!(config.intervals.min, Duration::from_millis(1500));
+        assert_eq!(config.intervals.max, Duration::from_millis(1500));
+        assert!(!config.intervals.is_immediate());
+        let config = ok(&["--template", "t", "--interval", "0"]);
+        assert!(config.intervals.is_immediate());
+    }
+
+    #[test]
+    fn bad_interval_values() {
+        for bad in ["-1", "NaN", "inf"] {
+            let message = err(&["--template", "t", "--interval", bad]);
+            assert!(message.starts_with("--interval:"), "{message}");
+            assert!(
+                message.contains(&bad.to_lowercase()) || message.contains(bad),
+                "{message}"
+            );
+        }
+        let message = err(&["--template", "t", "--interval", "0.5", "-2"]);
+        assert!(message.contains("-2"), "{message}");
+    }
+
+    #[test]
+    fn one_shot_forces_immediate_actions() {
+        let config = ok(&[
+            "--template",
+            "t",
+            "--one-shot",
+            "--interval",
+            "3",
+            "5",
+            "--repeat",
+            "2",
+        ]);
+        assert_eq!(config.intervals, Intervals::IMMEDIATE);
+        assert_eq!(config.repeat, None);
+        assert!(config.one_shot);
+    }
+
+    #[test]
+    fn repeat_values() {
+        assert_eq!(
+            ok(&["--template", "t", "--repeat", "2"]).repeat,
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(ok(&["--template", "t", "--repeat", "0"]).repeat, None);
+        assert!(err(&["--template", "t", "--repeat", "-1"]).starts_with("--repeat:"));
+        assert!(err(&["--template", "t", "--repeat", "nan"]).starts_with("--repeat:"));
+    }
+
+    #[test]
+    fn swarm_manager_not_in_one_shot() {
+        let message = err(&["--template", "t", "--swarm-manager", "--one-shot"]);
+        assert!(
+            message.starts_with("Swarm manager is not available in one-shot mode"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn swarm_manager_settings() {
+        let config = ok(&[
+            "--template",
+            "t",
+            "--swarm-manager",
+            "--workers",
+            "tasks.w",
+            "other",
+            "--retries",
+            "3",
+            "--swarm-poll",
+            "0",
+            "--insecure-no-auth",
+        ]);
+        let swarm = config.swarm.expect("manager configured");
+        assert_eq!(swarm.workers, ["tasks.w", "other"]);
+        assert_eq!(swarm.retries, 3);
+        assert_eq!(swarm.listen, "0.0.0.0:9411".parse().unwrap());
+        assert_eq!(swarm.poll, None);
+        assert_eq!(swarm.auth, SwarmAuth::InsecureNoAuth);
+
+        let config = ok(&[
+            "--template",
+            "t",
+            "--swarm-manager",
+            "--swarm-manager-port",
+            "8000",
+            "--manager-address",
+            "127.0.0.1",
+            "--swarm-secret-file",
+            "/run/secrets/pygen",
+        ]);
+        let swarm = config.swarm.expect("manager configured");
+        assert_eq!(swarm.listen, "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(swarm.poll, Some(Duration::from_secs(5)));
+        assert_eq!(
+            swarm.auth,
+            SwarmAuth::SecretFile(PathBuf::from("/run/secrets/pygen"))
+        );
+
+        // Without --swarm-manager, the worker list is ignored as in docker-pygen.
+        assert!(ok(&["--template", "t", "--workers", "w"]).swarm.is_none());
+    }
+
+    #[test]
+    fn signals_are_normalized() {
+        let cases = [
+            ("HUP", "SIGHUP"),
+            ("hup", "SIGHUP"),
+            ("SIGhup", "SIGHUP"),
+            ("sigusr1", "SIGUSR1"),
+            ("SIGTERM", "SIGTERM"),
+            ("winch", "SIGWINCH"),
+            ("1", "1"),
+            ("09", "9"),
+            ("64", "64"),
+            ("RTMIN", "SIGRTMIN"),
+            ("sigrtmin+3", "SIGRTMIN+3"),
+            ("RTMIN+15", "SIGRTMIN+15"),
+            ("RTMAX-14", "SIGRTMAX-14"),
+            ("rtmax", "SIGRTMAX"),
+        ];
+        for (given, normalized) in cases {
+            let spec = SignalSpec::new("web".into(), given).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(spec.signal, normalized, "for {given}");
+            assert_eq!(spec.target, "web");
+        }
+    }
+
+    #[test]
+    fn unknown_signals_are_rejected() {
+        for bad in [
+            "",
+            "0",
+            "65",
+            "300",
+            "-1",
+            "FOO",
+            "SIG",
+            "SIGSIGHUP",
+            "HUP ",
+            "RTMIN+0",
+            "RTMIN+16",
+            "RTMAX-15",
+            "RTMIN+01",
+            "RTMIN-1",
+            "1.0",
+        ] {
+            let error = SignalSpec::new("web".into(), bad).expect_err(bad);
+            let message = error.to_string();
+            assert!(message.starts_with("--signal web "), "{message}");
+        }
+        let message = err(&["--template", "t", "--signal", "proxy", "HUPP"]);
+        assert!(message.contains("proxy"), "{message}");
+        assert!(message.contains("HUPP"), "{message}");
+    }
+
+    #[test]
+    fn signal_pairs_are_validated_in_order() {
+        let config = ok(&[
+            "--template",
+            "t",
+            "--signal",
+            "a",
+            "hup",
+            "--signal",
+            "b",
+            "15",
+        ]);
+        assert_eq!(
+            config.signal,
+            [
+                SignalSpec {
+                    target: "a".into(),
+                    signal: "SIGHUP".into()
+                },
+                SignalSpec {
+                    target: "b".into(),
+                    signal: "15".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_values_are_rejected() {
+        assert!(err(&["--template", "t", "--restart", ""]).starts_with("--restart:"));
+        assert!(err(&["--template", "t", "--signal", "", "HUP"]).starts_with("--signal:"));
+        assert!(err(&["--template", ""]).starts_with("--template:"));
+        assert!(err(&["--template", "t", "--events", ""]).starts_with("--events:"));
+    }
+
+    #[test]
+    fn metrics_port_zero_turns_the_endpoint_off() {
+        assert_eq!(ok(&["--template", "t", "--metrics", "0"]).metrics, None);
+        assert_eq!(
+            ok(&[
+                "--template",
+                "t",
+                "--metrics",
+                "9000",
+                "--metrics-address",
+                "127.0.0.1"
+            ])
+            .metrics,
+            Some("127.0.0.1:9000".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn template_timeout_must_be_positive() {
+        assert_eq!(
+            ok(&["--template", "t", "--template-timeout", "2.5"]).template_timeout,
+            Duration::from_millis(2500)
+        );
+        assert!(
+            err(&["--template", "t", "--template-timeout", "0"]).starts_with("--template-timeout:")
+        );
+    }
+
+    #[test]
+    fn event_filter_prefix_rule() {
+        let filter = EventFilter::new("--events", &items(&["start", "health_status"])).unwrap();
+        assert!(filter.matches("start"));
+        assert!(filter.matches("health_status"));
+        assert!(filter.matches("health_status: healthy"));
+        assert!(filter.matches("health_status:x"));
+        assert!(!filter.matches("health_status:"));
+        assert!(!filter.matches("health_statusx"));
+        assert!(!filter.matches("restart"));
+        assert!(!filter.matches("starting"));
+        assert!(!filter.matches("Start"));
+        assert!(!filter.matches("stop"));
+        assert!(!filter.matches(""));
+    }
+
+    #[test]
+    fn event_filter_items_are_not_patterns() {
+        let filter = EventFilter::new("--events", &items(&["exec_.*"])).unwrap();
+        assert!(!filter.matches("exec_start: sh"));
+        assert!(filter.matches("exec_.*"));
+        assert!(filter.matches("exec_.*: sh"));
+    }
+
+    #[test]
+    fn event_filter_none() {
+        let filter = EventFilter::new("--events", &items(&["none"])).unwrap();
+        assert!(filter.is_empty());
+        assert!(!filter.matches("none"));
+        assert!(!filter.matches("start"));
+        // Only "none" alone disables; next to other items it is a plain name.
+        let filter = EventFilter::new("--events", &items(&["none", "start"])).unwrap();
+        assert!(filter.matches("none"));
+        assert!(filter.matches("start"));
+    }
+
+    #[test]
+    fn worker_config() {
+        let cli = Cli::try_parse_from([
+            "pygen",
+            "worker",
+            "--manager",
+            "m1",
+            "m2",
+            "--events",
+            "none",
+            "--worker-port",
+            "9999",
+            "--metrics",
+            "0",
+        ])
+        .unwrap();
+        let Mode::Worker(worker) = Mode::from_cli(&cli).unwrap() else {
+            panic!("worker mode expected");
+        };
+        assert_eq!(worker.managers, ["m1", "m2"]);
+        assert!(worker.events.is_empty());
+        assert_eq!(worker.listen, "0.0.0.0:9999".parse().unwrap());
+        assert_eq!(worker.metrics, None);
+        assert_eq!(worker.retries, 0);
+        assert_eq!(worker.auth, SwarmAuth::Unconfigured);
+
+        let cli = Cli::try_parse_from(["pygen", "worker", "--manager", "m"]).unwrap();
+        let Mode::Worker(worker) = Mode::from_cli(&cli).unwrap() else {
+            panic!("worker mode expected");
+        };
+        assert_eq!(worker.metrics, Some("0.0.0.0:9414".parse().unwrap()));
+        assert!(worker.events.matches("health_status: unhealthy"));
+    }
+
+    #[test]
+    fn render_config() {
+        let cli = Cli::try_parse_from([
+            "pygen",
+            "render",
+            "--state",
+            "state.json",
+            "--template",
+            "#{{ 1 }}",
+        ])
+        .unwrap();
+        let Mode::Render(render) = Mode::from_cli(&cli).unwrap() else {
+            panic!("render mode expected");
+        };
+        assert_eq!(render.state, PathBuf::from("state.json"));
+        assert_eq!(render.template, "#{{ 1 }}");
+        assert_eq!(render.target, None);
+        assert_eq!(render.template_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn mode_of_the_main_command() {
+        let cli = Cli::try_parse_from(["pygen", "--template", "t", "--one-shot"]).unwrap();
+        assert!(matches!(Mode::from_cli(&cli), Ok(Mode::Run(c)) if c.one_shot));
+        let cli = Cli::try_parse_from(["pygen", "healthcheck"]).unwrap();
+        let Mode::Healthcheck(check) = Mode::from_cli(&cli).unwrap() else {
+            panic!("healthcheck mode expected");
+        };
+        assert_eq!(check.url, "http://127.0.0.1:9413/metrics");
+        assert_eq!(check.timeout, Duration::from_secs(5));
+    }
+}
