@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::actions::{self, Plan};
-use crate::config::Config;
+use crate::config::{Config, Intervals};
 use crate::docker::events::{self, Effect, Feed};
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
@@ -199,7 +199,9 @@ pub async fn watch(
     let mut generator = Generator {
         plan: plan(&config),
         timer: NotificationTimer::new(config.intervals),
-        repeat: config.repeat.map(NotificationTimer::repeat),
+        repeat: config
+            .repeat
+            .map(|every| NotificationTimer::new(Intervals { min: every, max: every })),
         config,
         template,
         cache: StateCache::new(ownid::detect()),

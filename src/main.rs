@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use pygen::cli::{Cli, Command};
-use pygen::config::Config;
+use pygen::cli::Cli;
+use pygen::config::{Config, Mode};
 use pygen::generator;
 use pygen::metrics::{self, Metrics};
 use tokio::signal::unix::{SignalKind, signal};
@@ -79,28 +79,66 @@ fn init_logging(debug: bool) {
 
 /// Dispatches the subcommands.
 async fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
-        None => {
-            let config = Config::from_cli(&cli.main).map_err(|e| Failure::Usage(e.into()))?;
+    let mode = Mode::from_cli(&cli).map_err(|e| Failure::Usage(e.into()))?;
+    match mode {
+        Mode::Run(config) => {
+            if config.swarm.is_some() {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "--swarm-manager: the Swarm manager mode is not available in this version yet"
+                )));
+            }
             run_main(config).await
         }
-        Some(Command::State(args)) => {
-            let dump = generator::dump_state(args.docker_address.as_deref()).await?;
+        Mode::Worker(_) => Err(Failure::Usage(anyhow::anyhow!(
+            "worker: the Swarm worker mode is not available in this version yet"
+        ))),
+        Mode::State(state) => {
+            let dump = generator::dump_state(state.docker_address.as_deref()).await?;
             println!("{dump}");
             Ok(())
         }
-        Some(Command::Render(args)) => {
+        Mode::Render(render) => {
             let options = pygen::template::LoadOptions {
-                no_ssl_check: args.no_ssl_check,
-                timeout: std::time::Duration::from_secs_f64(args.template_timeout),
+                no_ssl_check: render.no_ssl_check,
+                timeout: render.template_timeout,
             };
-            generator::render_offline(&args.state, &args.template, &options, args.target.as_ref())
-                .await?;
+            generator::render_offline(
+                &render.state,
+                &render.template,
+                &options,
+                render.target.as_ref(),
+            )
+            .await?;
             Ok(())
         }
-        Some(other) => pygen::cli::run_utility(other)
+        Mode::Healthcheck(check) => healthcheck(&check.url, check.timeout)
             .await
-            .map_err(|e| Failure::Runtime(e.into())),
+            .map_err(Failure::Runtime),
+        Mode::Completions(shell) => {
+            pygen::cli::write_completions(shell, &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// `pygen healthcheck`: succeeds when the URL answers with a 2xx status. The image has no curl,
+/// so its HEALTHCHECK runs this.
+async fn healthcheck(url: &str, timeout: std::time::Duration) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .context("building the HTTP client")?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("healthcheck: {url}"))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        anyhow::bail!("healthcheck: {url} answered {status}")
     }
 }
 
@@ -113,7 +151,7 @@ async fn run_main(config: Config) -> Result<(), Failure> {
     }
     let metrics = Arc::new(Metrics::new());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let endpoint = match config.metrics_addr() {
+    let endpoint = match config.metrics {
         Some(addr) => {
             let listener = metrics::bind(addr)
                 .await
