@@ -1,6 +1,7 @@
 //! Everything that talks to the Docker daemon: the connection, the state cache kept current from
 //! events, and the event stream with reconnects.
 //!
+//! [`connect()`] builds the client from an address or the docker CLI's environment variables.
 //! The rest of pygen never calls the Docker API directly for reading: renders read a
 //! [`crate::model::Snapshot`] taken from the [`state::StateCache`].
 

@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""Watch-mode benchmark of pygen against a live Docker daemon.
+
+Run it through scripts/bench-watch.sh, which starts the bench containers and builds the release
+binary first. It measures, with the target folder watched through inotify (writes are
+timestamped when the kernel reports them):
+
+  - start to first file: pygen started -> first write of the target;
+  - idle: VmRSS after 5 s without changes, and the CPU time used during those 5 s;
+  - latency, TRIES times: `docker run -d` returns -> the write whose content holds the new
+    container (median, p95);
+  - burst: BURST `docker run -d` at once -> renders (pygen_renders_total from the metrics
+    endpoint), writes, and whether the final file holds exactly the running containers;
+  - removal, TRIES times: `docker rm -f` returns -> no later write may still hold it.
+
+Only the Python standard library is used (inotify through ctypes).
+"""
+
+import argparse
+import concurrent.futures
+import ctypes
+import os
+import re
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+IN_CLOSE_WRITE = 0x00000008
+IN_MOVED_TO = 0x00000080
+EVENT_HEADER = struct.Struct("iIII")
+NAME_LINE = re.compile(r"^\s*#\s+(\S+)\s*$", re.MULTILINE)
+BENCH_LABELS = ["--label", "pygen.bench=1", "--label", "pygen.bench.watch=1"]
+
+
+def now():
+    return time.monotonic()
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f}"
+
+
+def names_in(content):
+    """Container names the nginx template renders, one `# NAME` comment each."""
+    return set(NAME_LINE.findall(content))
+
+
+class TargetWatcher:
+    """Records every completed write of the target file: (monotonic time, content)."""
+
+    def __init__(self, target):
+        self.target = target
+        self.name = os.path.basename(target).encode()
+        self.events = []
+        self.cond = threading.Condition()
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        folder = os.path.dirname(target).encode()
+        # Atomic writes rename a temporary file over the target (IN_MOVED_TO); in-place writes
+        # end with IN_CLOSE_WRITE. Watching the folder sees both, whatever the inode.
+        if libc.inotify_add_watch(self.fd, folder, IN_CLOSE_WRITE | IN_MOVED_TO) < 0:
+            raise OSError(ctypes.get_errno(), "inotify_add_watch")
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            stamp = now()
+            offset = 0
+            hit = False
+            while offset < len(data):
+                _wd, _mask, _cookie, length = EVENT_HEADER.unpack_from(data, offset)
+                name = data[offset + 16: offset + 16 + length].rstrip(b"\0")
+                offset += 16 + length
+                hit = hit or name == self.name
+            if not hit:
+                continue
+            try:
+                with open(self.target, encoding="utf-8", errors="replace") as f:
+                    content = f.read()
+            except OSError:
+                continue
+            with self.cond:
+                self.events.append((stamp, content))
+                self.cond.notify_all()
+
+    def count(self):
+        with self.cond:
+            return len(self.events)
+
+    def wait_for(self, predicate, start_index, timeout):
+        """First event from start_index on whose content satisfies predicate, or None."""
+        deadline = now() + timeout
+        index = start_index
+        with self.cond:
+            while True:
+                while index < len(self.events):
+                    if predicate(self.events[index][1]):
+                        return self.events[index]
+                    index += 1
+                remaining = deadline - now()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(remaining)
+
+    def since(self, stamp):
+        with self.cond:
+            return [e for e in self.events if e[0] > stamp]
+
+    def last_before(self, stamp):
+        with self.cond:
+            before = [e for e in self.events if e[0] <= stamp]
+        return before[-1] if before else None
+
+
+def docker(*args, check=True):
+    return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
+
+
+def run_container(name, image):
+    docker("run", "-d", "--name", name, *BENCH_LABELS,
+           "--label", "virtual-host=bench-watch.example", "--expose", "80",
+           "--log-driver", "none", image, "sleep", "100000")
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of the file, 12 and 13 after the ")".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def renders_total(port):
+    """Sum of pygen_renders_total samples, or None without a metrics endpoint."""
+    if not port:
+        return None
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    total = None
+    for line in text.splitlines():
+        if line.startswith("pygen_renders_total"):
+            total = (total or 0) + float(line.rsplit(None, 1)[1])
+    return total
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def expected_names():
+    out = docker("ps", "--filter", "label=virtual-host", "--format", "{{.Names}}").stdout
+    return set(out.split())
+
+
+class Report:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, what, value):
+        self.rows.append((what, value))
+        print(f"  {what}: {value}", flush=True)
+
+    def print(self, title):
+        width = max(len(w) for w, _ in self.rows)
+        print()
+        print(title)
+        print("-" * (width + 24))
+        for what, value in self.rows:
+            print(f"{what:<{width}}  {value}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pygen", required=True, help="the pygen binary")
+    parser.add_argument("--template", required=True)
+    parser.add_argument("--image", default="pygen-test-busybox")
+    parser.add_argument("--metrics-port", type=int, default=0,
+                        help="pygen's --metrics port; 0 turns metrics off (no render count)")
+    parser.add_argument("--tries", type=int, default=20)
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--burst-parallel", type=int, default=50)
+    parser.add_argument("--idle-seconds", type=float, default=5.0)
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="how long to wait for one expected write")
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="pygen-bench-watch.")
+    target = os.path.join(work, "out", "nginx.conf")
+    os.mkdir(os.path.dirname(target))
+    watcher = TargetWatcher(target)
+    report = Report()
+    prefix = f"pygen-bench-w{os.getpid()}"
+    pygen = None
+    stderr_path = os.path.join(work, "pygen.stderr")
+    try:
+        command = [args.pygen, "--template", args.template, "--target", target,
+                   "--interval", "0", "--metrics", str(args.metrics_port)]
+        print("starting:", " ".join(command), flush=True)
+        started = now()
+        with open(stderr_path, "wb") as err, open(os.path.join(work, "pygen.stdout"), "wb") as out:
+            pygen = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        first = watcher.wait_for(lambda c: True, 0, args.timeout)
+        if first is None or pygen.poll() is not None:
+            with open(stderr_path, errors="replace") as f:
+                tail = f.read()[-2000:]
+            status = pygen.poll()
+            sys.exit(f"pygen wrote no target within {args.timeout} s"
+                     f"{'' if status is None else f' and exited with {status}'}; stderr:\n{tail}")
+        report.add("start to first file (ms)", ms(first[0] - started))
+
+        # Idle: nothing changes for a while.
+        time.sleep(1.0)
+        cpu_before = proc_cpu_seconds(pygen.pid)
+        time.sleep(args.idle_seconds)
+        cpu_used = proc_cpu_seconds(pygen.pid) - cpu_before
+        report.add(f"idle RSS after {args.idle_seconds:g} s (KiB)", proc_rss_kib(pygen.pid))
+        report.add(f"CPU during {args.idle_seconds:g} s idle (ms)", ms(cpu_used))
+
+        # Latency of one new container.
+        latencies, missed = [], 0
+        for i in range(args.tries):
+            name = f"{prefix}-lat-{i}"
+            index = watcher.count()
+            run_container(name, args.image)
+            returned = now()
+            event = watcher.wait_for(lambda c, n=name: n in names_in(c), index, args.timeout)
+            if event is None:
+                missed += 1
+            else:
+                latencies.append(event[0] - returned)
+            time.sleep(0.2)
+        if latencies:
+            report.add(f"docker run -> write, median of {len(latencies)} (ms)",
+                       ms(statistics.median(latencies)))
+            report.add("docker run -> write, p95 (ms)", ms(percentile(latencies, 0.95)))
+        report.add("docker run with no write holding it", f"{missed}/{args.tries}")
+
+        # Burst.
+        renders_before = renders_total(args.metrics_port)
+        writes_before = watcher.count()
+        burst_names = [f"{prefix}-burst-{i}" for i in range(args.burst)]
+        burst_start = now()
+        with concurrent.futures.ThreadPoolExecutor(args.burst_parallel) as pool:
+            list(pool.map(lambda n: run_container(n, args.image), burst_names))
+        burst_returned = now()
+        wanted = expected_names()
+        event = watcher.wait_for(lambda c: names_in(c) == wanted, writes_before, 120.0)
+        # Let trailing renders land before counting them.
+        while True:
+            count = watcher.count()
+            time.sleep(2.0)
+            if watcher.count() == count:
+                break
+        renders_after = renders_total(args.metrics_port)
+        report.add(f"burst: {args.burst} docker run -d ({args.burst_parallel} at a time) took (ms)",
+                   ms(burst_returned - burst_start))
+        if event is not None:
+            report.add("burst: last docker run returned -> complete file (ms)",
+                       ms(event[0] - burst_returned))
+        report.add("burst: renders (pygen_renders_total delta)",
+                   "n/a (metrics off)" if renders_before is None or renders_after is None
+                   else f"{renders_after - renders_before:g}")
+        report.add("burst: file writes", watcher.count() - writes_before)
+        with open(target, errors="replace") as f:
+            final = names_in(f.read())
+        wanted = expected_names()
+        if final == wanted:
+            report.add("burst: final file holds exactly the running containers", "yes")
+        else:
+            report.add("burst: final file holds exactly the running containers",
+                       f"NO ({len(wanted - final)} missing, {len(final - wanted)} extra)")
+
+        # Removal correctness.
+        stale_next, stale_later, never_removed = 0, 0, 0
+        removals = []
+        for name in burst_names[:args.tries]:
+            docker("rm", "-f", name)
+            removals.append((name, now()))
+            time.sleep(0.3)
+        time.sleep(3.0)
+        for name, returned in removals:
+            after = watcher.since(returned)
+            if after and name in names_in(after[0][1]):
+                stale_next += 1
+            if any(name in names_in(c) for _, c in after[1:]):
+                stale_later += 1
+            last = after[-1] if after else watcher.last_before(returned)
+            if last is None or name in names_in(last[1]):
+                never_removed += 1
+        report.add("rm -f: next write still holds the container", f"{stale_next}/{len(removals)}")
+        report.add("rm -f: a later write holds it again", f"{stale_later}/{len(removals)}")
+        report.add("rm -f: container still in the final file", f"{never_removed}/{len(removals)}")
+        report.add("pygen still running", "yes" if pygen.poll() is None else f"NO ({pygen.poll()})")
+        report.print(f"watch-mode benchmark ({len(expected_names())} running containers at the end)")
+    finally:
+        if pygen is not None and pygen.poll() is None:
+            pygen.send_signal(signal.SIGTERM)
+            try:
+                pygen.wait(10)
+            except subprocess.TimeoutExpired:
+                pygen.kill()
+                pygen.wait()
+        ids = docker("ps", "-aq", "--filter", "label=pygen.bench.watch=1").stdout.split()
+        if ids:
+            docker("rm", "-f", *ids, check=False)
+        subprocess.run(["rm", "-rf", work], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Watch-mode benchmark: pygen running with --interval 0 against N running containers; see
+# scripts/bench-watch.py for what is measured (first file, idle RSS/CPU, docker run -> write
+# latency, a burst of docker run, docker rm -f correctness).
+#
+# Usage: scripts/bench-watch.sh [N] [-- extra bench-watch.py options]   (N default 300)
+# Environment:
+#   METRICS_PORT     pygen's --metrics port, for the render count (default: a free port;
+#                    0 runs pygen with --metrics 0 and reports no render count)
+#   TRIES, BURST, BURST_PARALLEL   (defaults 20, 200, 50)
+#   TEMPLATE         the nginx.example template (found automatically when unset)
+#   PYGEN_BIN        a pygen binary to use instead of building target/release/pygen
+#   KEEP_CONTAINERS=1  leave the N bench containers running afterwards
+set -euo pipefail
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+
+n=300
+if [[ $# -gt 0 && "$1" != -- ]]; then
+  n=$1
+  shift
+fi
+[[ "${1:-}" == -- ]] && shift
+
+template=$(realpath "$(find_template)")
+metrics_port=${METRICS_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+
+started_containers=0
+cleanup() {
+  if ((started_containers)) && [[ "${KEEP_CONTAINERS:-0}" != 1 ]]; then
+    "$repo_root/scripts/bench-containers.sh" down
+  fi
+}
+trap cleanup EXIT
+
+if (($("$repo_root/scripts/bench-containers.sh" count) < n)); then
+  started_containers=1
+fi
+"$repo_root/scripts/bench-containers.sh" up "$n"
+
+if [[ -n "${PYGEN_BIN:-}" ]]; then
+  pygen=$PYGEN_BIN
+else
+  echo "building the release binary"
+  pygen=$(build_release)
+fi
+
+python3 "$repo_root/scripts/bench-watch.py" \
+  --pygen "$pygen" --template "$template" --metrics-port "$metrics_port" \
+  --tries "${TRIES:-20}" --burst "${BURST:-200}" --burst-parallel "${BURST_PARALLEL:-50}" "$@"
