@@ -50,3 +50,21 @@ ms_since() {
   end=$(now_ns)
   awk -v s="$1" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) / 1e6 }'
 }
+
+bench_started=0
+# bench_containers_up N: makes N bench containers run (scripts/bench-containers.sh up N) and
+# notes whether it had to start any, for bench_containers_cleanup.
+bench_containers_up() {
+  if (($("$repo_root/scripts/bench-containers.sh" count) < $1)); then
+    bench_started=1
+  fi
+  "$repo_root/scripts/bench-containers.sh" up "$1"
+}
+
+# bench_containers_cleanup: removes the bench containers if bench_containers_up started them,
+# unless KEEP_CONTAINERS=1.
+bench_containers_cleanup() {
+  if ((bench_started)) && [[ "${KEEP_CONTAINERS:-0}" != 1 ]]; then
+    "$repo_root/scripts/bench-containers.sh" down
+  fi
+}

@@ -19,19 +19,8 @@ runs=${RUNS:-5}
 template=$(realpath "$(find_template)")
 work=$(mktemp -d /tmp/pygen-bench-oneshot.XXXXXX)
 
-started_containers=0
-cleanup() {
-  rm -rf "$work"
-  if ((started_containers)) && [[ "${KEEP_CONTAINERS:-0}" != 1 ]]; then
-    "$repo_root/scripts/bench-containers.sh" down
-  fi
-}
-trap cleanup EXIT
-
-if (($("$repo_root/scripts/bench-containers.sh" count) < n)); then
-  started_containers=1
-fi
-"$repo_root/scripts/bench-containers.sh" up "$n"
+trap 'rm -rf "$work"; bench_containers_cleanup' EXIT
+bench_containers_up "$n"
 
 echo "building the release binary"
 pygen=$(build_release)

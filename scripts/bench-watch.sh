@@ -25,18 +25,8 @@ fi
 template=$(realpath "$(find_template)")
 metrics_port=${METRICS_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
-started_containers=0
-cleanup() {
-  if ((started_containers)) && [[ "${KEEP_CONTAINERS:-0}" != 1 ]]; then
-    "$repo_root/scripts/bench-containers.sh" down
-  fi
-}
-trap cleanup EXIT
-
-if (($("$repo_root/scripts/bench-containers.sh" count) < n)); then
-  started_containers=1
-fi
-"$repo_root/scripts/bench-containers.sh" up "$n"
+trap bench_containers_cleanup EXIT
+bench_containers_up "$n"
 
 if [[ -n "${PYGEN_BIN:-}" ]]; then
   pygen=$PYGEN_BIN
