@@ -128,7 +128,7 @@ fn plan(config: &Config) -> Plan {
 pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let template = load_template(config).await?;
     check_target_folder(&config.target)?;
-    let docker = docker::connect(config.docker_address.as_deref())?;
+    let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
     let mut cache = StateCache::new(ownid::detect());
     let stats = cache.full_sync(&docker).await?;
     tracing::debug!(containers = stats.inspected, ms = stats.duration.as_secs_f64() * 1e3, "state read");
@@ -192,10 +192,21 @@ pub async fn watch(
 ) -> Result<(), Error> {
     let template = load_template(&config).await?;
     check_target_folder(&config.target)?;
-    // Check the address once so a malformed one is a startup error, not an endless retry.
-    docker::connect(config.docker_address.as_deref())?;
+    // Check the address once so a malformed one is a startup error, not an endless retry; a
+    // daemon that is down is waited for.
+    docker::connect::plan(
+        config.docker_address.as_deref(),
+        &docker::connect::Env::from_process(),
+    )?;
     let address = config.docker_address.clone();
-    let mut feed = events::spawn(move || docker::connect(address.as_deref()).map_err(|e| e.to_string()));
+    let mut feed = events::spawn(move || {
+        let address = address.clone();
+        async move {
+            docker::connect::connect_negotiated(address.as_deref())
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
     let mut generator = Generator {
         plan: plan(&config),
         timer: NotificationTimer::new(config.intervals),
@@ -451,7 +462,7 @@ async fn join_opt(task: Option<&mut JoinHandle<()>>) -> Result<(), tokio::task::
 
 /// `pygen state`: the daemon state that renders read, as JSON.
 pub async fn dump_state(docker_address: Option<&str>) -> Result<String, Error> {
-    let docker = docker::connect(docker_address)?;
+    let docker = docker::connect::connect_negotiated(docker_address).await?;
     let mut cache = StateCache::new(ownid::detect());
     cache.full_sync(&docker).await?;
     Ok(cache.snapshot().to_dump())

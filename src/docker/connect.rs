@@ -30,7 +30,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bollard::{API_DEFAULT_VERSION, Docker};
+use std::sync::Arc;
+
+use bollard::{API_DEFAULT_VERSION, BollardRequest, Docker};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 /// The address used when neither the caller nor `DOCKER_HOST` names one.
 pub const DEFAULT_ADDRESS: &str = "unix:///var/run/docker.sock";
@@ -373,13 +378,8 @@ pub fn build(endpoint: &Endpoint) -> Result<Docker, Error> {
         source,
     };
     match &endpoint.transport {
-        Transport::Unix { path } => {
-            Docker::connect_with_unix(&path.to_string_lossy(), timeout, API_DEFAULT_VERSION)
-                .map_err(client_error)
-        }
-        Transport::Http { authority } => {
-            Docker::connect_with_http(authority, timeout, API_DEFAULT_VERSION).map_err(client_error)
-        }
+        Transport::Unix { path } => pooled_unix(path, timeout).map_err(client_error),
+        Transport::Http { authority } => pooled_http(authority, timeout).map_err(client_error),
         Transport::Tls { authority, files } => {
             // bollard reads the key only during the handshake and then silently sends no client
             // certificate when it is missing: check all three files now, to name the culprit.
@@ -405,6 +405,71 @@ pub fn build(endpoint: &Endpoint) -> Result<Docker, Error> {
             .map_err(client_error)
         }
     }
+}
+
+/// How long an idle pooled connection to the daemon stays open.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
+/// A client whose requests share a pool of kept-alive connections to one unix socket.
+///
+/// bollard's own unix and HTTP clients open a new connection for every request; a full sync
+/// of a few hundred containers then pays a connect per inspect. This transport keeps
+/// connections open and reuses them.
+fn pooled_unix(path: &Path, timeout: u64) -> Result<Docker, bollard::errors::Error> {
+    if !path.exists() {
+        return Err(bollard::errors::Error::SocketNotFoundError(
+            path.to_string_lossy().into_owned(),
+        ));
+    }
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE)
+        .build(hyperlocal::UnixConnector);
+    let socket: Arc<Path> = Arc::from(path);
+    let transport = move |mut request: BollardRequest| {
+        let client = client.clone();
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
+        *request.uri_mut() = hyperlocal::Uri::new(&*socket, &path_and_query).into();
+        async move {
+            client
+                .request(request)
+                .await
+                .map_err(bollard::errors::Error::from)
+        }
+    };
+    Docker::connect_with_custom_transport(
+        transport,
+        Some("http://localhost"),
+        timeout,
+        API_DEFAULT_VERSION,
+    )
+}
+
+/// A client whose requests share a pool of kept-alive plain HTTP connections to `authority`.
+fn pooled_http(authority: &str, timeout: u64) -> Result<Docker, bollard::errors::Error> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE)
+        .build(connector);
+    let transport = move |request: BollardRequest| {
+        let client = client.clone();
+        async move {
+            client
+                .request(request)
+                .await
+                .map_err(bollard::errors::Error::from)
+        }
+    };
+    Docker::connect_with_custom_transport(
+        transport,
+        Some(format!("http://{authority}")),
+        timeout,
+        API_DEFAULT_VERSION,
+    )
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! subscription and the consumer's listing is lost.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
@@ -99,11 +100,13 @@ pub fn actor_name(event: &EventMessage) -> &str {
         .unwrap_or("<?>")
 }
 
-/// Starts the feed task. `connect` builds a fresh client for every attempt: a client created
-/// while the socket was missing never recovers, so reconnecting means recreating it.
-pub fn spawn<F>(connect: F) -> mpsc::Receiver<Feed>
+/// Starts the feed task. `connect` builds a fresh client for every attempt (a client created
+/// while the socket was missing never recovers, so reconnecting means recreating it) and
+/// negotiates the API version with the daemon.
+pub fn spawn<F, Fut>(connect: F) -> mpsc::Receiver<Feed>
 where
-    F: Fn() -> Result<Docker, String> + Send + 'static,
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Docker, String>> + Send,
 {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(run(connect, tx));
@@ -111,15 +114,16 @@ where
 }
 
 /// The feed loop; ends when the consumer drops its receiver.
-async fn run<F>(connect: F, tx: mpsc::Sender<Feed>)
+async fn run<F, Fut>(connect: F, tx: mpsc::Sender<Feed>)
 where
-    F: Fn() -> Result<Docker, String> + Send + 'static,
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Docker, String>> + Send,
 {
     let mut backoff = BACKOFF_START;
     // Logged once per change between reachable and unreachable, not once per attempt.
     let mut reported_down = false;
     loop {
-        let docker = match connect() {
+        let docker = match connect().await {
             Ok(docker) => docker,
             Err(err) => {
                 if !reported_down {
@@ -131,15 +135,6 @@ where
                 continue;
             }
         };
-        if let Err(err) = docker.ping().await {
-            if !reported_down {
-                tracing::warn!(error = %err, "Docker daemon unreachable, retrying with backoff");
-                reported_down = true;
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(BACKOFF_CAP);
-            continue;
-        }
         let since = SystemTime::now()
             .checked_sub(SUBSCRIBE_OVERLAP)
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
