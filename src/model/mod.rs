@@ -1,1 +1,300 @@
-//! (to be written)
+//! The model: pure code (no I/O) that turns raw Docker inspect JSON into the objects
+//! templates see, with docker-pygen's dict, list and matching semantics.
+//!
+//! - [`Container`]: one container, parsed once from its inspect body and shared.
+//! - [`Snapshot`]: everything a render reads; `pygen state` dumps it and
+//!   `pygen render --state` reads it back.
+//! - [`context()`]: the template context of one render (`containers`, `all_containers`,
+//!   `services`, `all_services`, `nodes`, `own_container_id`, `read_config`).
+//! - [`match_containers`]: target matching for the restart and signal actions.
+//!
+//! Layout: `container` (parsing), `dict` (map semantics), `list` (list types and helpers),
+//! `matching` (target rules), `info` (a container as a template object), `context`.
+
+mod container;
+mod context;
+mod dict;
+mod info;
+mod list;
+mod matching;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use container::{Container, Mount, Network, PublishedPort};
+pub use matching::MatchPolicy;
+
+/// Errors of the model layer. None is recoverable by retrying: the input is wrong.
+///
+/// Each message is complete on its own (it includes the cause); the cause also stays
+/// reachable as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An inspect body (or a state dump) is not valid JSON.
+    #[error("invalid JSON: {source}")]
+    InvalidJson {
+        /// The parser's error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An inspect body is valid JSON but not an object.
+    #[error("container inspect data is not a JSON object")]
+    NotAnObject,
+    /// A state dump does not have the expected shape.
+    #[error("state dump: {message}")]
+    Dump {
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// One container of a state dump is unusable.
+    #[error("state dump: containers[{index}]: {source}")]
+    DumpContainer {
+        /// Position of the container in the dump's `containers` array.
+        index: usize,
+        /// Why it could not be read.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// The state dump format version written and accepted by [`Snapshot`].
+const DUMP_VERSION: u64 = 1;
+
+/// Everything a render reads. `pygen state` dumps it, `pygen render --state` reads it back.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// All containers, any state, any order (the context orders and filters them).
+    pub containers: Vec<Arc<Container>>,
+    /// Full 64-hex id of pygen's own container, if it runs in one (`own_container_id`,
+    /// `.self`).
+    pub own_container_id: Option<String>,
+}
+
+/// The dump layout, fields in the order they are written.
+#[derive(Serialize)]
+struct Dump<'a> {
+    /// Format version.
+    version: u64,
+    /// pygen's own container id.
+    own_container_id: Option<&'a str>,
+    /// The containers' inspect bodies.
+    containers: Vec<serde_json::Value>,
+}
+
+impl Snapshot {
+    /// Pretty JSON: `{"version":1,"own_container_id":..,"containers":[<inspect objects>]}`.
+    /// Containers are written in the context's order (newest first).
+    pub fn to_dump(&self) -> String {
+        let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
+        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        let dump = Dump {
+            version: DUMP_VERSION,
+            own_container_id: self.own_container_id.as_deref(),
+            containers: sorted
+                .iter()
+                // A stored body was parsed when the container was built; if it somehow no
+                // longer parses it is written as null rather than failing the whole dump.
+                .map(|c| serde_json::from_str(c.raw_json()).unwrap_or(serde_json::Value::Null))
+                .collect(),
+        };
+        // Serializing plain JSON values and strings cannot fail.
+        serde_json::to_string_pretty(&dump).unwrap_or_default()
+    }
+
+    /// Reads a dump written by [`Snapshot::to_dump`]. Also accepts the output of
+    /// `docker inspect` (a bare array of container objects), with no own container id.
+    pub fn from_dump(json: &str) -> Result<Snapshot, Error> {
+        let dump: serde_json::Value =
+            serde_json::from_str(json).map_err(|source| Error::InvalidJson { source })?;
+        let dump_error = |message: &str| Error::Dump {
+            message: message.to_owned(),
+        };
+        let (containers, own_container_id) = match dump {
+            serde_json::Value::Array(items) => (items, None),
+            serde_json::Value::Object(mut map) => {
+                match map.get("version") {
+                    Some(v) if v.as_u64() == Some(DUMP_VERSION) => {}
+                    Some(v) => {
+                        return Err(dump_error(&format!(
+                            "unsupported version {v} (expected {DUMP_VERSION})"
+                        )));
+                    }
+                    None => return Err(dump_error("missing \"version\"")),
+                }
+                let own = match map.remove("own_container_id") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(s)) => Some(s),
+                    Some(_) => {
+                        return Err(dump_error("\"own_container_id\" must be a string or null"));
+                    }
+                };
+                match map.remove("containers") {
+                    Some(serde_json::Value::Array(items)) => (items, own),
+                    Some(_) => return Err(dump_error("\"containers\" must be an array")),
+                    None => return Err(dump_error("missing \"containers\"")),
+                }
+            }
+            _ => return Err(dump_error("expected an object (or an array of containers)")),
+        };
+        let containers = containers
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                if !item.is_object() {
+                    return Err(Error::DumpContainer {
+                        index,
+                        source: Box::new(Error::NotAnObject),
+                    });
+                }
+                Container::from_inspect_json(&item.to_string())
+                    .map(Arc::new)
+                    .map_err(|e| Error::DumpContainer {
+                        index,
+                        source: Box::new(e),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Snapshot {
+            containers,
+            own_container_id,
+        })
+    }
+}
+
+/// The containers `target` names, for the restart and signal actions: by id, name, label
+/// `pygen.target`, env `PYGEN_TARGET`, Compose service, Swarm service (with or without the
+/// stack prefix), and id prefix as `policy` allows. Rule order, then list order, each once;
+/// an empty target names nothing.
+pub fn match_containers(
+    containers: &[Arc<Container>],
+    target: &str,
+    policy: MatchPolicy,
+) -> Vec<Arc<Container>> {
+    matching::matching_indices(containers, target, matching::Kind::Container, policy)
+        .into_iter()
+        .map(|i| containers[i].clone())
+        .collect()
+}
+
+/// The template context of a render of `snapshot`: `containers` (running, newest first),
+/// `all_containers` (every container; present only when `with_all_containers`, and built
+/// on first use), `services`, `all_services`, `nodes` (empty lists until Swarm support),
+/// `own_container_id` (string or none) and `read_config`.
+pub fn context(snapshot: &Snapshot, with_all_containers: bool) -> minijinja::Value {
+    minijinja::Value::from_object(context::Context::new(snapshot, with_all_containers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../tests/data/sample-inspect.json");
+
+    fn with_id(id: &str, name: &str, created: &str) -> Arc<Container> {
+        let mut json: serde_json::Value = serde_json::from_str(SAMPLE).expect("valid");
+        json["Id"] = id.into();
+        json["Name"] = format!("/{name}").into();
+        json["Created"] = created.into();
+        Arc::new(Container::from_inspect_json(&json.to_string()).expect("valid"))
+    }
+
+    #[test]
+    fn dump_round_trips() {
+        let snapshot = Snapshot {
+            containers: vec![
+                with_id("aaa", "one", "2020-01-01T00:00:00Z"),
+                with_id("bbb", "two", "2021-01-01T00:00:00Z"),
+            ],
+            own_container_id: Some("bbb".into()),
+        };
+        let dump = snapshot.to_dump();
+        assert!(dump.starts_with(
+            "{\n  \"version\": 1,\n  \"own_container_id\": \"bbb\",\n  \"containers\": ["
+        ));
+        let back = Snapshot::from_dump(&dump).expect("own dump reads back");
+        assert_eq!(back.own_container_id.as_deref(), Some("bbb"));
+        let names: Vec<&str> = back.containers.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["two", "one"]);
+        assert_eq!(*back.containers[1], *snapshot.containers[0]);
+        assert_eq!(back.to_dump(), dump);
+    }
+
+    #[test]
+    fn dump_accepts_docker_inspect_output() {
+        let json = format!("[{SAMPLE}]");
+        let snapshot = Snapshot::from_dump(&json).expect("docker inspect output reads");
+        assert_eq!(snapshot.containers.len(), 1);
+        assert_eq!(snapshot.own_container_id, None);
+    }
+
+    #[test]
+    fn dump_errors_name_what_is_wrong() {
+        let err = |json: &str| {
+            Snapshot::from_dump(json)
+                .expect_err("must fail")
+                .to_string()
+        };
+        assert!(err("{").starts_with("invalid JSON: EOF while parsing"));
+        assert_eq!(
+            err("{\"containers\": []}"),
+            "state dump: missing \"version\""
+        );
+        assert_eq!(
+            err("{\"version\": 2, \"containers\": []}"),
+            "state dump: unsupported version 2 (expected 1)"
+        );
+        assert_eq!(
+            err("{\"version\": 1}"),
+            "state dump: missing \"containers\""
+        );
+        assert_eq!(
+            err("{\"version\": 1, \"containers\": {}}"),
+            "state dump: \"containers\" must be an array"
+        );
+        assert_eq!(
+            err("{\"version\": 1, \"own_container_id\": 5, \"containers\": []}"),
+            "state dump: \"own_container_id\" must be a string or null"
+        );
+        assert_eq!(
+            err("{\"version\": 1, \"containers\": [{}, {}, {}, 7]}"),
+            "state dump: containers[3]: container inspect data is not a JSON object"
+        );
+        assert_eq!(
+            err("7"),
+            "state dump: expected an object (or an array of containers)"
+        );
+    }
+
+    #[test]
+    fn match_containers_uses_the_policy() {
+        let containers = vec![
+            with_id("dbeef0001", "web", "2020-01-01T00:00:00Z"),
+            with_id("cafe0002", "db", "2020-01-01T00:00:00Z"),
+        ];
+        let names = |found: Vec<Arc<Container>>| {
+            found
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(match_containers(&containers, "db", MatchPolicy::Action)),
+            ["db"]
+        );
+        assert_eq!(
+            names(match_containers(&containers, "db", MatchPolicy::Template)),
+            ["db", "web"]
+        );
+        // Both samples carry the label pygen.target=t1.
+        assert_eq!(
+            names(match_containers(&containers, "t1", MatchPolicy::Action)),
+            ["web", "db"]
+        );
+        assert!(match_containers(&containers, "", MatchPolicy::Template).is_empty());
+        assert_eq!(
+            names(match_containers(&containers, "cafe", MatchPolicy::Action)),
+            ["db"]
+        );
+    }
+}

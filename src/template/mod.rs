@@ -1,1 +1,967 @@
-//! (to be written)
+//! Templates: where they come from (inline `#...`, a file, an `http(s)://` URL), the
+//! minijinja environment they run in, and rendering with located errors.
+//!
+//! Every [`Template::load`] builds a fresh environment, so reloading a template re-reads the
+//! main file and its includes alike (docker-pygen re-read includes but never the main
+//! template, B21). The engine stays behind [`Template::load`] and [`Template::render`].
+//!
+//! File templates resolve `include`/`import`/`extends` names relative to the template's own
+//! folder, as Jinja2's `FileSystemLoader` did: `/` separates folders, and a name with a `..`
+//! part is not found (templates cannot reach outside their folder). Inline and URL templates
+//! have nothing to include from; trying gives an error saying so.
+
+mod environment;
+mod fetch;
+pub(crate) mod read_config;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use minijinja::{Environment, ErrorKind};
+
+use crate::model::{self, Snapshot};
+
+/// Errors of loading and rendering templates.
+///
+/// Each message is complete on its own (`{}` prints the path or URL and the cause, or
+/// `name:line:column: message`); the underlying error stays reachable as the source.
+///
+/// Loading errors ([`Error::Read`], [`Error::Fetch`], [`Error::Status`], [`Error::Client`],
+/// [`Error::Syntax`]) may clear up when the file or server is fixed, so a reload can retry.
+/// [`Error::Render`] depends on the data and template together; the next render may pass.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The template file cannot be read (missing, unreadable, not UTF-8).
+    #[error("cannot read template {}: {source}", path.display())]
+    Read {
+        /// The path as given (made absolute).
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The template URL cannot be fetched (unreachable, timeout, TLS).
+    #[error("cannot fetch template {url}: {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// The cause in short (e.g. `timed out after 5s`, `Connection refused`).
+        reason: String,
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered the template URL with a non-2xx status.
+    #[error("cannot fetch template {url}: HTTP status {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The HTTP client could not be set up (TLS configuration).
+    #[error("cannot set up the HTTP client: {source}")]
+    Client {
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The template does not compile.
+    #[error("{}: {message}", location(name, *line, *column))]
+    Syntax {
+        /// Name of the template with the error (file name, URL, `inline`, or an include).
+        name: String,
+        /// 1-based line of the error.
+        line: Option<usize>,
+        /// 1-based column of the error.
+        column: Option<usize>,
+        /// What is wrong.
+        message: String,
+        /// The engine's error.
+        #[source]
+        source: minijinja::Error,
+    },
+    /// Rendering failed (undefined attribute of an undefined value, unknown filter, a
+    /// missing include, an error raised by a function).
+    #[error("{}: {message}", location(name, *line, *column))]
+    Render {
+        /// Name of the template where it failed (may be an included one).
+        name: String,
+        /// 1-based line of the failing expression.
+        line: Option<usize>,
+        /// 1-based column of the failing expression.
+        column: Option<usize>,
+        /// What went wrong.
+        message: String,
+        /// The engine's error.
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// `name:line:column`, leaving out what is unknown.
+fn location(name: &str, line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!("{name}:{line}:{column}"),
+        (Some(line), None) => format!("{name}:{line}"),
+        _ => name.to_owned(),
+    }
+}
+
+/// Where a template comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The template text itself (`--template '#...'`).
+    Inline(String),
+    /// A template file; includes resolve relative to its folder.
+    File(PathBuf),
+    /// An `http://` or `https://` URL, fetched at load time.
+    Url(String),
+}
+
+impl Source {
+    /// Classifies a `--template` value: `#` starts an inline template (the `#` dropped, the
+    /// rest trimmed); `http://` or `https://` (any case, any host, `localhost` included)
+    /// is a URL; anything else is a file path.
+    pub fn parse(value: &str) -> Source {
+        if let Some(text) = value.strip_prefix('#') {
+            return Source::Inline(text.trim().to_owned());
+        }
+        let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            Source::Url(value.to_owned())
+        } else {
+            Source::File(PathBuf::from(value))
+        }
+    }
+}
+
+/// How templates are fetched from URLs.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Skip TLS certificate verification (`--no-ssl-check`).
+    pub no_ssl_check: bool,
+    /// Limit for the whole download.
+    pub timeout: Duration,
+}
+
+impl Default for LoadOptions {
+    /// Verification on; 60 s, docker-pygen's timeout.
+    fn default() -> LoadOptions {
+        LoadOptions {
+            no_ssl_check: false,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Sources of the templates an environment loaded, for error columns.
+type Sources = Arc<Mutex<HashMap<String, Arc<str>>>>;
+
+/// A loaded, compiled template with its own environment.
+pub struct Template {
+    /// The environment holding the main template and, once used, its includes.
+    env: Environment<'static>,
+    /// Name of the main template in `env`.
+    name: String,
+    /// Where it came from, for logs.
+    description: String,
+    /// Sources by template name (main and includes), to turn error offsets into columns.
+    sources: Sources,
+    /// Variables the main template reads from the context.
+    undeclared: HashSet<String>,
+    /// Whether the template pulls in other templates, whose variables are not known.
+    pulls_in_templates: bool,
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Template")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Template {
+    /// Loads and compiles a template. A file is read now and its includes on first use; a
+    /// URL is fetched now with `options`.
+    pub async fn load(source: &Source, options: &LoadOptions) -> Result<Template, Error> {
+        match source {
+            Source::Inline(text) => {
+                Template::build("inline", "inline template".to_owned(), text.clone(), None)
+            }
+            Source::Url(url) => {
+                let text = fetch::fetch(url, options).await?;
+                Template::build(url, url.clone(), text, None)
+            }
+            Source::File(path) => {
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                let text =
+                    tokio::fs::read_to_string(&path)
+                        .await
+                        .map_err(|source| Error::Read {
+                            path: path.clone(),
+                            source,
+                        })?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                let folder = path.parent().map(Path::to_path_buf);
+                Template::build(&name, path.display().to_string(), text, folder)
+            }
+        }
+    }
+
+    /// A template from text, named `name` in error messages; it cannot include others.
+    pub fn from_text(name: &str, text: String) -> Result<Template, Error> {
+        Template::build(name, name.to_owned(), text, None)
+    }
+
+    /// Compiles `text` as template `name` in a fresh environment whose includes come from
+    /// `folder` (or are refused when there is none).
+    fn build(
+        name: &str,
+        description: String,
+        text: String,
+        folder: Option<PathBuf>,
+    ) -> Result<Template, Error> {
+        let mut env = environment::new_environment();
+        let sources: Sources = Arc::default();
+        let pulls_in_templates = pulls_in_templates(&text);
+        let main_source: Arc<str> = Arc::from(text.as_str());
+        lock(&sources).insert(name.to_owned(), main_source.clone());
+        set_loader(&mut env, folder, sources.clone(), &description);
+        if let Err(e) = env.add_template_owned(name.to_owned(), text) {
+            return Err(located(e, name, &sources, true));
+        }
+        let undeclared = match env.get_template(name) {
+            Ok(t) => t.undeclared_variables(false),
+            Err(e) => return Err(located(e, name, &sources, true)),
+        };
+        Ok(Template {
+            env,
+            name: name.to_owned(),
+            description,
+            sources,
+            undeclared,
+            pulls_in_templates,
+        })
+    }
+
+    /// Renders with `context` (any map; normally [`model::context`]). Synchronous and
+    /// CPU-bound: async callers run it in `spawn_blocking`.
+    pub fn render(&self, context: minijinja::Value) -> Result<String, Error> {
+        let template = self
+            .env
+            .get_template(&self.name)
+            .map_err(|e| located(e, &self.name, &self.sources, false))?;
+        template
+            .render(context)
+            .map_err(|e| located(e, &self.name, &self.sources, false))
+    }
+
+    /// Renders a snapshot: builds the context (with `all_containers` only when the template
+    /// may read it) and renders.
+    pub fn render_snapshot(&self, snapshot: &Snapshot) -> Result<String, Error> {
+        let with_all = self.uses_variable("all_containers");
+        self.render(model::context(snapshot, with_all))
+    }
+
+    /// Whether the template may read context variable `name`. Conservative: true whenever
+    /// the template includes, imports or extends others, whose variables are not known.
+    pub fn uses_variable(&self, name: &str) -> bool {
+        self.pulls_in_templates || self.undeclared.contains(name)
+    }
+
+    /// Where the template came from: the file path, the URL, or `inline template`.
+    pub fn source_description(&self) -> &str {
+        &self.description
+    }
+}
+
+/// Locks the source map; a panic elsewhere while holding it left it usable anyway.
+fn lock(sources: &Sources) -> std::sync::MutexGuard<'_, HashMap<String, Arc<str>>> {
+    sources
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Installs the loader for includes: files under `folder`, or an explanatory error.
+fn set_loader(
+    env: &mut Environment<'static>,
+    folder: Option<PathBuf>,
+    sources: Sources,
+    description: &str,
+) {
+    let Some(folder) = folder else {
+        let description = description.to_owned();
+        env.set_loader(move |name: &str| -> Result<Option<String>, minijinja::Error> {
+            Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot load '{name}': only file templates can include other templates ({description} is not a file)"),
+            ))
+        });
+        return;
+    };
+    env.set_loader(move |name: &str| {
+        let Some(path) = resolve(&folder, name) else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                lock(&sources).insert(name.to_owned(), Arc::from(text.as_str()));
+                Ok(Some(text))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot read {}: {e}", path.display()),
+            )
+            .with_source(e)),
+        }
+    });
+}
+
+/// The file an include name refers to: `/`-separated parts under `folder`; empty and `.`
+/// parts are skipped, and any `..` part makes the name unresolvable (as in Jinja2).
+fn resolve(folder: &Path, name: &str) -> Option<PathBuf> {
+    let mut path = folder.to_path_buf();
+    let mut any = false;
+    for part in name.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            part => {
+                path.push(part);
+                any = true;
+            }
+        }
+    }
+    any.then_some(path)
+}
+
+/// Whether `text` has an `include`, `import`, `from … import` or `extends` tag.
+fn pulls_in_templates(text: &str) -> bool {
+    text.match_indices("{%").any(|(at, _)| {
+        let tag = text[at + 2..]
+            .trim_start_matches(['-', '+', '~'])
+            .trim_start();
+        let word: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        matches!(word.as_str(), "include" | "import" | "from" | "extends")
+    })
+}
+
+/// Turns an engine error into ours, with the template name, line and column. An error in an
+/// included template arrives wrapped ("could not render include"); the innermost located
+/// error is the one that says what is wrong and where.
+fn located(error: minijinja::Error, main: &str, sources: &Sources, syntax: bool) -> Error {
+    let mut inner: &minijinja::Error = &error;
+    while let Some(next) = std::error::Error::source(inner)
+        .and_then(|s| s.downcast_ref::<minijinja::Error>())
+        .filter(|next| next.line().is_some())
+    {
+        inner = next;
+    }
+    let name = inner.name().unwrap_or(main).to_owned();
+    let line = inner.line();
+    let column = inner.range().and_then(|range| {
+        let sources = lock(sources);
+        let source = sources.get(&name)?;
+        let before = source.get(..range.start)?;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Some(before[line_start..].chars().count() + 1)
+    });
+    let message = match inner.detail() {
+        Some(detail) => format!("{}: {detail}", inner.kind()),
+        None => inner.kind().to_string(),
+    };
+    if syntax || inner.kind() == ErrorKind::SyntaxError {
+        Error::Syntax {
+            name,
+            line,
+            column,
+            message,
+            source: error,
+        }
+    } else {
+        Error::Render {
+            name,
+            line,
+            column,
+            message,
+            source: error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+
+    /// A test file under `tests/`.
+    fn data(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join(path)
+    }
+
+    fn snapshot(name: &str) -> Snapshot {
+        let json =
+            std::fs::read_to_string(data(&format!("data/{name}"))).expect("test data exists");
+        Snapshot::from_dump(&json).expect("test data is a valid dump")
+    }
+
+    async fn load(value: &str) -> Result<Template, Error> {
+        Template::load(&Source::parse(value), &LoadOptions::default()).await
+    }
+
+    #[test]
+    fn templates_can_cross_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Template>();
+        assert_send_sync::<Error>();
+        assert_send_sync::<Snapshot>();
+    }
+
+    #[test]
+    fn read_config_works_with_any_context() {
+        let template = Template::from_text("t", "{{ read_config('NOPE_X', default='d') }}".into())
+            .expect("compiles");
+        assert_eq!(template.render(context! {}).expect("renders"), "d");
+    }
+
+    #[test]
+    fn source_kinds() {
+        assert_eq!(
+            Source::parse("# {{ x }} \n"),
+            Source::Inline("{{ x }}".into())
+        );
+        assert_eq!(Source::parse("#"), Source::Inline(String::new()));
+        assert_eq!(
+            Source::parse("https://example.com/t"),
+            Source::Url("https://example.com/t".into())
+        );
+        // Any host, any case (docker-pygen wanted a dot in the host, B21).
+        assert_eq!(
+            Source::parse("HTTP://localhost:8080/t"),
+            Source::Url("HTTP://localhost:8080/t".into())
+        );
+        assert_eq!(Source::parse("http:/x"), Source::File("http:/x".into()));
+        assert_eq!(
+            Source::parse("templates/a.tmpl"),
+            Source::File("templates/a.tmpl".into())
+        );
+        assert_eq!(
+            Source::parse("/etc/a.tmpl"),
+            Source::File("/etc/a.tmpl".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn inline_template() {
+        let template = load("#{{ who }} {{ what }} use inline templates")
+            .await
+            .expect("loads");
+        assert_eq!(template.source_description(), "inline template");
+        let render =
+            |who: &str, what: &str| template.render(context! { who, what }).expect("renders");
+        assert_eq!(render("You", "can"), "You can use inline templates");
+        assert_eq!(render("I", "could"), "I could use inline templates");
+    }
+
+    #[tokio::test]
+    async fn template_from_relative_and_absolute_file() {
+        // Tests run in the package folder, so this path is relative to it.
+        for path in [
+            "tests/data/templates/hello.txt".to_owned(),
+            data("data/templates/hello.txt").display().to_string(),
+        ] {
+            let template = load(&path).await.expect("loads");
+            assert!(Path::new(template.source_description()).is_absolute());
+            assert_eq!(
+                template
+                    .render(context! { name => "world" })
+                    .expect("renders"),
+                "Hello world!"
+            );
+            assert_eq!(
+                template
+                    .render(context! { name => "Jinja2" })
+                    .expect("renders"),
+                "Hello Jinja2!"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_template_file_names_the_path() {
+        let err = load("missing/template.file")
+            .await
+            .expect_err("no such file");
+        assert!(matches!(err, Error::Read { .. }));
+        let text = err.to_string();
+        assert!(text.starts_with("cannot read template /"), "{text}");
+        assert!(
+            text.contains("missing/template.file: No such file or directory"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn includes_resolve_in_the_template_folder_and_reload() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write(
+            "main.tmpl",
+            "{% include 'parts/head.txt' %}|{% from 'macros.j2' import hi %}{{ hi(name) }}",
+        );
+        write("parts/head.txt", "head v1");
+        write("macros.j2", "{% macro hi(n) %}hi {{ n }}{% endmacro %}");
+        write("../outside.txt", "secret");
+        let main = dir.path().join("main.tmpl").display().to_string();
+        let template = load(&main).await.expect("loads");
+        assert_eq!(
+            template.render(context! { name => "x" }).expect("renders"),
+            "head v1|hi x"
+        );
+
+        // A new load re-reads the main template and its includes alike.
+        write("parts/head.txt", "head v2");
+        write("main.tmpl", "{% include 'parts/head.txt' %}!");
+        let template = load(&main).await.expect("reloads");
+        assert_eq!(template.render(context! {}).expect("renders"), "head v2!");
+
+        // Names cannot leave the folder.
+        write("main.tmpl", "{% include '../outside.txt' %}");
+        let template = load(&main).await.expect("loads");
+        let err = template
+            .render(context! {})
+            .expect_err("outside the folder");
+        assert_eq!(
+            err.to_string(),
+            "main.tmpl:1:4: template not found: tried to include non-existing template '../outside.txt'"
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_in_includes_name_the_include() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("main.tmpl"),
+            "line 1\n{% include 'inc.txt' %}",
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("inc.txt"), "ok\n  {{ x.y.z }}").expect("write");
+        let template = load(&dir.path().join("main.tmpl").display().to_string())
+            .await
+            .expect("loads");
+        let err = template.render(context! {}).expect_err("x is undefined");
+        assert_eq!(
+            err.to_string(),
+            "inc.txt:2:6: undefined value: `x` is undefined"
+        );
+        std::fs::write(dir.path().join("inc.txt"), "ok\n{% if %}").expect("write");
+        let template = load(&dir.path().join("main.tmpl").display().to_string())
+            .await
+            .expect("loads");
+        let err = template
+            .render(context! {})
+            .expect_err("syntax error in the include");
+        assert!(matches!(err, Error::Syntax { .. }));
+        assert!(err.to_string().starts_with("inc.txt:2:"), "{err}");
+    }
+
+    #[test]
+    fn syntax_and_render_errors_are_located() {
+        let err = Template::from_text("t", "line1\n  {{ 1 + }}".into()).expect_err("bad syntax");
+        assert!(matches!(
+            err,
+            Error::Syntax {
+                line: Some(2),
+                column: Some(10),
+                ..
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "t:2:10: syntax error: unexpected end of variable block"
+        );
+
+        let template = Template::from_text(
+            "t",
+            "a\n{% for x in [1] %}\n {{ x|nofilter }}{% endfor %}".into(),
+        )
+        .expect("compiles: filters are looked up when used");
+        let err = template.render(context! {}).expect_err("unknown filter");
+        assert!(matches!(err, Error::Render { .. }));
+        assert_eq!(
+            err.to_string(),
+            "t:3:7: unknown filter: filter nofilter is unknown"
+        );
+
+        let template = Template::from_text("inline", "{% include 'x' %}".into()).expect("compiles");
+        let err = template
+            .render(context! {})
+            .expect_err("inline templates cannot include");
+        assert!(
+            err.to_string()
+                .contains("only file templates can include other templates"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn uses_variable() {
+        let template = Template::from_text(
+            "t",
+            "{% for c in all_containers %}{{ c.name }}{% endfor %}".into(),
+        )
+        .expect("compiles");
+        assert!(template.uses_variable("all_containers"));
+        assert!(!template.uses_variable("containers"));
+        let template =
+            Template::from_text("t", "{% set all_containers = [] %}{{ containers }}".into())
+                .expect("compiles");
+        assert!(!template.uses_variable("all_containers"));
+        assert!(template.uses_variable("containers"));
+        for text in [
+            "{% include 'x' %}",
+            "{%- import 'm' as m %}",
+            "{% from 'm' import a %}",
+            "{% extends 'b' %}",
+        ] {
+            let template = Template::from_text("t", text.into()).expect("compiles");
+            assert!(template.uses_variable("all_containers"), "{text}");
+        }
+    }
+
+    // --- docker-pygen's tests/test_generator.py, over recorded containers ---
+
+    #[tokio::test]
+    async fn generate() {
+        let template = load(
+            "#
+            {% for container in containers %}
+            running: {{ container.name }} ID={{ container.short_id }}
+              {% for key, value in container.env.items() %}
+              env: {{ key }}=>{{ value }}
+              {% endfor %}
+            {% endfor %}",
+        )
+        .await
+        .expect("loads");
+        let snapshot = snapshot("generator.json");
+        let content = template.render_snapshot(&snapshot).expect("renders");
+        for c in &snapshot.containers {
+            assert!(
+                content.contains(&format!("running: {} ID={}", c.name(), c.short_id())),
+                "{content}"
+            );
+        }
+        assert!(content.contains("env: GENERATOR=>pygen"), "{content}");
+    }
+
+    #[tokio::test]
+    async fn generate_with_groups() {
+        let template = load(
+            "#
+            {% for key, containers in containers|groupby('labels.application') %}
+            group: {{ key }}
+              {% for container in containers %}
+              instance: {{ container.labels.instance }}
+              {% endfor %}
+            {% endfor %}",
+        )
+        .await
+        .expect("loads");
+        let content = template
+            .render_snapshot(&snapshot("generator.json"))
+            .expect("renders");
+        assert!(content.contains("group: web"), "{content}");
+        assert!(content.contains("group: db"), "{content}");
+        for num in 1..=3 {
+            assert!(
+                content.contains(&format!("instance: {num:03}")),
+                "{content}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn nginx_template() {
+        let template = load("tests/data/templates/nginx.example")
+            .await
+            .expect("loads");
+        let snapshot = snapshot("nginx-seven.json");
+        let content = template.render_snapshot(&snapshot).expect("renders");
+        for num in 1..=5 {
+            assert!(
+                content.contains(&format!("# pygen-test-nginx-{num}")),
+                "{content}"
+            );
+        }
+        assert!(!content.contains("pygen-test-nginx-6"), "{content}");
+        assert!(!content.contains("pygen-test-nginx-7"), "{content}");
+        assert!(!content.contains("stopped"), "{content}");
+        for upstream in [
+            "test.site.com___",
+            "www.site.com___",
+            "api.site.com___rest",
+            "api.site.com___stream",
+        ] {
+            assert!(
+                content.contains(&format!("upstream {upstream} ")),
+                "{content}"
+            );
+            assert!(
+                content.contains(&format!("proxy_pass http://{upstream};")),
+                "{content}"
+            );
+        }
+        assert!(!content.contains("upstream api.site.com___ "), "{content}");
+        for location in ["location / ", "location /rest ", "location /stream "] {
+            assert!(content.contains(location), "{content}");
+        }
+        for c in snapshot
+            .containers
+            .iter()
+            .filter(|c| c.name() <= "pygen-test-nginx-5")
+        {
+            let ip = c.networks[0].ip_address.as_deref().unwrap_or_default();
+            let port = c.tcp_ports[0];
+            assert!(
+                content.contains(&format!("server {ip}:{port};")),
+                "{content}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn render_snapshot_builds_all_containers_only_when_used() {
+        let snapshot = snapshot("nginx-seven.json");
+        let template = load("#{{ containers|length }}/{{ all_containers|length }}")
+            .await
+            .expect("loads");
+        assert_eq!(template.render_snapshot(&snapshot).expect("renders"), "7/8");
+        let template = load("#{{ containers|length }}/{{ all_containers is defined }}")
+            .await
+            .expect("loads");
+        assert_eq!(
+            template.render_snapshot(&snapshot).expect("renders"),
+            "7/True"
+        );
+        let template = load("#{{ containers|length }}").await.expect("loads");
+        assert!(!template.uses_variable("all_containers"));
+    }
+
+    // --- URL templates, against a local server ---
+
+    /// Answers one HTTP/1.1 request on `stream` from `routes` (path → status, body).
+    fn answer(mut stream: impl Read + Write, routes: &[(&str, u16, &str)]) {
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let request = String::from_utf8_lossy(&request);
+        let path = request.split_whitespace().nth(1).unwrap_or("/");
+        let (status, body) = routes
+            .iter()
+            .find(|(p, _, _)| *p == path)
+            .map(|(_, s, b)| (*s, *b))
+            .unwrap_or((404, "not found"));
+        let response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(response.as_bytes());
+        let _ = stream.flush();
+    }
+
+    const ROUTES: &[(&str, u16, &str)] = &[
+        ("/hello.txt", 200, "Hello {{ name }}!\n"),
+        ("/include.txt", 200, "{% include 'hello.txt' %}"),
+        ("/error", 500, "boom"),
+    ];
+
+    /// An HTTP server on 127.0.0.1:0 serving [`ROUTES`].
+    fn http_server() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || answer(stream, ROUTES));
+            }
+        });
+        addr
+    }
+
+    /// An HTTPS server with the self-signed certificate of `tests/data/tls`.
+    fn https_server() -> SocketAddr {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let cert = CertificateDer::from(include_bytes!("../../tests/data/tls/cert.der").to_vec());
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            include_bytes!("../../tests/data/tls/key.der").to_vec(),
+        ));
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("the test certificate and key match");
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    let Ok(conn) = rustls::ServerConnection::new(config) else {
+                        return;
+                    };
+                    let mut tls = rustls::StreamOwned::new(conn, stream);
+                    answer(&mut tls, ROUTES);
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn template_from_url() {
+        let addr = http_server();
+        let url = format!("http://localhost:{}/hello.txt", addr.port());
+        let template = load(&url).await.expect("fetches");
+        assert_eq!(template.source_description(), url);
+        assert_eq!(
+            template
+                .render(context! { name => "world" })
+                .expect("renders"),
+            "Hello world!"
+        );
+        assert_eq!(
+            template
+                .render(context! { name => "Jinja2" })
+                .expect("renders"),
+            "Hello Jinja2!"
+        );
+    }
+
+    #[tokio::test]
+    async fn url_errors_name_the_url() {
+        let addr = http_server();
+        let url = format!("http://127.0.0.1:{}/error", addr.port());
+        let err = load(&url).await.expect_err("status 500");
+        assert_eq!(
+            err.to_string(),
+            format!("cannot fetch template {url}: HTTP status 500")
+        );
+        let url = format!("http://127.0.0.1:{}/missing", addr.port());
+        assert!(matches!(
+            load(&url).await,
+            Err(Error::Status { status: 404, .. })
+        ));
+
+        let url = format!("http://127.0.0.1:{}/include.txt", addr.port());
+        let template = load(&url).await.expect("fetches");
+        let err = template
+            .render(context! {})
+            .expect_err("URL templates cannot include");
+        assert!(
+            err.to_string()
+                .contains("only file templates can include other templates"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_url() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        drop(listener);
+        let url = format!("http://127.0.0.1:{}/t", addr.port());
+        let err = load(&url).await.expect_err("nothing listens");
+        assert!(matches!(err, Error::Fetch { .. }));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("cannot fetch template {url}: ")),
+            "{text}"
+        );
+        assert!(text.to_lowercase().contains("refused"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn url_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        // Accept and never answer.
+        std::thread::spawn(move || {
+            let mut held: Vec<TcpStream> = Vec::new();
+            for stream in listener.incoming().flatten() {
+                held.push(stream);
+            }
+        });
+        let url = format!("http://127.0.0.1:{}/slow", addr.port());
+        let options = LoadOptions {
+            no_ssl_check: false,
+            timeout: Duration::from_millis(200),
+        };
+        let err = Template::load(&Source::Url(url.clone()), &options)
+            .await
+            .expect_err("times out");
+        assert_eq!(
+            err.to_string(),
+            format!("cannot fetch template {url}: timed out after 200ms")
+        );
+    }
+
+    #[tokio::test]
+    async fn https_certificates_are_checked_unless_disabled() {
+        let addr = https_server();
+        let url = format!("https://localhost:{}/hello.txt", addr.port());
+        let checked = LoadOptions::default();
+        let err = Template::load(&Source::Url(url.clone()), &checked)
+            .await
+            .expect_err("self-signed");
+        assert!(matches!(err, Error::Fetch { .. }), "{err}");
+        assert!(
+            err.to_string().to_lowercase().contains("certificate"),
+            "{err}"
+        );
+
+        let unchecked = LoadOptions {
+            no_ssl_check: true,
+            ..LoadOptions::default()
+        };
+        let template = Template::load(&Source::Url(url), &unchecked)
+            .await
+            .expect("--no-ssl-check accepts it");
+        assert_eq!(
+            template
+                .render(context! { name => "TLS" })
+                .expect("renders"),
+            "Hello TLS!"
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! The template context: the variables every render sees (api.md §2).
+//!
+//! Built per render from a [`Snapshot`]; cheap, because the containers are shared and their
+//! template values are made only when read. `all_containers` is a lazy value like
+//! docker-pygen's `Lazy`: its list is made on first use, and only when requested.
+
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+
+use super::Snapshot;
+use super::container::Container;
+use super::info::ContainerInfo;
+use super::list::{List, ListKind};
+
+/// Context keys, in the order `debug()` shows them.
+const KEYS_WITH_ALL: &[&str] = &[
+    "containers",
+    "all_containers",
+    "services",
+    "all_services",
+    "nodes",
+    "own_container_id",
+    "read_config",
+];
+
+/// Context keys when `all_containers` was not requested.
+const KEYS: &[&str] = &[
+    "containers",
+    "services",
+    "all_services",
+    "nodes",
+    "own_container_id",
+    "read_config",
+];
+
+/// The context of one render.
+#[derive(Debug)]
+pub(crate) struct Context {
+    /// `containers`: running containers, newest first.
+    containers: Value,
+    /// Every container, newest first, when `all_containers` was requested.
+    all: Option<Vec<Arc<Container>>>,
+    /// `all_containers`, built on first use.
+    all_value: OnceLock<Value>,
+    /// pygen's own container id, for `own_container_id` and `.self`.
+    own_id: Option<Arc<str>>,
+}
+
+impl Context {
+    /// The context of a render of `snapshot`.
+    pub(crate) fn new(snapshot: &Snapshot, with_all_containers: bool) -> Context {
+        let own_id: Option<Arc<str>> = snapshot.own_container_id.as_deref().map(Arc::from);
+        let mut sorted: Vec<&Arc<Container>> = snapshot.containers.iter().collect();
+        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        let running = sorted
+            .iter()
+            .filter(|c| c.is_running())
+            .map(|c| ContainerInfo::value(Arc::clone(c)))
+            .collect();
+        Context {
+            containers: List::new(ListKind::CONTAINERS, running, own_id.clone()).into_value(),
+            all: with_all_containers.then(|| sorted.into_iter().cloned().collect()),
+            all_value: OnceLock::new(),
+            own_id,
+        }
+    }
+
+    /// Whether `all_containers` was built (for tests of its laziness).
+    #[cfg(test)]
+    pub(crate) fn all_containers_built(&self) -> bool {
+        self.all_value.get().is_some()
+    }
+
+    /// An empty list of `kind`, for the Swarm variables of a non-Swarm render.
+    fn empty(&self, kind: ListKind) -> Value {
+        List::new(kind, Vec::new(), self.own_id.clone()).into_value()
+    }
+}
+
+impl Object for Context {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        Some(match key {
+            "containers" => self.containers.clone(),
+            "all_containers" => {
+                let all = self.all.as_ref()?;
+                self.all_value
+                    .get_or_init(|| {
+                        let items = all
+                            .iter()
+                            .map(|c| ContainerInfo::value(c.clone()))
+                            .collect();
+                        List::new(ListKind::CONTAINERS, items, self.own_id.clone()).into_value()
+                    })
+                    .clone()
+            }
+            "services" | "all_services" => self.empty(ListKind::SERVICES),
+            "nodes" => self.empty(ListKind::NODES),
+            "own_container_id" => Value::from(self.own_id.as_deref()),
+            "read_config" => crate::template::read_config::function(),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(if self.all.is_some() {
+            KEYS_WITH_ALL
+        } else {
+            KEYS
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::Environment;
+
+    fn container(id: &str, name: &str, status: &str, created: &str) -> Arc<Container> {
+        let json = serde_json::json!({
+            "Id": id, "Name": format!("/{name}"), "Created": created,
+            "State": {"Status": status},
+        });
+        Arc::new(Container::from_inspect_json(&json.to_string()).expect("valid"))
+    }
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            containers: vec![
+                container("a1", "old", "running", "2020-01-01T00:00:00Z"),
+                container("b2", "stopped", "exited", "2022-01-01T00:00:00Z"),
+                container("c3", "new", "running", "2021-06-01T00:00:00.5Z"),
+                container("d4", "paused", "paused", "2021-06-01T00:00:00.05Z"),
+                container("e5", "fresh", "created", "2023-01-01T00:00:00Z"),
+            ],
+            own_container_id: Some("c3".into()),
+        }
+    }
+
+    fn render(template: &str, ctx: Value) -> String {
+        let mut env = Environment::new();
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.render_str(template, ctx)
+            .unwrap_or_else(|e| format!("ERROR {e:#}"))
+    }
+
+    #[test]
+    fn containers_are_running_ones_newest_first() {
+        let ctx = Value::from_object(Context::new(&snapshot(), false));
+        assert_eq!(
+            render(
+                "{{ containers|map(attribute='name')|join(',') }}",
+                ctx.clone()
+            ),
+            "new,paused,old"
+        );
+        assert_eq!(
+            render(
+                "{{ containers.self.name }} {{ own_container_id }}",
+                ctx.clone()
+            ),
+            "new c3"
+        );
+        assert_eq!(render("{{ all_containers is defined }}", ctx), "False");
+    }
+
+    #[test]
+    fn all_containers_is_lazy() {
+        let context = Arc::new(Context::new(&snapshot(), true));
+        let ctx = Value::from_dyn_object(context.clone());
+        assert_eq!(render("{{ containers|length }}", ctx.clone()), "3");
+        assert!(!context.all_containers_built());
+        assert_eq!(
+            render(
+                "{{ all_containers|map(attribute='name')|join(',') }} {{ all_containers.self.id }}",
+                ctx
+            ),
+            "fresh,stopped,new,paused,old c3"
+        );
+        assert!(context.all_containers_built());
+    }
+
+    #[test]
+    fn lazy_in_templates() {
+        // docker-pygen's test_lazy_in_templates: for, |length, |first over all_containers.
+        let snapshot = Snapshot {
+            containers: vec![container("12", "mocked", "exited", "")],
+            own_container_id: None,
+        };
+        let ctx = Value::from_object(Context::new(&snapshot, true));
+        let template = "{% for c in all_containers %}{{ all_containers|length }}{{ c.name }}\
+                        -{% set first = all_containers|first %}{{ first.id }}{% endfor %}";
+        assert_eq!(render(template, ctx), "1mocked-12");
+    }
+
+    #[test]
+    fn swarm_variables_are_empty_lists() {
+        let ctx = Value::from_object(Context::new(&snapshot(), false));
+        let template = "{{ services|length }} {{ all_services|length }} {{ nodes|length }} \
+                        {{ services.self }} {{ services.matching('x')|length }} \
+                        {{ services.first }} {{ nodes.matching('x')|length }} {{ services or 'empty' }}";
+        assert_eq!(render(template, ctx), "0 0 0 None 0 None 0 empty");
+    }
+
+    #[test]
+    fn no_own_id_gives_none() {
+        let mut snap = snapshot();
+        snap.own_container_id = None;
+        let ctx = Value::from_object(Context::new(&snap, false));
+        assert_eq!(
+            render("{{ own_container_id }} {{ containers.self }}", ctx),
+            "None None"
+        );
+    }
+}
