@@ -56,7 +56,12 @@ pub async fn run(
         let matched = match_containers(running, target, MatchPolicy::Action);
         if matched.is_empty() {
             tracing::warn!(target = %target, "restart: no running container matches");
-            metrics.action_finished(ActionKind::Restart, target, Outcome::NoMatch, started.elapsed());
+            metrics.action_finished(
+                ActionKind::Restart,
+                target,
+                Outcome::NoMatch,
+                started.elapsed(),
+            );
             report.unmatched += 1;
             continue;
         }

@@ -82,7 +82,10 @@ impl Error {
     /// failure (exit status 1).
     pub fn is_configuration(&self) -> bool {
         match self {
-            Error::Template(err) => err.is_configuration(),
+            Error::Template(err) => matches!(
+                err,
+                template::Error::Read { .. } | template::Error::Syntax { .. }
+            ),
             Error::TargetFolder { .. } | Error::StateDump { .. } => true,
             Error::Connect(_) | Error::State(_) | Error::Output(_) | Error::Metrics(_) => false,
         }
@@ -131,9 +134,18 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
     let mut cache = StateCache::new(ownid::detect());
     let stats = cache.full_sync(&docker).await?;
-    tracing::debug!(containers = stats.inspected, ms = stats.duration.as_secs_f64() * 1e3, "state read");
+    tracing::debug!(
+        containers = stats.inspected,
+        ms = stats.duration.as_secs_f64() * 1e3,
+        "state read"
+    );
     let metrics = Metrics::new();
-    let changed = render_and_write(&template, &cache.snapshot(), config.target.as_ref(), &metrics)?;
+    let changed = render_and_write(
+        &template,
+        &cache.snapshot(),
+        config.target.as_ref(),
+        &metrics,
+    )?;
     let plan = plan(config);
     if changed && !plan.is_empty() {
         actions::run(&docker, &cache.running(), &plan, &metrics).await;
@@ -210,9 +222,12 @@ pub async fn watch(
     let mut generator = Generator {
         plan: plan(&config),
         timer: NotificationTimer::new(config.intervals),
-        repeat: config
-            .repeat
-            .map(|every| NotificationTimer::new(Intervals { min: every, max: every })),
+        repeat: config.repeat.map(|every| {
+            NotificationTimer::new(Intervals {
+                min: every,
+                max: every,
+            })
+        }),
         config,
         template,
         cache: StateCache::new(ownid::detect()),
@@ -340,7 +355,10 @@ impl Generator {
                 );
                 if is_container && self.config.events.matches(action) {
                     self.metrics.event_taken();
-                    tracing::info!("Received {action} event from {}", events::actor_name(&event));
+                    tracing::info!(
+                        "Received {action} event from {}",
+                        events::actor_name(&event)
+                    );
                     self.render_from_event = true;
                     self.pacer.request();
                 }
@@ -355,11 +373,16 @@ impl Generator {
             return;
         };
         let synced = if self.needs_sync {
-            self.cache.full_sync(&docker).await.map(|stats| {
+            let synced = self.cache.full_sync(&docker).await;
+            if let Ok(stats) = &synced {
                 self.needs_sync = false;
-                tracing::info!(containers = stats.inspected, ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3), "state synced");
-                stats
-            })
+                tracing::info!(
+                    containers = stats.inspected,
+                    ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3),
+                    "state synced"
+                );
+            }
+            synced
         } else if self.cache.is_dirty() {
             self.cache.refresh(&docker).await
         } else {

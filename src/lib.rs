@@ -27,7 +27,7 @@ pub mod generator;
 pub mod metrics;
 pub mod model;
 pub mod output;
-pub mod pacer;
 pub mod ownid;
+pub mod pacer;
 pub mod template;
 pub mod timer;

@@ -28,7 +28,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.debug());
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("pygen: cannot start the async runtime: {err}");
@@ -158,9 +161,13 @@ async fn run_main(config: Config) -> Result<(), Failure> {
                 .map_err(|e| Failure::Runtime(e.into()))?;
             let mut stop = stop_rx.clone();
             let metrics = Arc::clone(&metrics);
-            Some(tokio::spawn(metrics::serve(listener, metrics, async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            })))
+            Some(tokio::spawn(metrics::serve(
+                listener,
+                metrics,
+                async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                },
+            )))
         }
         None => None,
     };

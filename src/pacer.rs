@@ -138,7 +138,11 @@ mod tests {
         // 200 events, one every 25 ms: a five second burst.
         let events: Vec<u64> = (0..200).map(|i| i * 25).collect();
         let renders = simulate(&events).await;
-        assert!(renders.len() <= 10, "{} renders: {renders:?}", renders.len());
+        assert!(
+            renders.len() <= 10,
+            "{} renders: {renders:?}",
+            renders.len()
+        );
         assert_eq!(renders[0], 0, "the first event renders at once");
         let last_event = *events.last().unwrap_or(&0);
         let last_render = *renders.last().unwrap_or(&0);
@@ -149,6 +153,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn holdoff_grows_then_resets() {
         let renders = simulate(&[0, 10, 20, 30, 40, 2000]).await;
-        assert_eq!(renders, vec![0, 100, 2000], "quiet period resets the hold-off");
+        assert_eq!(
+            renders,
+            vec![0, 100, 2000],
+            "quiet period resets the hold-off"
+        );
     }
 }

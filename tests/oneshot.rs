@@ -112,13 +112,19 @@ services={{{{ services|length }}}}/{{{{ all_services|length }}}}/{{{{ nodes|leng
     assert_eq!(line_value(&out, "id"), web.id());
     assert_eq!(line_value(&out, "short_id"), &web.id()[..12]);
     assert_eq!(line_value(&out, "name"), web.name());
-    assert_eq!(line_value(&out, "image"), inspect["Config"]["Image"].as_str().unwrap_or_default());
+    assert_eq!(
+        line_value(&out, "image"),
+        inspect["Config"]["Image"].as_str().unwrap_or_default()
+    );
     assert_eq!(line_value(&out, "status"), "running");
     assert_eq!(line_value(&out, "health"), "healthy");
     assert_eq!(line_value(&out, "label"), "www.example.com");
     assert_eq!(line_value(&out, "label_attr"), "www.example.com");
     assert_eq!(line_value(&out, "label_missing"), "[]");
-    assert_eq!(line_value(&out, "label_items"), "label named like a dict method");
+    assert_eq!(
+        line_value(&out, "label_items"),
+        "label named like a dict method"
+    );
     assert_eq!(line_value(&out, "has_label"), "True/False");
     assert_eq!(line_value(&out, "env"), "pygen");
     assert_eq!(line_value(&out, "env_ci"), "pygen");
@@ -156,7 +162,10 @@ services={{{{ services|length }}}}/{{{{ all_services|length }}}}/{{{{ nodes|leng
             binding["HostPort"].as_str().unwrap_or_default()
         )
     );
-    assert_eq!(line_value(&out, "hostname"), inspect["Config"]["Hostname"].as_str().unwrap_or_default());
+    assert_eq!(
+        line_value(&out, "hostname"),
+        inspect["Config"]["Hostname"].as_str().unwrap_or_default()
+    );
     assert_eq!(line_value(&out, "raw_id"), web.id());
     assert_eq!(line_value(&out, "healthy_has"), "1");
     assert_eq!(line_value(&out, "with_health"), "1");
@@ -166,7 +175,11 @@ services={{{{ services|length }}}}/{{{{ all_services|length }}}}/{{{{ nodes|leng
     assert_eq!(line_value(&out, "stopped_status"), "exited");
     assert_eq!(line_value(&out, "not_matching"), "1");
     assert_eq!(line_value(&out, "missing_attr"), "None");
-    assert_eq!(line_value(&out, "self"), "None", "pygen runs outside a container here");
+    assert_eq!(
+        line_value(&out, "self"),
+        "None",
+        "pygen runs outside a container here"
+    );
     assert_eq!(line_value(&out, "services"), "0/0/0");
 }
 
@@ -214,7 +227,10 @@ fn own_container_is_detected_inside_a_container() {
     let own = line_value(&stdout, "own");
     assert_eq!(own.len(), 64, "a full container ID: {stdout}");
     assert_eq!(line_value(&stdout, "self_id"), own);
-    assert!(line_value(&stdout, "self").starts_with("pygen-"), "{stdout}");
+    assert!(
+        line_value(&stdout, "self").starts_with("pygen-"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -234,7 +250,11 @@ fn target_is_written_only_when_the_content_changes() {
             target.to_str().unwrap_or_default(),
             "--one-shot",
         ]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     };
     run();
     assert_eq!(fs::read_to_string(&target).expect("target written"), "");
@@ -244,10 +264,17 @@ fn target_is_written_only_when_the_content_changes() {
         .start();
     run();
     let first = fs::metadata(&target).expect("target exists");
-    assert_eq!(fs::read_to_string(&target).unwrap_or_default(), container.name());
+    assert_eq!(
+        fs::read_to_string(&target).unwrap_or_default(),
+        container.name()
+    );
     run();
     let second = fs::metadata(&target).expect("target exists");
-    assert_eq!(first.ino(), second.ino(), "an unchanged render must not replace the file");
+    assert_eq!(
+        first.ino(),
+        second.ino(),
+        "an unchanged render must not replace the file"
+    );
     assert_eq!(first.mtime_nsec(), second.mtime_nsec());
     let leftovers: Vec<_> = fs::read_dir(dir.path())
         .expect("list")
@@ -276,19 +303,40 @@ fn state_dump_renders_offline_like_the_live_daemon() {
     let template = template.to_str().unwrap_or_default();
     let live = render_inline_file(template);
     let state = run_pygen(["state"]);
-    assert!(state.status.success(), "{}", String::from_utf8_lossy(&state.stderr));
+    assert!(
+        state.status.success(),
+        "{}",
+        String::from_utf8_lossy(&state.stderr)
+    );
     let dump = dir.path().join("state.json");
     fs::write(&dump, &state.stdout).expect("write dump");
-    let offline = run_pygen(["render", "--state", dump.to_str().unwrap_or_default(), "--template", template]);
-    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+    let offline = run_pygen([
+        "render",
+        "--state",
+        dump.to_str().unwrap_or_default(),
+        "--template",
+        template,
+    ]);
+    assert!(
+        offline.status.success(),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&offline.stdout), live);
-    assert!(live.contains(&format!("{marker}.example.com 8080 ")), "{live}");
+    assert!(
+        live.contains(&format!("{marker}.example.com 8080 ")),
+        "{live}"
+    );
 }
 
 /// Renders a template file once to stdout.
 fn render_inline_file(path: &str) -> String {
     let output = run_pygen(["--template", path, "--one-shot"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -315,13 +363,28 @@ fn bad_input_exits_with_a_clear_line() {
 
     let (code, err) = run_failing(&["--template", broken, "--one-shot"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("broken.tmpl:3:"), "names file:line:column: {err}");
+    assert!(
+        err.contains("broken.tmpl:3:"),
+        "names file:line:column: {err}"
+    );
 
-    let (code, err) = run_failing(&["--template", "#x", "--docker-address", "unix:///no/such/docker.sock", "--one-shot"]);
+    let (code, err) = run_failing(&[
+        "--template",
+        "#x",
+        "--docker-address",
+        "unix:///no/such/docker.sock",
+        "--one-shot",
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("/no/such/docker.sock"), "{err}");
 
-    let (code, err) = run_failing(&["--template", "#x", "--target", "/no/such/folder/out.conf", "--one-shot"]);
+    let (code, err) = run_failing(&[
+        "--template",
+        "#x",
+        "--target",
+        "/no/such/folder/out.conf",
+        "--one-shot",
+    ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("/no/such/folder"), "{err}");
 
@@ -361,5 +424,8 @@ fn a_render_error_exits_1_and_keeps_the_target() {
         "--one-shot",
     ]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(fs::read_to_string(&target).unwrap_or_default(), "last good\n");
+    assert_eq!(
+        fs::read_to_string(&target).unwrap_or_default(),
+        "last good\n"
+    );
 }

@@ -52,7 +52,11 @@ impl Watcher {
             port,
         };
         let started = wait_until(REACT, POLL, || watcher.target.exists());
-        assert!(started, "no first write; stderr:\n{}", watcher.process.stderr());
+        assert!(
+            started,
+            "no first write; stderr:\n{}",
+            watcher.process.stderr()
+        );
         watcher
     }
 
@@ -169,7 +173,11 @@ fn signal_reaches_a_trapping_container() {
         .shell("sleep 100000")
         .start();
     let ok = wait_until(REACT, POLL, || got(&receiver).contains("Signalled"));
-    assert!(ok, "no SIGHUP arrived; pygen said:\n{}", watcher.process.stderr());
+    assert!(
+        ok,
+        "no SIGHUP arrived; pygen said:\n{}",
+        watcher.process.stderr()
+    );
 }
 
 /// The `StartedAt` of a container.
@@ -188,13 +196,14 @@ fn restart_finds_targets_by_label_env_and_compose_service() {
     let by_label_target = unique_name("rst-label");
     let by_env_target = unique_name("rst-env");
     let compose_service = unique_name("rst-compose");
-    let quick_stop = |b: TestContainerBuilder| b.shell("trap 'exit 0' TERM; while true; do sleep 0.1; done");
-    let by_label = quick_stop(TestContainer::builder().label("pygen.target", &by_label_target)).start();
+    let quick_stop =
+        |b: TestContainerBuilder| b.shell("trap 'exit 0' TERM; while true; do sleep 0.1; done");
+    let by_label =
+        quick_stop(TestContainer::builder().label("pygen.target", &by_label_target)).start();
     let by_env = quick_stop(TestContainer::builder().env("PYGEN_TARGET", &by_env_target)).start();
-    let by_compose = quick_stop(
-        TestContainer::builder().label("com.docker.compose.service", &compose_service),
-    )
-    .start();
+    let by_compose =
+        quick_stop(TestContainer::builder().label("com.docker.compose.service", &compose_service))
+            .start();
     let bystander = quick_stop(TestContainer::builder()).start();
     let before: Vec<String> = [&by_label, &by_env, &by_compose, &bystander]
         .iter()
@@ -219,9 +228,18 @@ fn restart_finds_targets_by_label_env_and_compose_service() {
         .start();
     for (container, before) in [&by_label, &by_env, &by_compose].iter().zip(&before) {
         let ok = wait_until(REACT, POLL, || started_at(container) != *before);
-        assert!(ok, "{} was not restarted:\n{}", container.name(), watcher.process.stderr());
+        assert!(
+            ok,
+            "{} was not restarted:\n{}",
+            container.name(),
+            watcher.process.stderr()
+        );
     }
-    assert_eq!(started_at(&bystander), before[3], "an unrelated container was restarted");
+    assert_eq!(
+        started_at(&bystander),
+        before[3],
+        "an unrelated container was restarted"
+    );
 }
 
 #[test]
@@ -262,7 +280,10 @@ fn a_burst_of_starts_costs_few_renders_and_ends_exact() {
     lines.sort();
     assert_eq!(lines, expected);
     let renders = watcher.metric("pygen_renders_total") - renders_before;
-    assert!(renders <= 15.0, "{renders} renders for a burst of 50 starts");
+    assert!(
+        renders <= 15.0,
+        "{renders} renders for a burst of 50 starts"
+    );
 }
 
 #[test]
@@ -282,16 +303,30 @@ fn an_unchanged_render_writes_and_notifies_nothing() {
     let signals_before = got(&receiver).lines().count();
     let writes_before = watcher.metric("pygen_writes_total");
     let renders_before = watcher.metric("pygen_renders_total");
-    let inode_before = fs::metadata(&watcher.target).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).ok();
+    let inode_before = fs::metadata(&watcher.target)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .ok();
     // A container without the label: an event, a render, the same content.
     let _other = TestContainer::builder().shell("sleep 100000").start();
-    let rendered = wait_until(REACT, POLL, || watcher.metric("pygen_renders_total") > renders_before);
+    let rendered = wait_until(REACT, POLL, || {
+        watcher.metric("pygen_renders_total") > renders_before
+    });
     assert!(rendered, "the start event did not render");
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(watcher.metric("pygen_writes_total"), writes_before, "an unchanged render wrote");
-    let inode_after = fs::metadata(&watcher.target).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).ok();
+    assert_eq!(
+        watcher.metric("pygen_writes_total"),
+        writes_before,
+        "an unchanged render wrote"
+    );
+    let inode_after = fs::metadata(&watcher.target)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .ok();
     assert_eq!(inode_before, inode_after);
-    assert_eq!(got(&receiver).lines().count(), signals_before, "an unchanged render notified");
+    assert_eq!(
+        got(&receiver).lines().count(),
+        signals_before,
+        "an unchanged render notified"
+    );
 }
 
 #[test]
@@ -305,13 +340,22 @@ fn a_cut_daemon_connection_is_survived_and_changes_made_meanwhile_appear() {
         &names_template(dir.path(), &label),
         &["--interval", "0", "--docker-address", &address],
     );
-    let before = TestContainer::builder().label(&label, "1").shell("sleep 100000").start();
+    let before = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
     watcher.wait_for("first container", |c| c.contains(before.name()));
     proxy.cut();
-    let during = TestContainer::builder().label(&label, "1").shell("sleep 100000").start();
+    let during = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
     before.stop();
     std::thread::sleep(Duration::from_secs(1));
-    assert!(watcher.process.is_running(), "pygen exited when the daemon went away");
+    assert!(
+        watcher.process.is_running(),
+        "pygen exited when the daemon went away"
+    );
     proxy.restore();
     watcher.wait_for("changes made while cut", |c| {
         c.contains(during.name()) && !c.contains(before.name())
@@ -334,17 +378,31 @@ fn a_render_error_keeps_the_old_file_and_is_counted() {
     )
     .expect("template");
     let watcher = Watcher::start(path.to_str().unwrap_or_default(), &["--interval", "0"]);
-    let good = TestContainer::builder().label(&label, "ok").shell("sleep 100000").start();
+    let good = TestContainer::builder()
+        .label(&label, "ok")
+        .shell("sleep 100000")
+        .start();
     watcher.wait_for("good container", |c| c.contains(good.name()));
     let before = watcher.content();
     let errors_before = watcher.metric("pygen_render_errors_total");
-    let _bad = TestContainer::builder().label(&label, "boom").shell("sleep 100000").start();
+    let _bad = TestContainer::builder()
+        .label(&label, "boom")
+        .shell("sleep 100000")
+        .start();
     let counted = wait_until(REACT, POLL, || {
         watcher.metric("pygen_render_errors_total") > errors_before
     });
-    assert!(counted, "render error not counted:\n{}", watcher.process.stderr());
+    assert!(
+        counted,
+        "render error not counted:\n{}",
+        watcher.process.stderr()
+    );
     assert_eq!(watcher.content(), before, "the last good file must stay");
-    assert!(watcher.process.stderr().contains("err.tmpl:1"), "{}", watcher.process.stderr());
+    assert!(
+        watcher.process.stderr().contains("err.tmpl:1"),
+        "{}",
+        watcher.process.stderr()
+    );
 }
 
 #[test]
@@ -352,14 +410,23 @@ fn metrics_endpoint_serves_well_formed_metrics() {
     require_docker();
     let watcher = Watcher::start("#{{ containers|length }}", &["--interval", "0"]);
     let text = watcher.metrics();
-    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
-    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {line}"));
+    assert!(
+        text.trim_end().ends_with("# EOF"),
+        "OpenMetrics text ends with # EOF"
+    );
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line}"));
         assert!(value.parse::<f64>().is_ok(), "value of {line}");
         let name_end = series.find('{').unwrap_or(series.len());
         let name = &series[..name_end];
         assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
             "name of {line}"
         );
         if name_end < series.len() {
@@ -389,16 +456,29 @@ fn sighup_reloads_the_template_and_sigterm_exits_promptly() {
     watcher.wait_for("first version", |c| c == "version one");
     fs::write(&path, "version two {% for %}\n").expect("broken template");
     watcher.process.signal("HUP");
-    let logged = wait_until(REACT, POLL, || watcher.process.stderr().contains("reload.tmpl:1"));
-    assert!(logged, "the broken template's line is reported:\n{}", watcher.process.stderr());
-    assert_eq!(watcher.content(), "version one", "a broken reload keeps the previous template");
+    let logged = wait_until(REACT, POLL, || {
+        watcher.process.stderr().contains("reload.tmpl:1")
+    });
+    assert!(
+        logged,
+        "the broken template's line is reported:\n{}",
+        watcher.process.stderr()
+    );
+    assert_eq!(
+        watcher.content(),
+        "version one",
+        "a broken reload keeps the previous template"
+    );
     fs::write(&path, "version three\n").expect("fixed template");
     watcher.process.signal("HUP");
     watcher.wait_for("reloaded", |c| c == "version three");
     let asked = Instant::now();
     watcher.process.signal("TERM");
     let status = watcher.process.wait_exit(Duration::from_secs(5));
-    assert!(status.is_some_and(|s| s.success()), "exit status {status:?}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit status {status:?}"
+    );
     assert!(asked.elapsed() < Duration::from_secs(5));
 }
 
@@ -408,16 +488,27 @@ fn a_removed_container_never_appears_in_the_next_write() {
     let dir = tempfile::tempdir().expect("temp dir");
     let label = unique_name("rmf");
     let watcher = Watcher::start(&names_template(dir.path(), &label), &["--interval", "0"]);
-    let keeper = TestContainer::builder().label(&label, "1").shell("sleep 100000").start();
+    let keeper = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
     watcher.wait_for("keeper", |c| c.contains(keeper.name()));
     for round in 0..20 {
-        let doomed = TestContainer::builder().label(&label, "1").shell("sleep 100000").start();
+        let doomed = TestContainer::builder()
+            .label(&label, "1")
+            .shell("sleep 100000")
+            .start();
         let name = doomed.name().to_owned();
         watcher.wait_for("doomed listed", |c| c.contains(&name));
         let writes_before = watcher.metric("pygen_writes_total");
         doomed.remove();
-        let written = wait_until(REACT, POLL, || watcher.metric("pygen_writes_total") > writes_before);
+        let written = wait_until(REACT, POLL, || {
+            watcher.metric("pygen_writes_total") > writes_before
+        });
         assert!(written, "round {round}: no write after rm -f");
-        assert!(!watcher.content().contains(&name), "round {round}: removed container still in the file");
+        assert!(
+            !watcher.content().contains(&name),
+            "round {round}: removed container still in the file"
+        );
     }
 }

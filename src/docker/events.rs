@@ -106,7 +106,7 @@ pub fn actor_name(event: &EventMessage) -> &str {
 pub fn spawn<F, Fut>(connect: F) -> mpsc::Receiver<Feed>
 where
     F: Fn() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Docker, String>> + Send,
+    Fut: Future<Output = Result<Docker, String>> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(run(connect, tx));
@@ -117,7 +117,7 @@ where
 async fn run<F, Fut>(connect: F, tx: mpsc::Sender<Feed>)
 where
     F: Fn() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Docker, String>> + Send,
+    Fut: Future<Output = Result<Docker, String>> + Send + 'static,
 {
     let mut backoff = BACKOFF_START;
     // Logged once per change between reachable and unreachable, not once per attempt.
@@ -150,7 +150,6 @@ where
         }));
         if reported_down {
             tracing::info!("Docker daemon reachable again, resyncing");
-            reported_down = false;
         }
         backoff = BACKOFF_START;
         if tx.send(Feed::Connected(docker.clone())).await.is_err() {
@@ -182,7 +181,12 @@ mod tests {
     use super::*;
     use bollard::models::EventActor;
 
-    fn event(typ: EventMessageTypeEnum, action: &str, id: &str, attrs: &[(&str, &str)]) -> EventMessage {
+    fn event(
+        typ: EventMessageTypeEnum,
+        action: &str,
+        id: &str,
+        attrs: &[(&str, &str)],
+    ) -> EventMessage {
         EventMessage {
             typ: Some(typ),
             action: Some(action.to_owned()),
@@ -203,7 +207,12 @@ mod tests {
     fn container_events_mark_dirty_or_remove() {
         let start = event(EventMessageTypeEnum::CONTAINER, "start", "abc", &[]);
         assert_eq!(effect(&start), Effect::Dirty("abc"));
-        let health = event(EventMessageTypeEnum::CONTAINER, "health_status: healthy", "abc", &[]);
+        let health = event(
+            EventMessageTypeEnum::CONTAINER,
+            "health_status: healthy",
+            "abc",
+            &[],
+        );
         assert_eq!(effect(&health), Effect::Dirty("abc"));
         let destroy = event(EventMessageTypeEnum::CONTAINER, "destroy", "abc", &[]);
         assert_eq!(effect(&destroy), Effect::Removed("abc"));
@@ -211,7 +220,13 @@ mod tests {
 
     #[test]
     fn exec_and_attach_events_cost_nothing() {
-        for action in ["exec_create: true", "exec_start: true", "exec_die", "attach", "resize"] {
+        for action in [
+            "exec_create: true",
+            "exec_start: true",
+            "exec_die",
+            "attach",
+            "resize",
+        ] {
             let ev = event(EventMessageTypeEnum::CONTAINER, action, "abc", &[]);
             assert_eq!(effect(&ev), Effect::None, "{action}");
         }
@@ -219,7 +234,12 @@ mod tests {
 
     #[test]
     fn network_connect_marks_the_container() {
-        let ev = event(EventMessageTypeEnum::NETWORK, "connect", "net1", &[("container", "c1")]);
+        let ev = event(
+            EventMessageTypeEnum::NETWORK,
+            "connect",
+            "net1",
+            &[("container", "c1")],
+        );
         assert_eq!(effect(&ev), Effect::Dirty("c1"));
         let other = event(EventMessageTypeEnum::NETWORK, "create", "net1", &[]);
         assert_eq!(effect(&other), Effect::None);
@@ -229,7 +249,12 @@ mod tests {
 
     #[test]
     fn actor_name_falls_back() {
-        let named = event(EventMessageTypeEnum::CONTAINER, "start", "abc", &[("name", "web")]);
+        let named = event(
+            EventMessageTypeEnum::CONTAINER,
+            "start",
+            "abc",
+            &[("name", "web")],
+        );
         assert_eq!(actor_name(&named), "web");
         let unnamed = event(EventMessageTypeEnum::CONTAINER, "start", "abc", &[]);
         assert_eq!(actor_name(&unnamed), "<?>");
