@@ -92,6 +92,27 @@ impl Error {
     }
 }
 
+/// One line for an error and its causes, for logs and the final message. A cause whose text
+/// the line already holds is left out (many errors here already name their cause), and so is
+/// minijinja's `(in name:line)` suffix when the location is already given.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(current) = cause {
+        let text = current.to_string();
+        let core = match text.rfind(" (in ") {
+            Some(at) if text.ends_with(')') => &text[..at],
+            _ => text.as_str(),
+        };
+        if !line.contains(core) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = current.source();
+    }
+    line
+}
+
 /// Loads the template named on the command line.
 async fn load_template(config: &Config) -> Result<Template, template::Error> {
     let options = LoadOptions {
@@ -420,7 +441,7 @@ impl Generator {
                 }
             }
             Err(err) => {
-                tracing::error!("{err:#}; keeping the last good target");
+                tracing::error!("{}; keeping the last good target", describe(&err));
             }
         }
     }
@@ -452,7 +473,7 @@ impl Generator {
                 self.template = template;
             }
             Err(err) => {
-                tracing::error!("{err:#}; keeping the previous template");
+                tracing::error!("{}; keeping the previous template", describe(&err));
             }
         }
         self.pacer.request_now();

@@ -41,11 +41,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(err)) => {
-            eprintln!("pygen: {err:#}");
+            eprintln!("pygen: {}", generator::describe(err.as_ref()));
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Runtime(err)) => {
-            eprintln!("pygen: {err:#}");
+            eprintln!("pygen: {}", generator::describe(err.as_ref()));
             ExitCode::from(EXIT_FAILURE)
         }
     }
