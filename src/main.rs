@@ -76,6 +76,7 @@ fn init_logging(debug: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }
@@ -147,7 +148,14 @@ async fn healthcheck(url: &str, timeout: std::time::Duration) -> anyhow::Result<
 
 /// The main command: one-shot or watch mode.
 async fn run_main(config: Config) -> Result<(), Failure> {
-    tracing::debug!(?config, "starting");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        template = %config.template,
+        target = %config.target.as_ref().map_or("stdout".into(), |t| t.display().to_string()),
+        one_shot = config.one_shot,
+        "starting pygen"
+    );
+    tracing::debug!(?config, "configuration");
     if config.one_shot {
         generator::one_shot(&config).await?;
         return Ok(());

@@ -150,7 +150,10 @@ services={{{{ services|length }}}}/{{{{ all_services|length }}}}/{{{{ nodes|leng
         })
         .collect();
     expected_nets.sort();
-    assert_eq!(line_value(&out, "nets"), format!("{}.", expected_nets.concat()));
+    assert_eq!(
+        line_value(&out, "nets"),
+        format!("{}.", expected_nets.concat())
+    );
     assert_eq!(line_value(&out, "shared"), back.name());
     assert_eq!(line_value(&out, "by_name"), front.id());
 
