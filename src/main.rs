@@ -71,10 +71,15 @@ impl From<generator::Error> for Failure {
 
 /// Logs to stderr; `--debug` shows debug lines too.
 fn init_logging(debug: bool) {
-    let level = if debug { "debug" } else { "info" };
-    let filter = tracing_subscriber::EnvFilter::new(format!("pygen={level},warn"));
+    // A plain level filter: the crates below log through `log`, which is not forwarded, so only
+    // pygen's own lines show. (An env-filter would pull a regex engine into the binary.)
+    let level = if debug {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::INFO
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
