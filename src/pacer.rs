@@ -158,7 +158,11 @@ mod tests {
         // 200 events, one every 140 ms: a 28 second burst, as 200 parallel starts give here.
         let events: Vec<u64> = (0..200).map(|i| i * 140).collect();
         let renders = simulate(&events).await;
-        assert!(renders.len() <= 10, "{} renders: {renders:?}", renders.len());
+        assert!(
+            renders.len() <= 10,
+            "{} renders: {renders:?}",
+            renders.len()
+        );
         assert_eq!(renders[0], 0, "the first event renders at once");
         let last_event = *events.last().unwrap_or(&0);
         let last_render = *renders.last().unwrap_or(&0);
@@ -169,6 +173,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn holdoff_grows_then_resets() {
         let renders = simulate(&[0, 10, 20, 30, 40, 2000]).await;
-        assert_eq!(renders, vec![0, 10, 260, 2000], "quiet period resets the hold-off");
+        assert_eq!(
+            renders,
+            vec![0, 10, 260, 2000],
+            "quiet period resets the hold-off"
+        );
     }
 }

@@ -432,3 +432,22 @@ fn a_render_error_exits_1_and_keeps_the_target() {
         "last good\n"
     );
 }
+
+#[test]
+fn one_shot_without_target_always_runs_the_actions() {
+    require_docker();
+    let target_name = unique_name("oneshot-restart");
+    let container = TestContainer::builder()
+        .label("pygen.target", &target_name)
+        .start();
+    let before = container.inspect()["State"]["StartedAt"].clone();
+    let output = run_pygen(["--template", "#ok", "--restart", &target_name, "--one-shot"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok\n");
+    let after = container.inspect()["State"]["StartedAt"].clone();
+    assert_ne!(before, after, "the target container was not restarted");
+}

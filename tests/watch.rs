@@ -512,3 +512,34 @@ fn a_removed_container_never_appears_in_the_next_write() {
         );
     }
 }
+
+#[test]
+fn a_metrics_port_in_use_is_a_clear_startup_error() {
+    require_docker();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("address").port().to_string();
+    let output = run_pygen([
+        "--template",
+        "#x",
+        "--metrics",
+        &port,
+        "--metrics-address",
+        "127.0.0.1",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.to_lowercase().contains("in use"), "{stderr}");
+}
+
+#[test]
+fn sigint_stops_cleanly_too() {
+    require_docker();
+    let mut watcher = Watcher::start("#{{ containers|length }}", &[]);
+    watcher.process.signal("INT");
+    let status = watcher.process.wait_exit(Duration::from_secs(5));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit status {status:?}"
+    );
+}
