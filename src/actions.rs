@@ -6,7 +6,7 @@
 //! container is logged and counted; the other containers and targets are still handled.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::query_parameters::KillContainerOptions;
@@ -52,74 +52,71 @@ pub async fn run(
     let mut report = Report::default();
     tracing::info!("Sending notifications");
     for target in &plan.restarts {
-        let started = Instant::now();
-        let matched = match_containers(running, target, MatchPolicy::Action);
-        if matched.is_empty() {
-            tracing::warn!(target = %target, "restart: no running container matches");
-            metrics.action_finished(
-                ActionKind::Restart,
-                target,
-                Outcome::NoMatch,
-                started.elapsed(),
-            );
-            report.unmatched += 1;
-            continue;
-        }
-        for container in matched {
-            let started = Instant::now();
-            let outcome = match docker.restart_container(container.id(), None).await {
-                Ok(()) => {
-                    tracing::info!(target = %target, container = %container.name(), "restarted container");
-                    report.ok += 1;
-                    Outcome::Ok
-                }
-                Err(err) => {
-                    tracing::error!(target = %target, container = %container.name(), error = %err, "failed to restart container");
-                    report.failed += 1;
-                    Outcome::Error
-                }
-            };
-            metrics.action_finished(ActionKind::Restart, target, outcome, started.elapsed());
-        }
+        act_on_target(
+            docker,
+            running,
+            target,
+            ActionKind::Restart,
+            metrics,
+            &mut report,
+        )
+        .await;
     }
     for spec in &plan.signals {
-        let started = Instant::now();
-        let matched = match_containers(running, &spec.target, MatchPolicy::Action);
-        if matched.is_empty() {
-            tracing::warn!(target = %spec.target, "signal: no running container matches");
-            metrics.action_finished(
-                ActionKind::Signal(&spec.signal),
-                &spec.target,
-                Outcome::NoMatch,
-                started.elapsed(),
-            );
-            report.unmatched += 1;
-            continue;
-        }
-        for container in matched {
-            let started = Instant::now();
-            let options = KillContainerOptions {
-                signal: spec.signal.clone(),
-            };
-            let outcome = match docker.kill_container(container.id(), Some(options)).await {
-                Ok(()) => {
-                    tracing::info!(target = %spec.target, container = %container.name(), signal = %spec.signal, "signalled container");
-                    report.ok += 1;
-                    Outcome::Ok
-                }
-                Err(err) => {
-                    tracing::error!(target = %spec.target, container = %container.name(), signal = %spec.signal, error = %err, "failed to signal container");
-                    report.failed += 1;
-                    Outcome::Error
-                }
-            };
-            metrics.action_finished(
-                ActionKind::Signal(&spec.signal),
-                &spec.target,
-                outcome,
-                started.elapsed(),
-            );
-        }
+        let kind = ActionKind::Signal(&spec.signal);
+        act_on_target(docker, running, &spec.target, kind, metrics, &mut report).await;
     }
     report
+}
+
+/// Restarts or signals every running container that `target` matches. A failure is logged
+/// and counted, and the next container is still handled.
+async fn act_on_target(
+    docker: &Docker,
+    running: &[Arc<Container>],
+    target: &str,
+    kind: ActionKind<'_>,
+    metrics: &Metrics,
+    report: &mut Report,
+) {
+    let (verb, done) = match kind {
+        ActionKind::Signal(_) => ("signal", "signalled container"),
+        _ => ("restart", "restarted container"),
+    };
+    let matched = match_containers(running, target, MatchPolicy::Action);
+    if matched.is_empty() {
+        tracing::warn!(target = %target, "{verb}: no running container matches");
+        metrics.action_finished(kind, target, Outcome::NoMatch, Duration::ZERO);
+        report.unmatched += 1;
+        return;
+    }
+    for container in matched {
+        let started = Instant::now();
+        let result = match kind {
+            ActionKind::Signal(signal) => {
+                let options = KillContainerOptions {
+                    signal: signal.to_owned(),
+                };
+                docker.kill_container(container.id(), Some(options)).await
+            }
+            _ => docker.restart_container(container.id(), None).await,
+        };
+        let signal = match kind {
+            ActionKind::Signal(signal) => signal,
+            _ => "",
+        };
+        let outcome = match result {
+            Ok(()) => {
+                tracing::info!(target = %target, container = %container.name(), signal, "{done}");
+                report.ok += 1;
+                Outcome::Ok
+            }
+            Err(err) => {
+                tracing::error!(target = %target, container = %container.name(), signal, error = %err, "{verb} failed");
+                report.failed += 1;
+                Outcome::Error
+            }
+        };
+        metrics.action_finished(kind, target, outcome, started.elapsed());
+    }
 }
