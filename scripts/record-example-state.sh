@@ -5,7 +5,8 @@
 # Starts a small Compose-like project "shop" (proxy, web, two api replicas, db, a finished
 # migration job, and a container standing for pygen itself) from pygen-test-busybox, waits for
 # their health checks, dumps the state with `pygen state`, keeps only the shop containers,
-# marks the pygen stand-in as pygen's own container, and removes everything it started.
+# marks the pygen stand-in as pygen's own container (and drops the test image's build label),
+# and removes everything it started.
 # After recording, update the README's example outputs: PYGEN_UPDATE_README=1 cargo test --test readme
 #
 # Usage: scripts/record-example-state.sh    (needs the Docker daemon and the test images)
@@ -85,6 +86,9 @@ state["containers"] = [
     c for c in state["containers"]
     if (c["Config"].get("Labels") or {}).get("com.docker.compose.project") == project
 ]
+# The build label of the test image says nothing about the example: leave it out.
+for c in state["containers"]:
+    (c["Config"].get("Labels") or {}).pop("pygen.test.inputs", None)
 json.dump(state, sys.stdout, indent=2)
 print()
 ' "$project" "$own" >"$out"
