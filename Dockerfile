@@ -1,5 +1,5 @@
 # The pygen image: the statically linked pygen binary and a CA bundle, FROM scratch (no shell,
-# no package manager, about 8 MB).
+# no package manager; under 10 MB).
 #
 # Build it with scripts/build-image.sh, which compiles the binary first and then builds this
 # file in a small temporary context holding exactly:
