@@ -58,6 +58,7 @@ cp Dockerfile "$context/Dockerfile"
 cp "$binary" "$context/pygen"
 cp -L "$ca_bundle" "$context/ca-certificates.crt"
 
+old_id=$(docker image inspect -f '{{.Id}}' "$image:latest" 2>/dev/null || true)
 echo "building $image:latest and $image:$version"
 # The legacy builder needs no buildx plugin and pulls nothing for FROM scratch.
 if ! DOCKER_BUILDKIT=0 docker build --build-arg "VERSION=$version" \
@@ -65,6 +66,11 @@ if ! DOCKER_BUILDKIT=0 docker build --build-arg "VERSION=$version" \
   echo "build-image.sh: docker build failed:" >&2
   cat "$context/.build.log" >&2
   exit 1
+fi
+
+# The replaced image is left untagged: remove it unless a container or another tag uses it.
+if [[ -n "$old_id" && "$old_id" != "$(docker image inspect -f '{{.Id}}' "$image:latest")" ]]; then
+  docker image rm "$old_id" >/dev/null 2>&1 || true
 fi
 
 size=$(docker image inspect -f '{{.Size}}' "$image:latest")
