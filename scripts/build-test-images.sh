@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the images the integration tests run, from local files only (no registry):
+# Builds the images the integration tests and examples run, from local files only (no registry):
 #   pygen-test-busybox:latest   FROM scratch + Debian's static busybox (+ a writable /tmp)
-# Quick when the image exists and is up to date: it is rebuilt only when missing, when its
-# inputs (Dockerfile, busybox binary) changed, or with --force.
+#   pygen-test-nginx:latest     FROM scratch + Debian's nginx, the libraries it links and
+#                               mime.types (package nginx-light or nginx)
+# Quick when the images exist and are up to date: each is rebuilt only when missing, when its
+# inputs (Dockerfile, host files) changed, or with --force.
 #
 # Usage: scripts/build-test-images.sh [--force]
 set -euo pipefail
@@ -12,7 +14,7 @@ force=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "build-test-images.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -23,9 +25,11 @@ if ! docker info >/dev/null 2>&1; then
   exit 1
 fi
 
-# build_image NAME CONTEXT_DIR [HOST_FILE DEST_NAME]...
-# Copies the context and the named host files into a temporary folder and builds NAME there,
-# unless an image of that name already carries the hash of exactly these inputs.
+# build_image NAME CONTEXT_DIR [HOST_FILE DEST_PATH]...
+# Copies the context and the named host files (DEST_PATH relative to the build context; folders
+# are made as needed) into a temporary folder and builds NAME there, unless an image of that
+# name already carries the hash of exactly these inputs. EMPTY_DIRS (paths relative to the build
+# context) are made empty in the context first.
 build_image() {
   local name=$1 context=$2
   shift 2
@@ -39,13 +43,24 @@ build_image() {
     shift 2
     if [[ ! -f "$src" ]]; then
       echo "build-test-images.sh: $src is missing (needed by $name)." >&2
-      echo "Install it: apt-get install -y busybox-static" >&2
+      echo "Install it: apt-get install -y ${PACKAGE_HINT:-busybox-static}" >&2
       return 1
     fi
-    cp "$src" "$tmp/$dest"
+    mkdir -p "$(dirname "$tmp/$dest")"
+    # -L: library paths from ldd are often symlinks; the image needs the file itself.
+    cp -L "$src" "$tmp/$dest"
+  done
+  local dir
+  for dir in ${EMPTY_DIRS:-}; do
+    mkdir -p "$tmp/$dir"
+    # A tmp folder is writable by everyone, as on any system.
+    [[ "$(basename "$dir")" != tmp ]] || chmod 1777 "$tmp/$dir"
   done
   local hash current old_id
-  hash=$(cd "$tmp" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  # Empty folders count too (added to the file list only when there are some, so the hash of
+  # an image without any stays what it was).
+  hash=$( (cd "$tmp" && find . -type f -print0 | sort -z | xargs -0 sha256sum
+           [[ -z "${EMPTY_DIRS:-}" ]] || echo "$EMPTY_DIRS") | sha256sum | cut -c1-16)
   current=$(docker image inspect -f '{{index .Config.Labels "pygen.test.inputs"}}' "$name" 2>/dev/null || true)
   old_id=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
   if ((force == 0)) && [[ "$current" == "$hash" ]]; then
@@ -75,3 +90,18 @@ if [[ -f "$busybox" ]] && command -v ldd >/dev/null && ldd "$busybox" >/dev/null
   exit 1
 fi
 build_image pygen-test-busybox:latest docker/test-images/busybox "$busybox" busybox
+
+# nginx: the binary, every library ldd lists for it (at the same path, so the loader finds
+# them), mime.types, and the empty folders nginx writes to.
+nginx=/usr/sbin/nginx
+if [[ ! -x "$nginx" || ! -f /etc/nginx/mime.types ]]; then
+  echo "build-test-images.sh: $nginx or /etc/nginx/mime.types is missing (needed by pygen-test-nginx)." >&2
+  echo "Install it: apt-get install -y nginx-light" >&2
+  exit 1
+fi
+nginx_files=("$nginx" rootfs/usr/sbin/nginx /etc/nginx/mime.types rootfs/etc/nginx/mime.types)
+while read -r lib; do
+  nginx_files+=("$lib" "rootfs$lib")
+done < <(ldd "$nginx" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+EMPTY_DIRS="rootfs/etc/nginx/conf.d rootfs/var/log/nginx rootfs/var/lib/nginx rootfs/run rootfs/tmp" \
+  PACKAGE_HINT=nginx-light build_image pygen-test-nginx:latest docker/test-images/nginx "${nginx_files[@]}"

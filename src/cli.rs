@@ -496,9 +496,15 @@ pub struct CompletionsArgs {
 }
 
 /// Writes the completion script of the whole command line for `shell` to `out`.
-pub fn write_completions(shell: Shell, out: &mut dyn Write) {
+///
+/// The script is generated into memory first: clap_complete panics when its writer fails, and
+/// a closed pipe (`pygen completions bash | head`) must be an error, not a panic.
+pub fn write_completions(shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "pygen", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "pygen", &mut script);
+    out.write_all(&script)?;
+    out.flush()
 }
 
 #[cfg(test)]
@@ -514,7 +520,7 @@ mod tests {
     #[test]
     fn completions_mention_flags_and_subcommands() {
         let mut out = Vec::new();
-        write_completions(Shell::Bash, &mut out);
+        write_completions(Shell::Bash, &mut out).unwrap();
         let script = String::from_utf8(out).unwrap();
         assert!(script.contains("--template"), "{script}");
         assert!(script.contains("worker"), "{script}");

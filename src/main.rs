@@ -124,8 +124,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .await
             .map_err(Failure::Runtime),
         Mode::Completions(shell) => {
-            pygen::cli::write_completions(shell, &mut std::io::stdout());
-            Ok(())
+            match pygen::cli::write_completions(shell, &mut std::io::stdout()) {
+                // The reader stopped early (`| head`): nothing left to do.
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                result => result
+                    .context("writing the completion script")
+                    .map_err(Failure::Runtime),
+            }
         }
     }
 }
