@@ -300,7 +300,10 @@ fn state_dump_renders_offline_like_the_live_daemon() {
     let template = dir.path().join("t.conf");
     fs::write(
         &template,
-        "{% for c in containers %}{{ c.name }} {{ c.labels['virtual-host'] }} {{ c.ports.tcp.first }} {{ c.networks.first.ip_address }}\n{% endfor %}",
+        // Only this test's container: other tests change the daemon's state meanwhile.
+        format!(
+            "{{% for c in containers if c.labels['virtual-host'] == '{marker}.example.com' %}}{{{{ c.name }}}} {{{{ c.labels['virtual-host'] }}}} {{{{ c.ports.tcp.first }}}} {{{{ c.networks.first.ip_address }}}}\n{{% endfor %}}"
+        ),
     )
     .expect("write template");
     let template = template.to_str().unwrap_or_default();
