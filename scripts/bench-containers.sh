@@ -9,20 +9,32 @@
 # Each container runs `sleep 100000` in pygen-test-busybox with the labels pygen.bench=1 and
 # virtual-host=bench-<i % 30>.example and exposes port 80, so the nginx.example template renders
 # it as an upstream server. They start in parallel (BENCH_PARALLEL, default 8).
+# BENCH_SET=NAME makes a separate set (names pygen-bench-NAME-<i>, label pygen.bench.set=NAME)
+# that up/down/count handle alone, leaving the default set of another run untouched.
 set -euo pipefail
 # shellcheck source=bench-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 image=${BENCH_IMAGE:-pygen-test-busybox}
 parallel=${BENCH_PARALLEL:-8}
+if [[ -n "${BENCH_SET:-}" ]]; then
+  prefix="pygen-bench-$BENCH_SET"
+  filter="label=pygen.bench.set=$BENCH_SET"
+  set_labels="--label pygen.bench.set=$BENCH_SET"
+else
+  prefix=pygen-bench
+  filter=label=pygen.bench=1
+  set_labels=
+fi
 
 running_count() {
-  docker ps -q --filter label=pygen.bench=1 | wc -l
+  docker ps -q --filter "$filter" | wc -l
 }
 
 # start_one I: starts bench container number I.
 start_one() {
-  docker run -d --name "pygen-bench-$1" \
+  # shellcheck disable=SC2086 # set_labels is empty or two words
+  docker run -d --name "$prefix-$1" $set_labels \
     --label pygen.bench=1 --label "virtual-host=bench-$(($1 % 30)).example" \
     --expose 80 --log-driver none "$image" sleep 100000 >/dev/null
 }
@@ -32,20 +44,20 @@ up() {
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "up: N must be a number, got $n" >&2; exit 2; }
   "$repo_root/scripts/build-test-images.sh" >/dev/null
   # Bench containers that stopped would keep their names: remove them first.
-  docker ps -aq --filter label=pygen.bench=1 --filter status=exited --filter status=created \
+  docker ps -aq --filter "$filter" --filter status=exited --filter status=created \
     | xargs -r docker rm -f >/dev/null
   local existing
-  existing=$(docker ps -a --filter label=pygen.bench=1 --format '{{.Names}}')
+  existing=$(docker ps -a --filter "$filter" --format '{{.Names}}')
   local start
   start=$(now_ns)
   local missing=()
   local i
   for ((i = 1; i <= n; i++)); do
-    grep -qx "pygen-bench-$i" <<<"$existing" || missing+=("$i")
+    grep -qx "$prefix-$i" <<<"$existing" || missing+=("$i")
   done
   if ((${#missing[@]})); then
     export -f start_one
-    export image
+    export image prefix set_labels
     printf '%s\n' "${missing[@]}" | xargs -P "$parallel" -I{} bash -c 'start_one {}'
   fi
   echo "bench containers running: $(running_count) (started ${#missing[@]} in $(ms_since "$start") ms)"
@@ -54,7 +66,7 @@ up() {
 down() {
   local start ids
   start=$(now_ns)
-  ids=$(docker ps -aq --filter label=pygen.bench=1)
+  ids=$(docker ps -aq --filter "$filter")
   if [[ -n "$ids" ]]; then
     xargs -n 50 -P 4 docker rm -f <<<"$ids" >/dev/null
   fi

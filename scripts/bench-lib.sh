@@ -17,6 +17,7 @@ find_template() {
     "$repo_root/examples/nginx.example" \
     "$repo_root/templates/nginx.example" \
     "$repo_root/tests/fixtures/templates/nginx.example" \
+    "$repo_root/tests/data/templates/nginx.example" \
     "$repo_root/../shared/fixtures/templates/nginx.example" \
     "$repo_root/../../shared/fixtures/templates/nginx.example"; do
     if [[ -f "$candidate" ]]; then

@@ -193,7 +193,9 @@ fn render_and_write(
             output::print_stdout(&content)?;
             true
         }
-        Some(path) => match output::write_if_changed(path, &content)? {
+        Some(path) => match output::write_if_changed(path, &content)
+            .inspect_err(|_| metrics.write_failed())?
+        {
             WriteOutcome::Unchanged => {
                 tracing::debug!(target = %path.display(), "Skip updating target file, contents have not changed");
                 false
