@@ -243,8 +243,9 @@ pub struct RunArgs {
         value_name = "SECONDS",
         default_value_t = 5.0,
         allow_negative_numbers = true,
-        help = "Seconds between two polls of Swarm services and tasks by the manager (task state \
-                changes raise no Docker event); 0 disables polling"
+        help = "Seconds between two polls of Swarm services and tasks, while the daemon is a \
+                Swarm manager and the template reads them (task state changes raise no Docker \
+                event); 0 disables polling"
     )]
     pub swarm_poll: f64,
 

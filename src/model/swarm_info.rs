@@ -276,7 +276,7 @@ impl Fields for ServiceFields {
         Some(match key {
             "raw" => self
                 .raw
-                .get_or_init(|| raw_value(&service.raw_json()))
+                .get_or_init(|| raw_value(service.raw_json()))
                 .clone(),
             "id" => s(&service.id),
             "short_id" => s(service.id.get(..12).unwrap_or(&service.id)),
