@@ -13,7 +13,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use std::io::Cursor;
+
+use axum::http::{Request, Uri, header};
 use futures_util::future::join_all;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
 use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
@@ -147,16 +154,26 @@ enum Attempt {
 }
 
 /// Sends signed requests to managers or workers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Sender {
-    /// The HTTP client (plain HTTP: the overlay network is the transport).
-    http: reqwest::Client,
+    /// The HTTP client: plain HTTP (the overlay network is the transport), so no TLS stack and
+    /// no CA store is involved, which a `FROM scratch` image does not have.
+    http: Client<HttpConnector, Full<Cursor<Vec<u8>>>>,
     /// Signs requests.
     auth: Arc<Auth>,
     /// Extra attempts per address (`--retries`).
     retries: u32,
     /// The overall limit of one delivery.
     deadline: Duration,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("retries", &self.retries)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sender {
@@ -167,16 +184,10 @@ impl Sender {
 
     /// [`Sender::new`] with another overall deadline.
     pub fn with_deadline(auth: Arc<Auth>, retries: u32, deadline: Duration) -> Sender {
-        // rustls wants one process-wide provider even for a client that never uses TLS.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .no_proxy()
-            .build()
-            // Building fails only when no TLS backend can be set up: nothing to do but fall
-            // back to a default client, which then reports its errors per request.
-            .unwrap_or_default();
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        connector.set_nodelay(true);
+        let http = Client::builder(TokioExecutor::new()).build(connector);
         Sender {
             http,
             auth,
@@ -319,9 +330,9 @@ impl Sender {
                         _ => Attempt::Failed(format!("answered {status}")),
                     }
                 }
-                Ok(Err(err)) => {
+                Ok(Err(reason)) => {
                     record(side, metrics, label, None);
-                    Attempt::Failed(describe(&err))
+                    Attempt::Failed(reason)
                 }
                 Err(_) => {
                     record(side, metrics, label, None);
@@ -360,11 +371,12 @@ impl Sender {
         false
     }
 
-    /// One signed `POST` of `body` to `url`; the answer's status.
-    async fn post(&self, url: &str, body: &[u8]) -> Result<u16, reqwest::Error> {
-        let mut request = self.http.post(url).body(body.to_vec());
+    /// One signed `POST` of `body` to `url` within [`REQUEST_TIMEOUT`]; the answer's status.
+    async fn post(&self, url: &str, body: &[u8]) -> Result<u16, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("bad URL {url}: {e}"))?;
+        let mut request = Request::post(uri);
         if !body.is_empty() {
-            request = request.header("content-type", "application/json");
+            request = request.header(header::CONTENT_TYPE, "application/json");
         }
         if let Some(signature) = self.auth.sign("POST", "/", body) {
             request = request
@@ -372,8 +384,15 @@ impl Sender {
                 .header(NONCE_HEADER, signature.nonce)
                 .header(SIGNATURE_HEADER, signature.signature);
         }
-        let response = request.send().await?;
-        Ok(response.status().as_u16())
+        let request = request
+            .body(Full::new(Cursor::new(body.to_vec())))
+            .map_err(|e| e.to_string())?;
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.http.request(request)).await {
+            Err(_) => Err(format!("no answer within {REQUEST_TIMEOUT:?}")),
+            Ok(Err(err)) => Err(describe(&err)),
+            // The body ("OK") is not needed; dropping the response releases the connection.
+            Ok(Ok(response)) => Ok(response.status().as_u16()),
+        }
     }
 }
 
@@ -392,12 +411,8 @@ async fn sleep_before_retry(backoff: &mut Duration, deadline: Instant) {
     *backoff = (*backoff * 2).min(BACKOFF_CAP);
 }
 
-/// A short reason for a failed request: the innermost causes, not reqwest's URL prefix.
-fn describe(err: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    if err.is_timeout() {
-        return "timed out".to_owned();
-    }
+/// A short reason for a failed request: the innermost cause.
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut reason = err.to_string();
     let mut next = err.source();
     while let Some(cause) = next {

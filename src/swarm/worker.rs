@@ -9,6 +9,7 @@
 //! instead of ending the worker (B17); SIGHUP sends a notice instead of crashing (B4); every
 //! request is signed and checked.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -93,9 +94,13 @@ pub async fn run(
                 .map_err(|e| e.to_string())
         }
     });
-    let mut cache = StateCache::new(ownid::detect());
-    let mut client: Option<Docker> = None;
-    let mut needs_sync = true;
+    let mut state = Local {
+        cache: StateCache::new(ownid::detect()),
+        client: None,
+        needs_sync: true,
+        waiting: VecDeque::new(),
+        jobs: job_tx,
+    };
     let mut was_connected = false;
     tokio::pin!(shutdown);
     loop {
@@ -111,20 +116,24 @@ pub async fn run(
                         metrics.reconnected();
                     }
                     was_connected = true;
-                    client = Some(docker);
-                    needs_sync = true;
+                    state.client = Some(docker);
+                    state.needs_sync = true;
                     metrics.set_connected(true);
+                    // Actions that came in before the daemon was reachable.
+                    while let Some(action) = state.waiting.pop_front() {
+                        state.dispatch(action).await;
+                    }
                 }
                 Some(Feed::Disconnected(_)) => {
-                    client = None;
+                    state.client = None;
                     metrics.set_connected(false);
                 }
                 Some(Feed::Event(event)) => {
                     let action = event.action.as_deref().unwrap_or_default();
                     metrics.event_received(action);
                     match events::effect(&event) {
-                        Effect::Dirty(id) => cache.mark_dirty(id),
-                        Effect::Removed(id) => cache.remove(id),
+                        Effect::Dirty(id) => state.cache.mark_dirty(id),
+                        Effect::Removed(id) => state.cache.remove(id),
                         Effect::None => {}
                     }
                     let is_container = matches!(
@@ -147,35 +156,75 @@ pub async fn run(
                 tracing::info!("SIGHUP: telling the managers");
                 let _ = notice_tx.try_send(());
             }
-            Some(action) = actions.recv() => {
-                let Some(docker) = client.clone() else {
-                    tracing::warn!(action = action.name(), target = action.target(), "Docker daemon unreachable; action dropped");
-                    continue;
-                };
-                let synced = if needs_sync {
-                    cache.full_sync(&docker).await.map(|_| needs_sync = false)
-                } else if cache.is_dirty() {
-                    cache.refresh(&docker).await.map(|_| ())
-                } else {
-                    Ok(())
-                };
-                if let Err(err) = synced {
-                    tracing::error!(error = %err, action = action.name(), "cannot read the containers; action dropped");
-                    continue;
-                }
-                if job_tx.try_send((docker, cache.running(), action)).is_err() {
-                    tracing::warn!("too many actions waiting; action dropped");
-                }
-            }
+            Some(action) = actions.recv() => state.dispatch(action).await,
         }
     }
     let _ = stop_tx.send(true);
-    drop(job_tx);
+    drop(state);
     drop(notice_tx);
     let _ = endpoint.await;
     notifier.abort();
     executor.abort();
     Ok(())
+}
+
+/// The worker's view of its daemon, and the actions on their way to the executor.
+struct Local {
+    /// The local containers, kept current from events.
+    cache: StateCache,
+    /// The daemon client; `None` while the daemon is unreachable.
+    client: Option<Docker>,
+    /// Whether the cache must be rebuilt before it is used (after a (re)connect).
+    needs_sync: bool,
+    /// Actions received while the daemon was unreachable, run once it is back.
+    waiting: VecDeque<Action>,
+    /// The executor's queue.
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Local {
+    /// Brings the containers up to date and hands the action to the executor; holds it while
+    /// the daemon is unreachable.
+    async fn dispatch(&mut self, action: Action) {
+        let Some(docker) = self.client.clone() else {
+            if self.waiting.len() < ACTION_QUEUE {
+                tracing::info!(
+                    action = action.name(),
+                    target = action.target(),
+                    "Docker daemon not reachable yet; the action waits"
+                );
+                self.waiting.push_back(action);
+            } else {
+                tracing::warn!(
+                    action = action.name(),
+                    target = action.target(),
+                    "Docker daemon unreachable and too many actions waiting; action dropped"
+                );
+            }
+            return;
+        };
+        let synced = if self.needs_sync {
+            self.cache
+                .full_sync(&docker)
+                .await
+                .map(|_| self.needs_sync = false)
+        } else if self.cache.is_dirty() {
+            self.cache.refresh(&docker).await.map(|_| ())
+        } else {
+            Ok(())
+        };
+        if let Err(err) = synced {
+            tracing::error!(error = %err, action = action.name(), "cannot read the containers; action dropped");
+            return;
+        }
+        if self
+            .jobs
+            .try_send((docker, self.cache.running(), action))
+            .is_err()
+        {
+            tracing::warn!("too many actions waiting; action dropped");
+        }
+    }
 }
 
 /// Sends one notice per token, to every manager.
