@@ -321,6 +321,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_slow_client_does_not_hold_others_back() {
+        // docker-pygen's server handled one request at a time (B6): a client that sends its
+        // request slowly blocked every other one.
+        let (addr, _rx) = worker(Arc::new(Auth::Insecure), 8).await;
+        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            .await
+            .unwrap();
+        let body = br#"{"action": "restart", "args": ["web"]}"#;
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            raw(addr, post(addr, "/", &[], body)),
+        )
+        .await
+        .expect("answered while the slow request is pending");
+        assert_eq!(answer.0, 200);
+        drop(slow);
+    }
+
+    #[tokio::test]
     async fn a_full_queue_answers_503() {
         let (addr, _rx) = worker(Arc::new(Auth::Insecure), 1).await;
         let body = br#"{"action": "restart", "args": ["web"]}"#;
