@@ -624,6 +624,35 @@ fn a_restart_through_pygen_force_updates_the_service_and_keeps_its_settings() {
         ),
         "the old task should be shut down: {history:#?}"
     );
+
+    // A manager does the same, and does not bother the workers when a service matched.
+    let manager = Manager::start(
+        &unique_name("grp"),
+        free_port(),
+        &["--insecure-no-auth", "--restart", service.name()],
+    );
+    let updated = wait_until(REACT, POLL, || {
+        force(&service.inspect()) == (force(&before) + 2) % 100
+    });
+    assert!(updated, "{}", manager.process.stderr());
+    let text = metrics(manager.metrics);
+    assert_eq!(
+        sample(
+            &text,
+            "pygen_action_execution_strategy_seconds_count{strategy=\"manager\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "pygen_actions_total{kind=\"service_update\",outcome=\"ok\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+    assert!(!text.contains("pygen_manager_send_total{"), "{text}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,6 +754,10 @@ fn manager_and_worker_signal_a_container_through_the_worker() {
     require_docker();
     let group = unique_name("grp");
     let target = hup_target(("group", &group));
+    // Matches no service: the manager has the workers restart it.
+    let restartee = TestContainer::start_default();
+    let started_at = |c: &TestContainer| c.inspect()["State"]["StartedAt"].clone();
+    let first_start = started_at(&restartee);
     let dir = tempfile::tempdir().expect("temp dir");
     let secret = secret_file(dir.path());
     let worker_port = free_port();
@@ -748,6 +781,8 @@ fn manager_and_worker_signal_a_container_through_the_worker() {
             "--signal",
             target.name(),
             "HUP",
+            "--restart",
+            restartee.name(),
         ],
     );
     let context = || {
@@ -757,8 +792,11 @@ fn manager_and_worker_signal_a_container_through_the_worker() {
             worker.stderr()
         )
     };
-    // The first render wrote the target: a change, so the worker signalled the container.
+    // The first render wrote the target: a change, so the worker signalled the container and
+    // restarted the other one.
     wait_got(target.id(), 1, &context);
+    let restarted = wait_until(REACT, POLL, || started_at(&restartee) != first_start);
+    assert!(restarted, "not restarted through the worker\n{}", context());
     // Another change: a new container of the group.
     let _second = TestContainer::builder().label("group", &group).start();
     wait_got(target.id(), 2, &context);
@@ -811,6 +849,50 @@ fn manager_and_worker_signal_a_container_through_the_worker() {
         sample(&worker_text, &series) >= 1.0,
         "{series} in:\n{worker_text}"
     );
+}
+
+#[test]
+fn the_worker_tells_the_manager_about_watched_events() {
+    require_docker();
+    let group = unique_name("grp");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = secret_file(dir.path());
+    let manager = Manager::start(
+        &group,
+        free_port(),
+        &["--swarm-secret-file", secret.to_str().unwrap_or_default()],
+    );
+    let worker_metrics = free_port();
+    let worker = start_worker(
+        free_port(),
+        manager.port,
+        worker_metrics,
+        &["--events", "start"],
+        &[("PYGEN_SWARM_SECRET", SECRET)],
+    );
+    let _started = TestContainer::builder().label("group", &group).start();
+    let told = wait_until(REACT, POLL, || {
+        sample(
+            &metrics(manager.metrics),
+            "pygen_manager_request_total{client=\"127.0.0.1\"}",
+        ) >= 1.0
+    });
+    assert!(
+        told,
+        "manager stderr:\n{}\nworker stderr:\n{}",
+        manager.process.stderr(),
+        worker.stderr()
+    );
+    assert!(
+        worker.stderr().contains("Received start event from"),
+        "{}",
+        worker.stderr()
+    );
+    let series = format!(
+        "pygen_worker_send_total{{target=\"127.0.0.1:{}\",code=\"200\"}}",
+        manager.port
+    );
+    assert!(sample(&metrics(worker_metrics), &series) >= 1.0);
 }
 
 #[test]

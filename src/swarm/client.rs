@@ -197,7 +197,7 @@ impl Sender {
     }
 
     /// Sends `action` to every address of every worker (manager side). Names resolve to all
-    /// their addresses; an address is sent to once even if several names give it.
+    /// their addresses; an address (and port) is sent to once even if several names give it.
     pub async fn send_action(
         &self,
         workers: &[Peer],
@@ -206,7 +206,7 @@ impl Sender {
     ) -> Delivery {
         let deadline = Instant::now() + self.deadline;
         let body = action.encode();
-        let claimed: Mutex<HashSet<IpAddr>> = Mutex::default();
+        let claimed: Mutex<HashSet<SocketAddr>> = Mutex::default();
         let results = join_all(workers.iter().map(|worker| async {
             let Some(addresses) = self.resolve(worker, deadline, metrics).await else {
                 return Delivery {
@@ -218,7 +218,7 @@ impl Sender {
                 let mut claimed = claimed.lock().unwrap_or_else(PoisonError::into_inner);
                 addresses
                     .into_iter()
-                    .filter(|a| claimed.insert(a.ip()))
+                    .filter(|a| claimed.insert(*a))
                     .collect()
             };
             let sent = join_all(mine.iter().map(|addr| {
@@ -481,6 +481,60 @@ mod tests {
         let text = metrics.encode();
         let line = format!("pygen_manager_send_total{{target=\"127.0.0.1:{port}\",code=\"-1\"}} 3");
         assert!(text.contains(&line), "{line} missing in:\n{text}");
+    }
+
+    /// A worker stand-in on 127.0.0.1: answers 200 to every request and counts the POSTs,
+    /// until a connection sends `STOP`.
+    fn counting_worker() -> (u16, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("an address").port();
+        let handle = std::thread::spawn(move || {
+            let mut posts = 0;
+            while let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if buf[..n].starts_with(b"STOP") {
+                    break;
+                }
+                posts += usize::from(buf[..n].starts_with(b"POST"));
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nOK\n",
+                );
+            }
+            posts
+        });
+        (port, handle)
+    }
+
+    #[tokio::test]
+    async fn every_address_gets_the_action_once() {
+        use std::io::Write;
+        let (port_a, a) = counting_worker();
+        let (port_b, b) = counting_worker();
+        // The same worker named twice, and a second worker on another port of the same host
+        // (docker-pygen de-duplicated by host name, and by IP only).
+        let workers: Vec<Peer> = [port_a, port_a, port_b]
+            .iter()
+            .map(|port| Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap())
+            .collect();
+        let metrics = Metrics::new();
+        let sender = Sender::new(Arc::new(Auth::Insecure), 0);
+        let action = Action::Restart { target: "x".into() };
+        let delivery = sender.send_action(&workers, &action, &metrics).await;
+        assert_eq!(
+            delivery,
+            Delivery {
+                delivered: 2,
+                failed: 0
+            }
+        );
+        for port in [port_a, port_b] {
+            let mut stop = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stop.write_all(b"STOP").expect("write");
+        }
+        assert_eq!(a.join().expect("worker a"), 1);
+        assert_eq!(b.join().expect("worker b"), 1);
     }
 
     #[tokio::test]
