@@ -148,7 +148,7 @@ pub struct RunArgs {
         num_args = 1..,
         value_name = "TARGET",
         help = "The target hostname of PyGen workers listening on port 9412 (use \
-                \"tasks.service_name\" for Swarm workers)"
+                \"tasks.service_name\" for Swarm workers; HOST:PORT for another port)"
     )]
     pub workers: Vec<String>,
 
@@ -305,7 +305,8 @@ pub struct WorkerArgs {
         required = true,
         num_args = 1..,
         value_name = "HOSTNAME",
-        help = "The target hostname of PyGen managers listening on port 9411"
+        help = "The target hostname of PyGen managers listening on port 9411 (HOST:PORT for \
+                another port)"
     )]
     pub manager: Vec<String>,
 

@@ -335,6 +335,7 @@ pub async fn watch(
         workers,
         updates,
         poll_at: None,
+        quick_polls: QUICK_POLLS,
     };
     tokio::pin!(shutdown);
     loop {
@@ -433,10 +434,17 @@ struct Generator {
     updates: Option<mpsc::Receiver<()>>,
     /// When the Swarm is polled next; `None` when it is not polled.
     poll_at: Option<tokio::time::Instant>,
+    /// How many quick polls may still follow while tasks settle; renewed by every change, so
+    /// a task that never settles (unschedulable, failing image) does not keep pygen polling
+    /// every second.
+    quick_polls: u32,
 }
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
 const SETTLING_POLL: Duration = Duration::from_secs(1);
+
+/// How many quick polls follow a change of the Swarm at most.
+const QUICK_POLLS: u32 = 30;
 
 impl Generator {
     /// Applies one item of the event feed.
@@ -607,18 +615,23 @@ impl Generator {
                 false
             }
         };
+        if changed {
+            self.quick_polls = QUICK_POLLS;
+        }
         self.poll_at = self.next_poll();
         changed
     }
 
-    /// When to poll next: only on a Swarm manager whose services the template reads.
-    fn next_poll(&self) -> Option<tokio::time::Instant> {
+    /// When to poll next: only on a Swarm manager whose services the template reads; soon
+    /// while tasks settle (a limited number of times after each change).
+    fn next_poll(&mut self) -> Option<tokio::time::Instant> {
         let every = self.config.swarm_poll?;
         if self.swarm.role() != Role::Manager || !self.swarm.wants().any() {
             return None;
         }
-        let every = if self.swarm.is_settling() {
-            every.min(SETTLING_POLL)
+        let every = if self.swarm.is_settling() && self.quick_polls > 0 && every > SETTLING_POLL {
+            self.quick_polls -= 1;
+            SETTLING_POLL
         } else {
             every
         };

@@ -282,6 +282,35 @@ mod tests {
     }
 
     #[test]
+    fn dump_round_trips_the_swarm() {
+        let items = |json: &str| -> Vec<serde_json::Value> { serde_json::from_str(json).unwrap() };
+        let swarm = Swarm::from_items(
+            &items(include_str!("../../tests/data/swarm/services.json")),
+            &items(include_str!("../../tests/data/swarm/tasks.json")),
+            &items(include_str!("../../tests/data/swarm/nodes.json")),
+        );
+        let snapshot = Snapshot {
+            containers: Vec::new(),
+            own_container_id: None,
+            swarm: Some(Arc::new(swarm.clone())),
+        };
+        let dump = snapshot.to_dump();
+        let back = Snapshot::from_dump(&dump).expect("own dump reads back");
+        assert_eq!(back.swarm.as_deref(), Some(&swarm));
+        assert_eq!(back.to_dump(), dump);
+        // Without a Swarm state the dump has no "swarm" key, and reads back as none.
+        let plain = Snapshot::default().to_dump();
+        assert!(!plain.contains("swarm"), "{plain}");
+        assert!(Snapshot::from_dump(&plain).unwrap().swarm.is_none());
+        let err = Snapshot::from_dump(r#"{"version": 1, "containers": [], "swarm": {"tasks": 1}}"#)
+            .expect_err("tasks must be an array");
+        assert_eq!(
+            err.to_string(),
+            "state dump: \"swarm.tasks\" must be an array"
+        );
+    }
+
+    #[test]
     fn dump_accepts_docker_inspect_output() {
         let json = format!("[{SAMPLE}]");
         let snapshot = Snapshot::from_dump(&json).expect("docker inspect output reads");
