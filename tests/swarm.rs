@@ -1417,3 +1417,98 @@ fn the_readme_stack_signals_a_service_task_on_change() {
         context()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The raw client over TLS
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `openssl` with the whitespace-separated `args` in `dir`.
+fn openssl(dir: &Path, args: &str) {
+    let out = std::process::Command::new("openssl")
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (apt-get install openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
+    // The Swarm listings of a daemon reached over TLS go through the raw client: it must show
+    // the client certificate and trust only the given CA. `openssl s_server -www` demands the
+    // certificate and answers any GET with a status page.
+    use pygen::docker::connect::{Endpoint, TlsFiles, Transport};
+    use pygen::docker::raw::RawClient;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    openssl(
+        d,
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca-key.pem -out ca.pem -days 1 -subj /CN=test-ca",
+    );
+    for (name, ext) in [
+        ("server", "subjectAltName=IP:127.0.0.1"),
+        ("client", "extendedKeyUsage=clientAuth"),
+    ] {
+        std::fs::write(d.join(format!("{name}.ext")), format!("{ext}\n")).expect("write");
+        openssl(
+            d,
+            &format!(
+                "req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout {name}-key.pem -out {name}.csr -subj /CN={name}"
+            ),
+        );
+        openssl(
+            d,
+            &format!(
+                "x509 -req -in {name}.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out {name}.pem -days 1 -extfile {name}.ext"
+            ),
+        );
+    }
+    let port = free_port();
+    let server = PygenProcess::spawn_program(
+        "openssl",
+        format!(
+            "s_server -accept 127.0.0.1:{port} -cert {0}/server.pem -key {0}/server-key.pem -CAfile {0}/ca.pem -Verify 1 -www",
+            d.display()
+        )
+        .split_whitespace(),
+        &[],
+    );
+    wait_for_file_containing(server.stdout_path(), "ACCEPT", REACT);
+    let endpoint = |ca: &str| Endpoint {
+        address: format!("https://127.0.0.1:{port}"),
+        transport: Transport::Tls {
+            authority: format!("127.0.0.1:{port}"),
+            files: TlsFiles {
+                ca: d.join(ca),
+                cert: d.join("client.pem"),
+                key: d.join("client-key.pem"),
+            },
+        },
+    };
+    let version = bollard::ClientVersion {
+        major_version: 1,
+        minor_version: 41,
+    };
+    let raw = RawClient::new(&endpoint("ca.pem"), &version).expect("a TLS client");
+    let page = raw
+        .get("/info")
+        .await
+        .expect("TLS with a client certificate");
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("s_server"), "{page}");
+
+    // A CA that did not sign the server's certificate: refused.
+    openssl(
+        d,
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other-key.pem -out other.pem -days 1 -subj /CN=other",
+    );
+    let raw = RawClient::new(&endpoint("other.pem"), &version).expect("a TLS client");
+    assert!(
+        raw.get("/info").await.is_err(),
+        "an untrusted server is refused"
+    );
+}
