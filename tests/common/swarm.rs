@@ -4,7 +4,9 @@
 //! - [`require_swarm`] makes the daemon a single-node Swarm manager (`docker swarm init
 //!   --advertise-addr 127.0.0.1`) if it is not in a Swarm, once per test process, and makes the
 //!   process leave that Swarm again when it exits (also after failed tests). A Swarm that was
-//!   already active is used as it is and left alone.
+//!   already active is used as it is and left alone, unless a test process that was killed
+//!   before it could leave had made it (a marker file in the temporary folder says so): then
+//!   this process leaves it in its place.
 //! - [`TestService`], [`TestStack`]: guards removing their objects (and waiting for their tasks'
 //!   containers to go, so networks can be removed after them).
 //! - [`pygen_image`]: an image of the pygen binary under test, built by
@@ -47,6 +49,43 @@ unsafe extern "C" {
     fn atexit(callback: extern "C" fn()) -> c_int;
 }
 
+/// The marker naming the test process that made the Swarm: `<pid> <node id> <gwbridge made>`.
+fn marker_path() -> std::path::PathBuf {
+    std::env::temp_dir().join("pygen-test-swarm.owner")
+}
+
+/// The Swarm node id of the daemon, `''` outside a Swarm.
+fn node_id() -> String {
+    docker_ok(["info", "--format", "{{.Swarm.NodeID}}"])
+}
+
+/// Writes the marker for this process.
+fn write_marker(created_gwbridge: bool) {
+    let _ = std::fs::write(
+        marker_path(),
+        format!("{} {} {created_gwbridge}", std::process::id(), node_id()),
+    );
+}
+
+/// Whether a dead test process made the active Swarm (the marker names it and this node);
+/// returns whether it had made `docker_gwbridge` too.
+fn orphaned_swarm() -> Option<bool> {
+    let text = std::fs::read_to_string(marker_path()).ok()?;
+    let mut parts = text.split_whitespace();
+    let (pid, node, gwbridge) = (parts.next()?, parts.next()?, parts.next()?);
+    (!running(pid) && node == node_id()).then_some(gwbridge == "true")
+}
+
+/// Whether process `pid` runs (a zombie, killed but not yet reaped, does not).
+fn running(pid: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name.
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+}
+
 /// Leaves the Swarm this process created and removes the bridge Swarm made for it.
 extern "C" fn leave_swarm_at_exit() {
     let joined = JOINED.lock().map(|j| (j.initialized, j.created_gwbridge));
@@ -61,6 +100,9 @@ extern "C" fn leave_swarm_at_exit() {
     let _ = Command::new("docker")
         .args(["swarm", "leave", "--force"])
         .output();
+    let _ = std::fs::remove_file(marker_path());
+    // Docker may keep an endpoint of the ingress sandbox on the bridge until it restarts; the
+    // bridge then stays (it is harmless and reused by the next `swarm init`).
     if created_gwbridge {
         let _ = Command::new("docker")
             .args(["network", "rm", "docker_gwbridge"])
@@ -85,6 +127,18 @@ pub fn require_swarm() {
                         "the daemon is a Swarm worker node; the tests need a manager".into(),
                     );
                 }
+                if let Some(created_gwbridge) = orphaned_swarm() {
+                    // A killed test process made this Swarm: leave it at exit in its place.
+                    // SAFETY: as below.
+                    unsafe {
+                        atexit(leave_swarm_at_exit);
+                    }
+                    write_marker(created_gwbridge);
+                    if let Ok(mut joined) = JOINED.lock() {
+                        joined.initialized = true;
+                        joined.created_gwbridge = created_gwbridge;
+                    }
+                }
                 Ok(())
             }
             "inactive" => {
@@ -108,6 +162,7 @@ pub fn require_swarm() {
                     joined.initialized = true;
                     joined.created_gwbridge = !gwbridge_existed;
                 }
+                write_marker(!gwbridge_existed);
                 Ok(())
             }
             other => Err(format!("the daemon's Swarm state is {other:?}")),
@@ -134,25 +189,41 @@ fn test_task_containers() -> Vec<String> {
         .collect()
 }
 
-/// Removes the test services whose creator pid `remove` accepts.
-fn cleanup_services(remove: impl Fn(&str) -> bool) {
+/// The test objects of `kind` (`service`, `secret`) with the pid of their creator. Empty when
+/// the daemon is not a Swarm manager.
+fn labelled(kind: &str) -> Vec<(String, String)> {
+    // `docker service ls --format` knows no `.Label`: inspect the listed ones.
     let out = docker([
-        "service",
+        kind,
         "ls",
+        "-q",
         "--filter",
         &format!("label={TEST_LABEL}=1"),
-        "--format",
-        &format!("{{{{.ID}}}} {{{{.Label \"{PID_LABEL}\"}}}}"),
     ]);
-    if !out.status.success() {
-        return; // Not a Swarm manager: no services.
+    let ids = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() || ids.trim().is_empty() {
+        return Vec::new();
     }
-    let doomed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    let format = format!("{{{{.ID}}}} {{{{index .Spec.Labels \"{PID_LABEL}\"}}}}");
+    let out = docker(
+        [kind, "inspect", "--format", format.as_str()]
+            .into_iter()
+            .chain(ids.split_whitespace()),
+    );
+    String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|line| {
+        .map(|line| {
             let (id, pid) = line.split_once(' ').unwrap_or((line, ""));
-            remove(pid).then(|| id.to_owned())
+            (id.to_owned(), pid.to_owned())
         })
+        .collect()
+}
+
+/// Removes the test services whose creator pid `remove` accepts.
+fn cleanup_services(remove: impl Fn(&str) -> bool) {
+    let doomed: Vec<String> = labelled("service")
+        .into_iter()
+        .filter_map(|(id, pid)| remove(&pid).then_some(id))
         .collect();
     if !doomed.is_empty() {
         docker(
@@ -163,23 +234,12 @@ fn cleanup_services(remove: impl Fn(&str) -> bool) {
     }
 }
 
-/// Removes the services, secrets and stack networks left by test processes that are gone.
+/// Removes the services and secrets left by test processes that are gone.
 pub fn cleanup_dead() {
     cleanup_services(|pid| !process_alive(pid));
-    let out = docker([
-        "secret",
-        "ls",
-        "--filter",
-        &format!("label={TEST_LABEL}=1"),
-        "--format",
-        &format!("{{{{.ID}}}} {{{{.Label \"{PID_LABEL}\"}}}}"),
-    ]);
-    if out.status.success() {
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let (id, pid) = line.split_once(' ').unwrap_or((line, ""));
-            if !process_alive(pid) {
-                docker(["secret", "rm", id]);
-            }
+    for (id, pid) in labelled("secret") {
+        if !process_alive(&pid) {
+            docker(["secret", "rm", id.as_str()]);
         }
     }
 }
