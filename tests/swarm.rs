@@ -1084,6 +1084,20 @@ fn endpoints_refuse_to_start_without_a_secret_unless_told() {
         stderr.contains("--swarm-manager: a shared secret is required"),
         "{stderr}"
     );
+    // A malformed worker address is a usage error too.
+    let out = run_pygen(&[
+        "--template",
+        "#x",
+        "--swarm-manager",
+        "--insecure-no-auth",
+        "--workers",
+        "w:0",
+        "--metrics",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--workers \"w:0\""), "{stderr}");
 }
 
 #[test]
