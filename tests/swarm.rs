@@ -1085,7 +1085,7 @@ fn endpoints_refuse_to_start_without_a_secret_unless_told() {
         "{stderr}"
     );
     // A malformed worker address is a usage error too.
-    let out = run_pygen(&[
+    let out = run_pygen([
         "--template",
         "#x",
         "--swarm-manager",
