@@ -106,6 +106,7 @@ fn main() {
                 .collect::<Result<Vec<_>, _>>()
                 .expect("bodies parse"),
             own_container_id: None,
+            swarm: None,
         };
         let kept: usize = snapshot.containers.iter().map(|c| c.raw_json().len()).sum();
         println!("{:<58} {} KiB", "compact JSON kept", kept / 1024);
@@ -129,6 +130,7 @@ fn main() {
                 let snapshot = Snapshot {
                     containers,
                     own_container_id: None,
+                    swarm: None,
                 };
                 template.render_snapshot(&snapshot).expect("renders")
             }),

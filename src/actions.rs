@@ -4,6 +4,13 @@
 //! name, `pygen.target` label, `PYGEN_TARGET` env, Compose or Swarm service name, and an ID
 //! prefix of at least four characters only when nothing else matched. A failure on one
 //! container is logged and counted; the other containers and targets are still handled.
+//!
+//! In a Swarm (docker-pygen's execution strategies, features.md §9):
+//!
+//! | action | plain | `--swarm-manager` |
+//! |---|---|---|
+//! | restart | services that match are force-updated (when the daemon is a Swarm manager); else local containers restart | services that match are force-updated; else every worker restarts its matching containers |
+//! | signal | local containers | every worker signals its matching containers (a worker must run on the manager's node too) |
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,8 +19,12 @@ use bollard::Docker;
 use bollard::query_parameters::KillContainerOptions;
 
 use crate::config::SignalSpec;
-use crate::metrics::{ActionKind, Metrics, Outcome};
-use crate::model::{Container, MatchPolicy, match_containers};
+use crate::docker::raw::RawClient;
+use crate::docker::swarm::{force_update, list_services};
+use crate::metrics::{ActionKind, Metrics, Outcome, Strategy};
+use crate::model::{Container, MatchPolicy, Service, match_containers, match_services};
+use crate::swarm::Workers;
+use crate::swarm::wire::Action;
 
 /// The actions configured on the command line, in flag order.
 #[derive(Debug, Clone, Default)]
@@ -34,44 +45,179 @@ impl Plan {
 /// What one run of the plan did, for the caller's logs and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
-    /// Containers acted on successfully.
+    /// Containers or services acted on successfully, or worker addresses that took the action.
     pub ok: usize,
-    /// Containers whose action failed.
+    /// Containers or services whose action failed, or worker addresses that could not be
+    /// reached.
     pub failed: usize,
-    /// Targets that matched no running container.
+    /// Targets that matched nothing.
     pub unmatched: usize,
 }
 
-/// Runs every restart, then every signal, against the given running containers.
+/// Where actions reach beyond the local containers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reach<'a> {
+    /// A client for Swarm services: a restart force-updates the services it matches, if the
+    /// daemon is a Swarm manager.
+    pub services: Option<&'a RawClient>,
+    /// The workers of a `--swarm-manager`: container restarts and signals go to them instead
+    /// of the local daemon.
+    pub workers: Option<&'a Workers>,
+}
+
+/// Runs every restart, then every signal, against the given running containers (no Swarm).
 pub async fn run(
     docker: &Docker,
     running: &[Arc<Container>],
     plan: &Plan,
     metrics: &Metrics,
 ) -> Report {
+    run_plan(docker, running, plan, Reach::default(), metrics).await
+}
+
+/// Runs every restart, then every signal, reaching Swarm services and workers as `reach`
+/// allows.
+pub async fn run_plan(
+    docker: &Docker,
+    running: &[Arc<Container>],
+    plan: &Plan,
+    reach: Reach<'_>,
+    metrics: &Metrics,
+) -> Report {
     let mut report = Report::default();
     tracing::info!("Sending notifications");
+    // Listed at the first restart, once per run (docker-pygen listed them per target).
+    let mut services: Option<Vec<Arc<Service>>> = None;
     for target in &plan.restarts {
-        act_on_target(
-            docker,
-            running,
-            target,
-            ActionKind::Restart,
-            metrics,
-            &mut report,
-        )
-        .await;
+        let started = Instant::now();
+        let strategy = if reach.workers.is_some() {
+            Strategy::Manager
+        } else {
+            Strategy::Local
+        };
+        if let Some(raw) = reach.services {
+            let listed = match &services {
+                Some(listed) => listed,
+                None => services.insert(match list_services(raw).await {
+                    Ok(listed) => listed,
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot list the Swarm services; restarting containers");
+                        Vec::new()
+                    }
+                }),
+            };
+            let matched = match_services(listed, target, MatchPolicy::Action);
+            if !matched.is_empty() {
+                update_services(raw, target, &matched, metrics, &mut report).await;
+                metrics.action_strategy(strategy, started.elapsed());
+                continue;
+            }
+        }
+        match reach.workers {
+            Some(workers) => {
+                let action = Action::Restart {
+                    target: target.clone(),
+                };
+                forward(workers, &action, ActionKind::Restart, metrics, &mut report).await;
+            }
+            None => {
+                act_locally(
+                    docker,
+                    running,
+                    target,
+                    ActionKind::Restart,
+                    metrics,
+                    &mut report,
+                )
+                .await
+            }
+        }
+        metrics.action_strategy(strategy, started.elapsed());
     }
     for spec in &plan.signals {
-        let kind = ActionKind::Signal(&spec.signal);
-        act_on_target(docker, running, &spec.target, kind, metrics, &mut report).await;
+        let started = Instant::now();
+        match reach.workers {
+            Some(workers) => {
+                let action = Action::Signal {
+                    target: spec.target.clone(),
+                    signal: spec.signal.clone(),
+                };
+                forward(
+                    workers,
+                    &action,
+                    ActionKind::Signal(&spec.signal),
+                    metrics,
+                    &mut report,
+                )
+                .await;
+                metrics.action_strategy(Strategy::Worker, started.elapsed());
+            }
+            None => {
+                let kind = ActionKind::Signal(&spec.signal);
+                act_locally(docker, running, &spec.target, kind, metrics, &mut report).await;
+                metrics.action_strategy(Strategy::Local, started.elapsed());
+            }
+        }
     }
     report
 }
 
+/// Force-updates every matched service, so Swarm replaces its tasks.
+async fn update_services(
+    raw: &RawClient,
+    target: &str,
+    matched: &[Arc<Service>],
+    metrics: &Metrics,
+    report: &mut Report,
+) {
+    for service in matched {
+        let started = Instant::now();
+        let outcome = match force_update(raw, service.id()).await {
+            Ok(force) => {
+                tracing::info!(target = %target, service = %service.name(), force_update = force, "service restarted");
+                report.ok += 1;
+                Outcome::Ok
+            }
+            Err(err) => {
+                tracing::error!(target = %target, service = %service.name(), error = %err, "failed to restart service");
+                report.failed += 1;
+                Outcome::Error
+            }
+        };
+        metrics.action_finished(
+            ActionKind::ServiceUpdate,
+            target,
+            outcome,
+            started.elapsed(),
+        );
+    }
+}
+
+/// Sends an action to every worker.
+async fn forward(
+    workers: &Workers,
+    action: &Action,
+    kind: ActionKind<'_>,
+    metrics: &Metrics,
+    report: &mut Report,
+) {
+    let started = Instant::now();
+    let delivery = workers.send(action, metrics).await;
+    report.ok += delivery.delivered;
+    report.failed += delivery.failed;
+    let outcome = if delivery.failed > 0 {
+        Outcome::Error
+    } else if delivery.delivered == 0 {
+        Outcome::NoMatch
+    } else {
+        Outcome::Ok
+    };
+    metrics.action_finished(kind, action.target(), outcome, started.elapsed());
+}
+
 /// Restarts or signals every running container that `target` matches. A failure is logged
 /// and counted, and the next container is still handled.
-async fn act_on_target(
+pub async fn act_locally(
     docker: &Docker,
     running: &[Arc<Container>],
     target: &str,
@@ -92,18 +238,15 @@ async fn act_on_target(
     }
     for container in matched {
         let started = Instant::now();
-        let result = match kind {
+        let (result, signal) = match kind {
             ActionKind::Signal(signal) => {
                 let options = KillContainerOptions {
                     signal: signal.to_owned(),
                 };
-                docker.kill_container(container.id(), Some(options)).await
+                let result = docker.kill_container(container.id(), Some(options)).await;
+                (result, signal)
             }
-            _ => docker.restart_container(container.id(), None).await,
-        };
-        let signal = match kind {
-            ActionKind::Signal(signal) => signal,
-            _ => "",
+            _ => (docker.restart_container(container.id(), None).await, ""),
         };
         let outcome = match result {
             Ok(()) => {

@@ -148,7 +148,7 @@ pub struct RunArgs {
         num_args = 1..,
         value_name = "TARGET",
         help = "The target hostname of PyGen workers listening on port 9412 (use \
-                \"tasks.service_name\" for Swarm workers)"
+                \"tasks.service_name\" for Swarm workers; HOST:PORT for another port)"
     )]
     pub workers: Vec<String>,
 
@@ -243,8 +243,9 @@ pub struct RunArgs {
         value_name = "SECONDS",
         default_value_t = 5.0,
         allow_negative_numbers = true,
-        help = "Seconds between two polls of Swarm services and tasks by the manager (task state \
-                changes raise no Docker event); 0 disables polling"
+        help = "Seconds between two polls of Swarm services and tasks, while the daemon is a \
+                Swarm manager and the template reads them (task state changes raise no Docker \
+                event); 0 disables polling"
     )]
     pub swarm_poll: f64,
 
@@ -304,7 +305,8 @@ pub struct WorkerArgs {
         required = true,
         num_args = 1..,
         value_name = "HOSTNAME",
-        help = "The target hostname of PyGen managers listening on port 9411"
+        help = "The target hostname of PyGen managers listening on port 9411 (HOST:PORT for \
+                another port)"
     )]
     pub manager: Vec<String>,
 

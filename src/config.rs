@@ -142,6 +142,10 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     /// Log at debug level.
     pub debug: bool,
+    /// Interval of the Swarm service/task polling while the daemon is a Swarm manager and the
+    /// template reads Swarm variables (task state changes raise no event); `None` when turned
+    /// off.
+    pub swarm_poll: Option<Duration>,
     /// Swarm manager settings; `None` without `--swarm-manager` (then `--workers` and
     /// `--retries` are ignored, as in docker-pygen).
     pub swarm: Option<ManagerConfig>,
@@ -199,7 +203,6 @@ impl Config {
                 workers: args.workers.clone(),
                 retries: args.retries,
                 listen: SocketAddr::new(args.manager_address, args.swarm_manager_port),
-                poll: optional_seconds("--swarm-poll", args.swarm_poll)?,
                 auth: SwarmAuth::from_flags(&args.swarm_secret_file, args.insecure_no_auth)?,
             })
         } else {
@@ -220,6 +223,7 @@ impl Config {
             docker_address: args.docker_address.clone(),
             metrics: listen_addr(args.metrics_address, args.metrics),
             debug: args.debug,
+            swarm_poll: optional_seconds("--swarm-poll", args.swarm_poll)?,
             swarm,
         })
     }
@@ -234,8 +238,6 @@ pub struct ManagerConfig {
     pub retries: u32,
     /// Where the manager endpoint listens.
     pub listen: SocketAddr,
-    /// Interval of the Swarm service/task polling; `None` when turned off.
-    pub poll: Option<Duration>,
     /// How manager and workers authenticate each other.
     pub auth: SwarmAuth,
 }
@@ -730,7 +732,7 @@ mod tests {
         assert_eq!(swarm.workers, ["tasks.w", "other"]);
         assert_eq!(swarm.retries, 3);
         assert_eq!(swarm.listen, "0.0.0.0:9411".parse().unwrap());
-        assert_eq!(swarm.poll, None);
+        assert_eq!(config.swarm_poll, None);
         assert_eq!(swarm.auth, SwarmAuth::InsecureNoAuth);
 
         let config = ok(&[
@@ -746,7 +748,7 @@ mod tests {
         ]);
         let swarm = config.swarm.expect("manager configured");
         assert_eq!(swarm.listen, "127.0.0.1:8000".parse().unwrap());
-        assert_eq!(swarm.poll, Some(Duration::from_secs(5)));
+        assert_eq!(config.swarm_poll, Some(Duration::from_secs(5)));
         assert_eq!(
             swarm.auth,
             SwarmAuth::SecretFile(PathBuf::from("/run/secrets/pygen"))

@@ -4,6 +4,12 @@
 //! locks and no two renders or two notification runs at once. Renders run inline: the model
 //! never calls the Docker API while a template reads it, so a render is pure CPU work of a few
 //! milliseconds. Notifications run in their own task so a slow restart never holds back renders.
+//!
+//! When the template reads `services`, `all_services` or `nodes`, the Swarm state is listed
+//! before a render only when something marked it dirty (a service or node event, an event of a
+//! task's container, a request on the manager endpoint, a reconnect), so a render costs at most
+//! one `/tasks` call; a poll (`--swarm-poll`, sooner while tasks are settling) catches the task
+//! state changes Swarm sends no event for, and renders only when the listing changed.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -14,10 +20,12 @@ use bollard::Docker;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::actions::{self, Plan};
+use crate::actions::{self, Plan, Reach};
 use crate::config::{Config, Intervals};
 use crate::docker::events::{self, Effect, Feed};
+use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
+use crate::docker::swarm::{Role, SwarmCache, Wants};
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
@@ -55,6 +63,12 @@ pub enum Error {
     /// The metrics endpoint could not start.
     #[error(transparent)]
     Metrics(#[from] crate::metrics::Error),
+    /// The Swarm manager role could not start.
+    #[error(transparent)]
+    Swarm(#[from] crate::swarm::Error),
+    /// Listing the Swarm's services, tasks or nodes failed.
+    #[error(transparent)]
+    SwarmState(crate::docker::swarm::Error),
     /// A state dump could not be read.
     #[error("state dump {path}: {source}")]
     StateDump {
@@ -87,7 +101,12 @@ impl Error {
                 template::Error::Read { .. } | template::Error::Syntax { .. }
             ),
             Error::TargetFolder { .. } | Error::StateDump { .. } => true,
-            Error::Connect(_) | Error::State(_) | Error::Output(_) | Error::Metrics(_) => false,
+            Error::Swarm(err) => err.is_configuration(),
+            Error::Connect(_)
+            | Error::State(_)
+            | Error::SwarmState(_)
+            | Error::Output(_)
+            | Error::Metrics(_) => false,
         }
     }
 }
@@ -147,6 +166,30 @@ fn plan(config: &Config) -> Plan {
     }
 }
 
+/// What the template reads from the Swarm.
+fn swarm_wants(template: &Template) -> Wants {
+    Wants {
+        services: template.uses_variable("services") || template.uses_variable("all_services"),
+        nodes: template.uses_variable("nodes"),
+    }
+}
+
+/// The raw client for the Swarm listings, speaking the version `docker` negotiated.
+fn raw_client(config: &Config, docker: &Docker) -> Option<RawClient> {
+    let endpoint = docker::connect::plan(
+        config.docker_address.as_deref(),
+        &docker::connect::Env::from_process(),
+    )
+    .ok()?;
+    match RawClient::new(&endpoint, &docker.client_version()) {
+        Ok(raw) => Some(raw),
+        Err(err) => {
+            tracing::error!(error = %err, "no Swarm services: cannot set up the raw client");
+            None
+        }
+    }
+}
+
 /// Renders once from the daemon, writes the target if it changed, runs the actions if it did
 /// (always in stdout mode, as docker-pygen does), and returns.
 pub async fn one_shot(config: &Config) -> Result<(), Error> {
@@ -161,15 +204,24 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
         "state read"
     );
     let metrics = Metrics::new();
-    let changed = render_and_write(
-        &template,
-        &cache.snapshot(),
-        config.target.as_ref(),
-        &metrics,
-    )?;
+    let raw = raw_client(config, &docker);
+    let mut snapshot = cache.snapshot();
+    let mut swarm = SwarmCache::new(swarm_wants(&template));
+    if let (Some(raw), true) = (&raw, swarm.needs_refresh()) {
+        swarm
+            .refresh(raw, &metrics)
+            .await
+            .map_err(Error::SwarmState)?;
+        snapshot.swarm = swarm.snapshot();
+    }
+    let changed = render_and_write(&template, &snapshot, config.target.as_ref(), &metrics)?;
     let plan = plan(config);
     if changed && !plan.is_empty() {
-        actions::run(&docker, &cache.running(), &plan, &metrics).await;
+        let reach = Reach {
+            services: raw.as_ref(),
+            workers: None,
+        };
+        actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
     }
     Ok(())
 }
@@ -242,6 +294,24 @@ pub async fn watch(
                 .map_err(|e| e.to_string())
         }
     });
+    // Stops the manager endpoint when the watch ends, however it ends.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let manager = match &config.swarm {
+        Some(swarm) => {
+            let mut stop = stop_rx.clone();
+            let endpoint = crate::swarm::start_manager(swarm, Arc::clone(&metrics), async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await?;
+            Some(endpoint)
+        }
+        None => None,
+    };
+    let (workers, updates, endpoint_task) = match manager {
+        Some(m) => (Some(m.workers), Some(m.updates), Some(m.task)),
+        None => (None, None, None),
+    };
+    let wants = swarm_wants(&template);
     let mut generator = Generator {
         plan: plan(&config),
         timer: NotificationTimer::new(config.intervals),
@@ -262,6 +332,12 @@ pub async fn watch(
         render_from_event: false,
         notifying: None,
         notify_again: false,
+        swarm: SwarmCache::new(wants),
+        raw: None,
+        workers,
+        updates,
+        poll_at: None,
+        quick_polls: QUICK_POLLS,
     };
     tokio::pin!(shutdown);
     loop {
@@ -284,6 +360,8 @@ pub async fn watch(
                 }
             },
             Some(()) = reload.recv() => generator.reload().await,
+            Some(()) = recv_opt(generator.updates.as_mut()) => generator.update_requested(),
+            () = sleep_until_opt(generator.poll_at) => generator.poll().await,
             () = sleep_until_opt(render_at) => {
                 // Take every event that is already waiting, so one render serves them all.
                 while let Ok(item) = feed.try_recv() {
@@ -309,6 +387,10 @@ pub async fn watch(
     }
     if let Some(task) = generator.notifying.take() {
         task.abort();
+    }
+    let _ = stop_tx.send(true);
+    if let Some(task) = endpoint_task {
+        let _ = task.await;
     }
     Ok(())
 }
@@ -344,7 +426,27 @@ struct Generator {
     notifying: Option<JoinHandle<()>>,
     /// Whether the timer fired during a notification run, so another run follows it.
     notify_again: bool,
+    /// Services, tasks and nodes, listed when the template reads them.
+    swarm: SwarmCache,
+    /// The client for the Swarm listings and service updates; `None` while disconnected.
+    raw: Option<RawClient>,
+    /// The workers, with `--swarm-manager`: container actions go to them.
+    workers: Option<Arc<crate::swarm::Workers>>,
+    /// Update requests from workers, with `--swarm-manager`.
+    updates: Option<mpsc::Receiver<()>>,
+    /// When the Swarm is polled next; `None` when it is not polled.
+    poll_at: Option<tokio::time::Instant>,
+    /// How many quick polls may still follow while tasks settle; renewed by every change, so
+    /// a task that never settles (unschedulable, failing image) does not keep pygen polling
+    /// every second.
+    quick_polls: u32,
 }
+
+/// How soon the Swarm is polled again while some task is on its way to its desired state.
+const SETTLING_POLL: Duration = Duration::from_secs(1);
+
+/// How many quick polls follow a change of the Swarm at most.
+const QUICK_POLLS: u32 = 30;
 
 impl Generator {
     /// Applies one item of the event feed.
@@ -355,13 +457,17 @@ impl Generator {
                     self.metrics.reconnected();
                 }
                 self.was_connected = true;
+                self.raw = raw_client(&self.config, &docker);
                 self.docker = Some(docker);
                 self.needs_sync = true;
+                self.swarm.mark_dirty();
                 self.metrics.set_connected(true);
                 self.pacer.request_now();
             }
             Feed::Disconnected(_) => {
                 self.docker = None;
+                self.raw = None;
+                self.poll_at = None;
                 self.metrics.set_connected(false);
             }
             Feed::Event(event) => {
@@ -371,6 +477,20 @@ impl Generator {
                     Effect::Dirty(id) => self.cache.mark_dirty(id),
                     Effect::Removed(id) => self.cache.remove(id),
                     Effect::None => {}
+                }
+                if events::touches_swarm(&event) {
+                    self.swarm.mark_dirty();
+                    let is_swarm_object = matches!(
+                        event.typ,
+                        Some(
+                            bollard::models::EventMessageTypeEnum::SERVICE
+                                | bollard::models::EventMessageTypeEnum::NODE
+                        )
+                    );
+                    if is_swarm_object && self.swarm.wants().any() {
+                        tracing::debug!(action, "Swarm event");
+                        self.pacer.request();
+                    }
                 }
                 let is_container = matches!(
                     event.typ,
@@ -425,10 +545,15 @@ impl Generator {
                 return;
             }
         }
+        if self.swarm.needs_refresh() {
+            self.refresh_swarm().await;
+        }
         let from_event = std::mem::take(&mut self.render_from_event);
+        let mut snapshot = self.cache.snapshot();
+        snapshot.swarm = self.swarm.snapshot();
         match render_and_write(
             &self.template,
-            &self.cache.snapshot(),
+            &snapshot,
             self.config.target.as_ref(),
             &self.metrics,
         ) {
@@ -461,9 +586,77 @@ impl Generator {
         let running = self.cache.running();
         let plan = self.plan.clone();
         let metrics = Arc::clone(&self.metrics);
+        let raw = self.raw.clone();
+        let workers = self.workers.clone();
         self.notifying = Some(tokio::spawn(async move {
-            actions::run(&docker, &running, &plan, &metrics).await;
+            let reach = Reach {
+                services: raw.as_ref(),
+                workers: workers.as_deref(),
+            };
+            actions::run_plan(&docker, &running, &plan, reach, &metrics).await;
         }));
+    }
+
+    /// Lists the Swarm again (a render is due, or a poll), then plans the next poll. Returns
+    /// whether the listing changed. A failure keeps the previous listing.
+    async fn refresh_swarm(&mut self) -> bool {
+        let Some(raw) = self.raw.clone() else {
+            return false;
+        };
+        let changed = match self.swarm.refresh(&raw, &self.metrics).await {
+            Ok(refresh) => {
+                tracing::debug!(
+                    changed = refresh.changed,
+                    ms = format_args!("{:.1}", refresh.duration.as_secs_f64() * 1e3),
+                    "Swarm state listed"
+                );
+                refresh.changed
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot list the Swarm services; keeping the last listing");
+                false
+            }
+        };
+        if changed {
+            self.quick_polls = QUICK_POLLS;
+        }
+        self.poll_at = self.next_poll();
+        changed
+    }
+
+    /// When to poll next: only on a Swarm manager whose services the template reads; soon
+    /// while tasks settle (a limited number of times after each change).
+    fn next_poll(&mut self) -> Option<tokio::time::Instant> {
+        let every = self.config.swarm_poll?;
+        if self.swarm.role() != Role::Manager || !self.swarm.wants().any() {
+            return None;
+        }
+        let every = if self.swarm.is_settling() && self.quick_polls > 0 && every > SETTLING_POLL {
+            self.quick_polls -= 1;
+            SETTLING_POLL
+        } else {
+            every
+        };
+        Some(tokio::time::Instant::now() + every)
+    }
+
+    /// The poll: lists the Swarm and renders when something changed.
+    async fn poll(&mut self) {
+        self.poll_at = None;
+        if self.docker.is_none() {
+            return;
+        }
+        if self.refresh_swarm().await {
+            tracing::debug!("the Swarm changed since the last listing");
+            self.pacer.request();
+        }
+    }
+
+    /// A worker reported an event: the Swarm changed somewhere, render from a fresh listing.
+    fn update_requested(&mut self) {
+        self.swarm.mark_dirty();
+        self.render_from_event = true;
+        self.pacer.request();
     }
 
     /// Re-reads the template source (SIGHUP) and renders at once; a broken template keeps the
@@ -472,6 +665,7 @@ impl Generator {
         match load_template(&self.config).await {
             Ok(template) => {
                 tracing::info!(template = %template.source_description(), "template reloaded");
+                self.swarm.set_wants(swarm_wants(&template));
                 self.template = template;
             }
             Err(err) => {
@@ -486,6 +680,14 @@ impl Generator {
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Receives from an optional channel, or waits forever when there is none.
+async fn recv_opt(rx: Option<&mut mpsc::Receiver<()>>) -> Option<()> {
+    match rx {
+        Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }
@@ -506,12 +708,26 @@ async fn join_opt(task: Option<&mut JoinHandle<()>>) -> Result<(), tokio::task::
     }
 }
 
-/// `pygen state`: the daemon state that renders read, as JSON.
+/// `pygen state`: the daemon state that renders read, as JSON (with the Swarm's services,
+/// tasks and nodes when the daemon is a Swarm manager).
 pub async fn dump_state(docker_address: Option<&str>) -> Result<String, Error> {
     let docker = docker::connect::connect_negotiated(docker_address).await?;
     let mut cache = StateCache::new(ownid::detect());
     cache.full_sync(&docker).await?;
-    Ok(cache.snapshot().to_dump())
+    let mut snapshot = cache.snapshot();
+    let endpoint = docker::connect::plan(docker_address, &docker::connect::Env::from_process())?;
+    if let Ok(raw) = RawClient::new(&endpoint, &docker.client_version()) {
+        let mut swarm = SwarmCache::new(Wants {
+            services: true,
+            nodes: true,
+        });
+        swarm
+            .refresh(&raw, &Metrics::new())
+            .await
+            .map_err(Error::SwarmState)?;
+        snapshot.swarm = swarm.snapshot();
+    }
+    Ok(snapshot.to_dump())
 }
 
 /// `pygen render`: renders a template from a state dump, with no daemon at all.

@@ -15,6 +15,7 @@
 //! - [`pacer`]: when a render runs after events: at once, or paced during bursts.
 //! - [`timer`]: the min/max batching of notifications.
 //! - [`actions`]: restart and signal actions and their target matching.
+//! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
 //! - [`generator`]: the loop that ties them together; shutdown and SIGHUP handling.
 #![deny(missing_docs)]
@@ -29,5 +30,6 @@ pub mod model;
 pub mod output;
 pub mod ownid;
 pub mod pacer;
+pub mod swarm;
 pub mod template;
 pub mod timer;

@@ -59,6 +59,16 @@ enum Failure {
     Runtime(anyhow::Error),
 }
 
+impl From<pygen::swarm::Error> for Failure {
+    fn from(err: pygen::swarm::Error) -> Failure {
+        if err.is_configuration() {
+            Failure::Usage(err.into())
+        } else {
+            Failure::Runtime(err.into())
+        }
+    }
+}
+
 impl From<generator::Error> for Failure {
     fn from(err: generator::Error) -> Failure {
         if err.is_configuration() {
@@ -90,17 +100,8 @@ fn init_logging(debug: bool) {
 async fn run(cli: Cli) -> Result<(), Failure> {
     let mode = Mode::from_cli(&cli).map_err(|e| Failure::Usage(e.into()))?;
     match mode {
-        Mode::Run(config) => {
-            if config.swarm.is_some() {
-                return Err(Failure::Usage(anyhow::anyhow!(
-                    "--swarm-manager: the Swarm manager mode is not available in this version yet"
-                )));
-            }
-            run_main(config).await
-        }
-        Mode::Worker(_) => Err(Failure::Usage(anyhow::anyhow!(
-            "worker: the Swarm worker mode is not available in this version yet"
-        ))),
+        Mode::Run(config) => run_main(config).await,
+        Mode::Worker(config) => run_worker(config).await,
         Mode::State(state) => {
             let dump = generator::dump_state(state.docker_address.as_deref()).await?;
             println!("{dump}");
@@ -156,6 +157,79 @@ async fn healthcheck(url: &str, timeout: std::time::Duration) -> anyhow::Result<
     }
 }
 
+/// Starts the Prometheus endpoint on `addr` (if any) until `stop` turns true.
+async fn start_metrics(
+    addr: Option<std::net::SocketAddr>,
+    metrics: &Arc<Metrics>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<Result<(), metrics::Error>>>, Failure> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let listener = metrics::bind(addr)
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    let mut stop = stop.clone();
+    Ok(Some(tokio::spawn(metrics::serve(
+        listener,
+        Arc::clone(metrics),
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        },
+    ))))
+}
+
+/// Catches SIGHUP (forwarded on the returned channel), SIGTERM and SIGINT (the returned
+/// future completes on either).
+fn catch_signals() -> Result<
+    (
+        mpsc::UnboundedReceiver<()>,
+        impl std::future::Future<Output = ()>,
+    ),
+    Failure,
+> {
+    let (hangup_tx, hangup_rx) = mpsc::unbounded_channel();
+    let mut hangup = signal(SignalKind::hangup())
+        .context("installing the SIGHUP handler")
+        .map_err(Failure::Runtime)?;
+    let mut terminate = signal(SignalKind::terminate())
+        .context("installing the SIGTERM handler")
+        .map_err(Failure::Runtime)?;
+    let mut interrupt = signal(SignalKind::interrupt())
+        .context("installing the SIGINT handler")
+        .map_err(Failure::Runtime)?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            if hangup_tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let shutdown = async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM received"),
+            _ = interrupt.recv() => tracing::info!("SIGINT received"),
+        }
+    };
+    Ok((hangup_rx, shutdown))
+}
+
+/// `pygen worker`: the Swarm worker until SIGTERM or SIGINT.
+async fn run_worker(config: pygen::config::WorkerConfig) -> Result<(), Failure> {
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting pygen worker");
+    tracing::debug!(?config, "configuration");
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let endpoint = start_metrics(config.metrics, &metrics, &stop_rx).await?;
+    let (hangup, shutdown) = catch_signals()?;
+    let result = pygen::swarm::worker::run(config, metrics, shutdown, hangup).await;
+    let _ = stop_tx.send(true);
+    if let Some(endpoint) = endpoint {
+        let _ = endpoint.await;
+    }
+    result.map_err(Failure::from)
+}
+
 /// The main command: one-shot or watch mode.
 async fn run_main(config: Config) -> Result<(), Failure> {
     tracing::info!(
@@ -172,33 +246,9 @@ async fn run_main(config: Config) -> Result<(), Failure> {
     }
     let metrics = Arc::new(Metrics::new());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let endpoint = match config.metrics {
-        Some(addr) => {
-            let listener = metrics::bind(addr)
-                .await
-                .map_err(|e| Failure::Runtime(e.into()))?;
-            let mut stop = stop_rx.clone();
-            let metrics = Arc::clone(&metrics);
-            Some(tokio::spawn(metrics::serve(
-                listener,
-                metrics,
-                async move {
-                    let _ = stop.wait_for(|stopped| *stopped).await;
-                },
-            )))
-        }
-        None => None,
-    };
+    let endpoint = start_metrics(config.metrics, &metrics, &stop_rx).await?;
+    let (mut hangup, shutdown) = catch_signals()?;
     let (reload_tx, reload_rx) = mpsc::unbounded_channel();
-    let mut hangup = signal(SignalKind::hangup())
-        .context("installing the SIGHUP handler")
-        .map_err(Failure::Runtime)?;
-    let mut terminate = signal(SignalKind::terminate())
-        .context("installing the SIGTERM handler")
-        .map_err(Failure::Runtime)?;
-    let mut interrupt = signal(SignalKind::interrupt())
-        .context("installing the SIGINT handler")
-        .map_err(Failure::Runtime)?;
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading the template");
@@ -207,12 +257,6 @@ async fn run_main(config: Config) -> Result<(), Failure> {
             }
         }
     });
-    let shutdown = async move {
-        tokio::select! {
-            _ = terminate.recv() => tracing::info!("SIGTERM received"),
-            _ = interrupt.recv() => tracing::info!("SIGINT received"),
-        }
-    };
     let result = generator::watch(config, metrics, shutdown, reload_rx).await;
     let _ = stop_tx.send(true);
     if let Some(endpoint) = endpoint {

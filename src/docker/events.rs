@@ -28,7 +28,8 @@ const SUBSCRIBE_OVERLAP: Duration = Duration::from_secs(1);
 pub enum Feed {
     /// A (re)connection: the consumer must resync its whole state with this client.
     Connected(Docker),
-    /// One daemon event about a container (or a container's network attachment).
+    /// One daemon event about a container, a container's network attachment, or (on a Swarm
+    /// manager) a service or node.
     Event(EventMessage),
     /// The connection was lost; a reconnect follows.
     Disconnected(String),
@@ -89,6 +90,23 @@ pub fn effect(event: &EventMessage) -> Effect<'_> {
     }
 }
 
+/// Whether an event may change the Swarm's services or tasks: a service or node event, or a
+/// state change of a task's container.
+pub fn touches_swarm(event: &EventMessage) -> bool {
+    match event.typ {
+        Some(EventMessageTypeEnum::SERVICE | EventMessageTypeEnum::NODE) => true,
+        Some(EventMessageTypeEnum::CONTAINER) => {
+            !matches!(effect(event), Effect::None)
+                && event
+                    .actor
+                    .as_ref()
+                    .and_then(|a| a.attributes.as_ref())
+                    .is_some_and(|attrs| attrs.contains_key("com.docker.swarm.task.id"))
+        }
+        _ => false,
+    }
+}
+
 /// The name of the container an event is about, for the logs.
 pub fn actor_name(event: &EventMessage) -> &str {
     event
@@ -139,9 +157,15 @@ where
             .checked_sub(SUBSCRIBE_OVERLAP)
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| format!("{}.{:09}", d.as_secs(), d.subsec_nanos()));
+        // Service and node events (sent only by Swarm managers) tell that the Swarm changed.
         let filters = HashMap::from([(
             "type".to_owned(),
-            vec!["container".to_owned(), "network".to_owned()],
+            vec![
+                "container".to_owned(),
+                "network".to_owned(),
+                "service".to_owned(),
+                "node".to_owned(),
+            ],
         )]);
         let mut stream = docker.events(Some(EventsOptions {
             since,
@@ -245,6 +269,35 @@ mod tests {
         assert_eq!(effect(&other), Effect::None);
         let image = event(EventMessageTypeEnum::IMAGE, "pull", "img", &[]);
         assert_eq!(effect(&image), Effect::None);
+    }
+
+    #[test]
+    fn swarm_relevant_events() {
+        let service = event(
+            EventMessageTypeEnum::SERVICE,
+            "update",
+            "s1",
+            &[("name", "web")],
+        );
+        assert!(touches_swarm(&service));
+        let node = event(EventMessageTypeEnum::NODE, "update", "n1", &[]);
+        assert!(touches_swarm(&node));
+        let task = event(
+            EventMessageTypeEnum::CONTAINER,
+            "start",
+            "c1",
+            &[("com.docker.swarm.task.id", "t1")],
+        );
+        assert!(touches_swarm(&task));
+        let exec = event(
+            EventMessageTypeEnum::CONTAINER,
+            "exec_start: sh",
+            "c1",
+            &[("com.docker.swarm.task.id", "t1")],
+        );
+        assert!(!touches_swarm(&exec));
+        let plain = event(EventMessageTypeEnum::CONTAINER, "start", "c2", &[]);
+        assert!(!touches_swarm(&plain));
     }
 
     #[test]

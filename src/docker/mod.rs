@@ -1,5 +1,6 @@
 //! Everything that talks to the Docker daemon: the connection, the state cache kept current from
-//! events, and the event stream with reconnects.
+//! events, the Swarm listings ([`swarm::SwarmCache`], through the [`raw`] client), and the
+//! event stream with reconnects.
 //!
 //! [`connect()`] builds the client from an address or the docker CLI's environment variables.
 //! The rest of pygen never calls the Docker API directly for reading: renders read a
@@ -7,6 +8,8 @@
 
 pub mod connect;
 pub mod events;
+pub mod raw;
 pub mod state;
+pub mod swarm;
 
 pub use connect::connect;

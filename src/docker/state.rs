@@ -159,6 +159,7 @@ impl StateCache {
         Snapshot {
             containers: self.containers.values().cloned().collect(),
             own_container_id: self.resolve_own_id(),
+            swarm: None,
         }
     }
 

@@ -286,7 +286,7 @@ pub(crate) fn lookup_exact<'a>(pairs: &'a [(Box<str>, Box<str>)], key: &str) -> 
 }
 
 /// The value at a path of object keys, or `Null`.
-fn at<'a>(value: &'a Json, path: &[&str]) -> &'a Json {
+pub(super) fn at<'a>(value: &'a Json, path: &[&str]) -> &'a Json {
     static NULL: Json = Json::Null;
     path.iter()
         .try_fold(value, |v, key| v.get(key))
@@ -294,17 +294,17 @@ fn at<'a>(value: &'a Json, path: &[&str]) -> &'a Json {
 }
 
 /// A string value, `''` for anything else.
-fn text(value: &Json) -> &str {
+pub(super) fn text(value: &Json) -> &str {
     value.as_str().unwrap_or("")
 }
 
 /// A string value, `None` for anything else.
-fn opt_text(value: Option<&Json>) -> Option<Box<str>> {
+pub(super) fn opt_text(value: Option<&Json>) -> Option<Box<str>> {
     value.and_then(Json::as_str).map(Box::from)
 }
 
 /// `Config.Labels`: string values only, sorted by key.
-fn labels(value: Option<&Json>) -> Box<[(Box<str>, Box<str>)]> {
+pub(super) fn labels(value: Option<&Json>) -> Box<[(Box<str>, Box<str>)]> {
     let Some(map) = value.and_then(Json::as_object) else {
         return Box::default();
     };
@@ -328,7 +328,7 @@ fn scalar_text(value: &Json) -> String {
 /// `Config.Env`: each `K=V` split on the first `=`; an entry without `=` is a key with an
 /// empty value. A repeated key keeps its first position and takes the last value, like a
 /// Python dict built from the list.
-fn env(value: Option<&Json>) -> Box<[(Box<str>, Box<str>)]> {
+pub(super) fn env(value: Option<&Json>) -> Box<[(Box<str>, Box<str>)]> {
     let Some(list) = value.and_then(Json::as_array) else {
         return Box::default();
     };

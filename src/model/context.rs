@@ -2,7 +2,9 @@
 //!
 //! Built per render from a [`Snapshot`]; cheap, because the containers are shared and their
 //! template values are made only when read. `all_containers` is a lazy value like
-//! docker-pygen's `Lazy`: its list is made on first use, and only when requested.
+//! docker-pygen's `Lazy`: its list is made on first use, and only when requested. The Swarm
+//! lists (`services`, `all_services`, `nodes`) are made on first use too, from the snapshot's
+//! Swarm state; they are empty when the daemon is not a Swarm manager.
 
 use std::sync::{Arc, OnceLock};
 
@@ -12,6 +14,8 @@ use super::Snapshot;
 use super::container::Container;
 use super::info::ContainerInfo;
 use super::list::{List, ListKind};
+use super::swarm::Swarm;
+use super::swarm_info::{node_value, service_value};
 
 /// Context keys, in the order `debug()` shows them.
 const KEYS_WITH_ALL: &[&str] = &[
@@ -45,6 +49,14 @@ pub(crate) struct Context {
     all_value: OnceLock<Value>,
     /// pygen's own container id, for `own_container_id` and `.self`.
     own_id: Option<Arc<str>>,
+    /// The Swarm state; `None` when the daemon is not a Swarm manager.
+    swarm: Option<Arc<Swarm>>,
+    /// `services`, built on first use.
+    services: OnceLock<Value>,
+    /// `all_services`, built on first use.
+    all_services: OnceLock<Value>,
+    /// `nodes`, built on first use.
+    nodes: OnceLock<Value>,
 }
 
 impl Context {
@@ -63,6 +75,10 @@ impl Context {
             all: with_all_containers.then(|| sorted.into_iter().cloned().collect()),
             all_value: OnceLock::new(),
             own_id,
+            swarm: snapshot.swarm.clone(),
+            services: OnceLock::new(),
+            all_services: OnceLock::new(),
+            nodes: OnceLock::new(),
         }
     }
 
@@ -72,9 +88,25 @@ impl Context {
         self.all_value.get().is_some()
     }
 
-    /// An empty list of `kind`, for the Swarm variables of a non-Swarm render.
-    fn empty(&self, kind: ListKind) -> Value {
-        List::new(kind, Vec::new(), self.own_id.clone()).into_value()
+    /// `services` (`running_only`) or `all_services`: every service, with the tasks that
+    /// should run or with all tasks; empty outside a Swarm.
+    fn services(&self, running_only: bool) -> Value {
+        let items = self.swarm.as_ref().map_or_else(Vec::new, |swarm| {
+            swarm
+                .services
+                .iter()
+                .map(|s| service_value(s.clone(), running_only, self.own_id.clone()))
+                .collect()
+        });
+        List::new(ListKind::SERVICES, items, self.own_id.clone()).into_value()
+    }
+
+    /// `nodes`: every node of the Swarm; empty outside a Swarm.
+    fn nodes(&self) -> Value {
+        let items = self.swarm.as_ref().map_or_else(Vec::new, |swarm| {
+            swarm.nodes.iter().map(|n| node_value(n.clone())).collect()
+        });
+        List::new(ListKind::NODES, items, None).into_value()
     }
 }
 
@@ -102,8 +134,12 @@ impl Object for Context {
                     })
                     .clone()
             }
-            "services" | "all_services" => self.empty(ListKind::SERVICES),
-            "nodes" => self.empty(ListKind::NODES),
+            "services" => self.services.get_or_init(|| self.services(true)).clone(),
+            "all_services" => self
+                .all_services
+                .get_or_init(|| self.services(false))
+                .clone(),
+            "nodes" => self.nodes.get_or_init(|| self.nodes()).clone(),
             "own_container_id" => Value::from(self.own_id.as_deref()),
             "read_config" => crate::template::read_config::function(),
             _ => return None,
@@ -142,6 +178,7 @@ mod tests {
                 container("e5", "fresh", "created", "2023-01-01T00:00:00Z"),
             ],
             own_container_id: Some("c3".into()),
+            swarm: None,
         }
     }
 
@@ -194,6 +231,7 @@ mod tests {
         let snapshot = Snapshot {
             containers: vec![container("12", "mocked", "exited", "")],
             own_container_id: None,
+            swarm: None,
         };
         let ctx = Value::from_object(Context::new(&snapshot, true));
         let template = "{% for c in all_containers %}{{ all_containers|length }}{{ c.name }}\

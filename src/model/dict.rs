@@ -71,26 +71,44 @@ pub(crate) enum Part {
     Env,
 }
 
-/// A container's labels or env as a template map, read in place (no copy per render).
+/// Where the pairs of a [`StrMap`] live.
+#[derive(Debug)]
+enum Pairs {
+    /// The labels or env of a container, read in place.
+    Container(Arc<Container>, Part),
+    /// Pairs shared with a Swarm object (service, task or node labels, task env).
+    Shared(Arc<[(Box<str>, Box<str>)]>),
+}
+
+/// Labels or env as a template map, read in place (no copy per render).
 #[derive(Debug)]
 pub(crate) struct StrMap {
-    /// The container the pairs belong to.
-    container: Arc<Container>,
-    /// Labels or env.
-    part: Part,
+    /// The pairs shown.
+    pairs: Pairs,
 }
 
 impl StrMap {
     /// A map view of the labels or env of `container`; missing attributes give `''`.
     pub(crate) fn new(container: Arc<Container>, part: Part) -> StrMap {
-        StrMap { container, part }
+        StrMap {
+            pairs: Pairs::Container(container, part),
+        }
+    }
+
+    /// A map view of shared pairs (labels or env of a Swarm object); missing attributes give
+    /// `''`.
+    pub(crate) fn shared(pairs: Arc<[(Box<str>, Box<str>)]>) -> StrMap {
+        StrMap {
+            pairs: Pairs::Shared(pairs),
+        }
     }
 
     /// The pairs shown.
     fn pairs(&self) -> &[(Box<str>, Box<str>)] {
-        match self.part {
-            Part::Labels => &self.container.labels,
-            Part::Env => &self.container.env,
+        match &self.pairs {
+            Pairs::Container(container, Part::Labels) => &container.labels,
+            Pairs::Container(container, Part::Env) => &container.env,
+            Pairs::Shared(pairs) => pairs,
         }
     }
 

@@ -164,7 +164,7 @@ impl Object for ContainerInfo {
 }
 
 /// An optional string as a template value (`none` when absent).
-fn opt_str(value: &Option<Box<str>>) -> Value {
+pub(super) fn opt_str(value: &Option<Box<str>>) -> Value {
     Value::from(value.as_deref())
 }
 
@@ -230,7 +230,7 @@ fn mount_value(m: &Mount) -> Value {
 /// `raw`: the inspect JSON as plain template values. The top level also answers keys
 /// ignoring case (`raw.id` is `Id`, as docker-py's `container.id` was); deeper levels are
 /// plain maps. A body that no longer parses (it was checked when stored) gives `none`.
-fn raw_value(json: &str) -> Value {
+pub(super) fn raw_value(json: &str) -> Value {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
         return Value::from(());
     };

@@ -2,14 +2,18 @@
 //! templates see, with docker-pygen's dict, list and matching semantics.
 //!
 //! - [`Container`]: one container, parsed once from its inspect body and shared.
+//! - [`Swarm`]: the services (with their tasks) and nodes of a Swarm, parsed once from one
+//!   listing of each.
 //! - [`Snapshot`]: everything a render reads; `pygen state` dumps it and
 //!   `pygen render --state` reads it back.
 //! - [`context()`]: the template context of one render (`containers`, `all_containers`,
 //!   `services`, `all_services`, `nodes`, `own_container_id`, `read_config`).
-//! - [`match_containers`]: target matching for the restart and signal actions.
+//! - [`match_containers`], [`match_services`]: target matching for the restart and signal
+//!   actions.
 //!
-//! Layout: `container` (parsing), `dict` (map semantics), `list` (list types and helpers),
-//! `matching` (target rules), `info` (a container as a template object), `context`.
+//! Layout: `container` (parsing), `swarm` (parsing of services, tasks, nodes), `dict` (map
+//! semantics), `list` (list types and helpers), `matching` (target rules), `info` (a container
+//! as a template object), `swarm_info` (services, tasks, nodes as template objects), `context`.
 
 mod container;
 mod context;
@@ -17,6 +21,8 @@ mod dict;
 mod info;
 mod list;
 mod matching;
+mod swarm;
+mod swarm_info;
 
 use std::sync::Arc;
 
@@ -24,6 +30,7 @@ use serde::Serialize;
 
 pub use container::{Container, Mount, Network, PublishedPort};
 pub use matching::MatchPolicy;
+pub use swarm::{Node, Service, ServicePort, Swarm, Task, TaskNetwork};
 
 /// Errors of the model layer. None is recoverable by retrying: the input is wrong.
 ///
@@ -69,6 +76,9 @@ pub struct Snapshot {
     /// Full 64-hex id of pygen's own container, if it runs in one (`own_container_id`,
     /// `.self`).
     pub own_container_id: Option<String>,
+    /// The Swarm services, tasks and nodes; `None` when the daemon is not a Swarm manager (or
+    /// the template reads no Swarm variable), which gives empty Swarm lists.
+    pub swarm: Option<Arc<Swarm>>,
 }
 
 /// The dump layout, fields in the order they are written.
@@ -80,11 +90,16 @@ struct Dump<'a> {
     own_container_id: Option<&'a str>,
     /// The containers' inspect bodies.
     containers: Vec<serde_json::Value>,
+    /// The Swarm objects, when there are some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swarm: Option<swarm::SwarmDump>,
 }
 
 impl Snapshot {
-    /// Pretty JSON: `{"version":1,"own_container_id":..,"containers":[<inspect objects>]}`.
-    /// Containers are written in the context's order (newest first).
+    /// Pretty JSON: `{"version":1,"own_container_id":..,"containers":[<inspect objects>]}`,
+    /// plus `"swarm":{"services":[..],"tasks":[..],"nodes":[..]}` (the daemon's objects) when
+    /// the snapshot has a Swarm state. Containers are written in the context's order (newest
+    /// first).
     pub fn to_dump(&self) -> String {
         let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
         sorted.sort_by(|a, b| Container::newest_first(a, b));
@@ -97,6 +112,7 @@ impl Snapshot {
                 // longer parses it is written as null rather than failing the whole dump.
                 .map(|c| serde_json::from_str(c.raw_json()).unwrap_or(serde_json::Value::Null))
                 .collect(),
+            swarm: self.swarm.as_ref().map(|swarm| swarm.to_dump()),
         };
         // Serializing plain JSON values and strings cannot fail.
         serde_json::to_string_pretty(&dump).unwrap_or_default()
@@ -110,9 +126,14 @@ impl Snapshot {
         let dump_error = |message: &str| Error::Dump {
             message: message.to_owned(),
         };
+        let mut swarm = None;
         let (containers, own_container_id) = match dump {
             serde_json::Value::Array(items) => (items, None),
             serde_json::Value::Object(mut map) => {
+                swarm = match map.remove("swarm") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(value) => Some(Arc::new(swarm_from_dump(&value)?)),
+                };
                 match map.get("version") {
                     Some(v) if v.as_u64() == Some(DUMP_VERSION) => {}
                     Some(v) => {
@@ -158,8 +179,32 @@ impl Snapshot {
         Ok(Snapshot {
             containers,
             own_container_id,
+            swarm,
         })
     }
+}
+
+/// The `swarm` part of a state dump: `services`, `tasks` and `nodes` arrays (each optional).
+fn swarm_from_dump(value: &serde_json::Value) -> Result<Swarm, Error> {
+    let Some(map) = value.as_object() else {
+        return Err(Error::Dump {
+            message: "\"swarm\" must be an object".to_owned(),
+        });
+    };
+    let list = |key: &str| -> Result<&[serde_json::Value], Error> {
+        match map.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(&[]),
+            Some(serde_json::Value::Array(items)) => Ok(items),
+            Some(_) => Err(Error::Dump {
+                message: format!("\"swarm.{key}\" must be an array"),
+            }),
+        }
+    };
+    Ok(Swarm::from_items(
+        list("services")?,
+        list("tasks")?,
+        list("nodes")?,
+    ))
 }
 
 /// The containers `target` names, for the restart and signal actions: by id, name, label
@@ -177,10 +222,25 @@ pub fn match_containers(
         .collect()
 }
 
+/// The services `target` names, for the restart action on a Swarm manager: by id, name,
+/// label `pygen.target`, stack-less name (`web` for `mystack_web`), and id prefix as `policy`
+/// allows. Rule order, then list order, each once; an empty target names nothing.
+pub fn match_services(
+    services: &[Arc<Service>],
+    target: &str,
+    policy: MatchPolicy,
+) -> Vec<Arc<Service>> {
+    matching::matching_indices(services, target, matching::Kind::Service, policy)
+        .into_iter()
+        .map(|i| services[i].clone())
+        .collect()
+}
+
 /// The template context of a render of `snapshot`: `containers` (running, newest first),
 /// `all_containers` (every container; present only when `with_all_containers`, and built
-/// on first use), `services`, `all_services`, `nodes` (empty lists until Swarm support),
-/// `own_container_id` (string or none) and `read_config`.
+/// on first use), `services` (tasks that should run), `all_services` (all tasks), `nodes`
+/// (all three built on first use, empty without a Swarm state), `own_container_id` (string
+/// or none) and `read_config`.
 pub fn context(snapshot: &Snapshot, with_all_containers: bool) -> minijinja::Value {
     minijinja::Value::from_object(context::Context::new(snapshot, with_all_containers))
 }
@@ -207,6 +267,7 @@ mod tests {
                 with_id("bbb", "two", "2021-01-01T00:00:00Z"),
             ],
             own_container_id: Some("bbb".into()),
+            swarm: None,
         };
         let dump = snapshot.to_dump();
         assert!(dump.starts_with(
@@ -218,6 +279,35 @@ mod tests {
         assert_eq!(names, ["two", "one"]);
         assert_eq!(*back.containers[1], *snapshot.containers[0]);
         assert_eq!(back.to_dump(), dump);
+    }
+
+    #[test]
+    fn dump_round_trips_the_swarm() {
+        let items = |json: &str| -> Vec<serde_json::Value> { serde_json::from_str(json).unwrap() };
+        let swarm = Swarm::from_items(
+            &items(include_str!("../../tests/data/swarm/services.json")),
+            &items(include_str!("../../tests/data/swarm/tasks.json")),
+            &items(include_str!("../../tests/data/swarm/nodes.json")),
+        );
+        let snapshot = Snapshot {
+            containers: Vec::new(),
+            own_container_id: None,
+            swarm: Some(Arc::new(swarm.clone())),
+        };
+        let dump = snapshot.to_dump();
+        let back = Snapshot::from_dump(&dump).expect("own dump reads back");
+        assert_eq!(back.swarm.as_deref(), Some(&swarm));
+        assert_eq!(back.to_dump(), dump);
+        // Without a Swarm state the dump has no "swarm" key, and reads back as none.
+        let plain = Snapshot::default().to_dump();
+        assert!(!plain.contains("swarm"), "{plain}");
+        assert!(Snapshot::from_dump(&plain).unwrap().swarm.is_none());
+        let err = Snapshot::from_dump(r#"{"version": 1, "containers": [], "swarm": {"tasks": 1}}"#)
+            .expect_err("tasks must be an array");
+        assert_eq!(
+            err.to_string(),
+            "state dump: \"swarm.tasks\" must be an array"
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! - Waiting: [`wait_until`], [`wait_for_file_containing`]. Tests wait for a condition, never
 //!   for a fixed time.
 //! - Networking: [`free_port`], and [`UnixProxy`], a socket in front of the daemon's that a test
-//!   can cut and restore to take the daemon away from pygen.
+//!   can cut and restore to take the daemon away from pygen, and that records the requests it
+//!   forwards.
+//! - Swarm: the [`swarm`] submodule (a single-node Swarm left as found, service guards, pygen's
+//!   own test image).
 //!
 //! The `docker` command line is used through [`std::process::Command`]: what a test does is then
 //! what a person would type. Each test file uses a part of this module only, hence the
@@ -32,6 +35,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+pub mod swarm;
 
 /// The image tests run unless they ask for another; built by `scripts/build-test-images.sh`.
 pub const TEST_IMAGE: &str = "pygen-test-busybox";
@@ -181,8 +186,10 @@ fn process_alive(pid: &str) -> bool {
 }
 
 /// Removes the containers and networks labelled [`TEST_LABEL`] whose creating test process is
-/// gone (a crashed or killed test run). Objects of running test processes are left alone.
+/// gone (a crashed or killed test run), and the Swarm services, stacks and secrets likewise
+/// ([`swarm::cleanup_dead`]). Objects of running test processes are left alone.
 pub fn cleanup_all() {
+    swarm::cleanup_dead();
     let containers = docker_ok([
         "ps",
         "-a",
@@ -877,6 +884,8 @@ struct ProxyShared {
     conns: Mutex<HashMap<u64, ProxyConn>>,
     /// Numbers connections; also counts those accepted.
     accepted: AtomicU64,
+    /// `METHOD PATH` of every request forwarded, in order.
+    requests: Mutex<Vec<String>>,
 }
 
 /// A unix socket in a temporary folder forwarding every connection to the daemon's socket. A
@@ -935,6 +944,34 @@ impl UnixProxy {
     /// How many connections the proxy has accepted since it started.
     pub fn accepted(&self) -> u64 {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// `METHOD PATH` of every request forwarded so far (`GET /v1.41/tasks`), in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many forwarded requests asked for `path` (without the API version prefix, query
+    /// ignored): `count_requests("GET", "/tasks")`.
+    pub fn count_requests(&self, method: &str, path: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| {
+                let Some((m, full)) = r.split_once(' ') else {
+                    return false;
+                };
+                let full = full.split('?').next().unwrap_or(full);
+                let bare = match full.strip_prefix("/v") {
+                    Some(rest) => rest.find('/').map_or(full, |i| &rest[i..]),
+                    None => full,
+                };
+                m == method && bare == path
+            })
+            .count()
     }
 
     /// How many forwarded connections are open now.
@@ -1028,6 +1065,39 @@ fn accept_loop(
     }
 }
 
+/// Copies client bytes to the daemon, noting the request line (`GET /v1.41/tasks HTTP/1.1`) of
+/// every request that passes. A line in a request body that looks like a request line would
+/// count too; pygen's request bodies are JSON, so none does.
+fn copy_recording(from: &mut UnixStream, to: &mut UnixStream, shared: &ProxyShared) {
+    const METHODS: [&str; 5] = ["GET ", "POST ", "PUT ", "DELETE ", "HEAD "];
+    let mut buf = [0u8; 16 * 1024];
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim_end_matches('\r');
+                if METHODS.iter().any(|m| text.starts_with(m)) && text.ends_with(" HTTP/1.1") {
+                    let request = text.trim_end_matches(" HTTP/1.1").to_owned();
+                    if let Ok(mut requests) = shared.requests.lock() {
+                        requests.push(request);
+                    }
+                }
+                line.clear();
+            } else if line.len() < 8192 {
+                line.push(b);
+            }
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            return;
+        }
+    }
+}
+
 /// Registers connection `n` and starts its two copy threads.
 fn forward(n: u64, client: UnixStream, upstream: UnixStream, shared: &Arc<ProxyShared>) {
     let clones = (|| {
@@ -1042,12 +1112,16 @@ fn forward(n: u64, client: UnixStream, upstream: UnixStream, shared: &Arc<ProxyS
         return;
     };
     let mut threads = Vec::with_capacity(2);
-    for (mut from, mut to) in pairs {
+    for (direction, (mut from, mut to)) in pairs.into_iter().enumerate() {
         let shared = Arc::clone(shared);
         let spawned = thread::Builder::new()
             .name("unix-proxy-copy".into())
             .spawn(move || {
-                let _ = io::copy(&mut from, &mut to);
+                if direction == 0 {
+                    copy_recording(&mut from, &mut to, &shared);
+                } else {
+                    let _ = io::copy(&mut from, &mut to);
+                }
                 // Pass the end of this direction on; the other direction may still run.
                 let _ = to.shutdown(Shutdown::Write);
                 if let Ok(mut conns) = shared.conns.lock() {

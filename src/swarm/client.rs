@@ -1,0 +1,563 @@
+//! Sending manager-worker requests: actions from the manager to every worker address, and
+//! event notices from a worker to its managers, signed, retried with backoff, and bounded by
+//! an overall deadline.
+//!
+//! docker-pygen sent to one worker address after the other, retried at once without backoff,
+//! had no overall limit (up to `(retries+1) × 35 s` per address), resolved IPv4 only and
+//! de-duplicated addresses per host name only. pygen resolves each `--workers` name to all its
+//! addresses (`tasks.<service>` gives one per task), sends to every distinct address at once,
+//! and gives up on an address after `--retries` retries or when the deadline passes.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use std::io::Cursor;
+
+use axum::http::{Request, Uri, header};
+use futures_util::future::join_all;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::time::Instant;
+
+use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::wire::Action;
+use crate::metrics::Metrics;
+
+/// How long a connection attempt may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one request may take, answer included. Workers answer once the action is queued,
+/// managers once the update is scheduled, so this is generous.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one delivery to all peers may take in all, retries included.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+/// First wait before a retry; doubles each time.
+const BACKOFF_START: Duration = Duration::from_millis(250);
+/// Longest wait between two attempts.
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// Why a peer address is unusable. A configuration error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{flag} {spec:?}: {reason}")]
+pub struct PeerError {
+    /// The flag the address was given to.
+    pub flag: &'static str,
+    /// The address as given.
+    pub spec: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// A manager or worker as named on the command line: `HOST`, `HOST:PORT` or `[IPV6]:PORT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The host name or address, without brackets.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The name as given, for logs and the metrics' `target` label.
+    pub label: String,
+}
+
+impl Peer {
+    /// Reads a peer address for `flag`; `default_port` applies when none is given.
+    pub fn parse(flag: &'static str, spec: &str, default_port: u16) -> Result<Peer, PeerError> {
+        let error = |reason| PeerError {
+            flag,
+            spec: spec.to_owned(),
+            reason,
+        };
+        let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| error("an IPv6 address lacks its closing ']'"))?;
+            match after {
+                "" => (host, None),
+                _ => (
+                    host,
+                    Some(
+                        after
+                            .strip_prefix(':')
+                            .ok_or_else(|| error("expected ':PORT' after ']'"))?,
+                    ),
+                ),
+            }
+        } else if spec.matches(':').count() > 1 {
+            // A bare IPv6 address.
+            (spec, None)
+        } else {
+            match spec.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (spec, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(error("the host is empty"));
+        }
+        let port = match port {
+            None => default_port,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| error("the port is not a number from 1 to 65535"))?,
+        };
+        Ok(Peer {
+            host: host.to_owned(),
+            port,
+            label: spec.to_owned(),
+        })
+    }
+
+    /// Reads every address given to `flag`.
+    pub fn parse_all(
+        flag: &'static str,
+        specs: &[String],
+        default_port: u16,
+    ) -> Result<Vec<Peer>, PeerError> {
+        specs
+            .iter()
+            .map(|spec| Peer::parse(flag, spec, default_port))
+            .collect()
+    }
+}
+
+/// Which side sends, for the metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The manager sending actions to workers.
+    Manager,
+    /// A worker notifying its managers.
+    Worker,
+}
+
+/// What one delivery achieved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Addresses that accepted the request.
+    pub delivered: usize,
+    /// Addresses (or names that resolved to none) given up on.
+    pub failed: usize,
+}
+
+/// How one attempt ended.
+enum Attempt {
+    /// A 2xx answer.
+    Accepted,
+    /// An answer that retrying will not change (4xx other than 408 and 429).
+    Refused(u16),
+    /// No answer, or one worth retrying; the reason for the log.
+    Failed(String),
+}
+
+/// Sends signed requests to managers or workers.
+#[derive(Clone)]
+pub struct Sender {
+    /// The HTTP client: plain HTTP (the overlay network is the transport), so no TLS stack and
+    /// no CA store is involved, which a `FROM scratch` image does not have.
+    http: Client<HttpConnector, Full<Cursor<Vec<u8>>>>,
+    /// Signs requests.
+    auth: Arc<Auth>,
+    /// Extra attempts per address (`--retries`).
+    retries: u32,
+    /// The overall limit of one delivery.
+    deadline: Duration,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("retries", &self.retries)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// A sender that signs with `auth` and retries each address `retries` times.
+    pub fn new(auth: Arc<Auth>, retries: u32) -> Sender {
+        Sender::with_deadline(auth, retries, DEADLINE)
+    }
+
+    /// [`Sender::new`] with another overall deadline.
+    pub fn with_deadline(auth: Arc<Auth>, retries: u32, deadline: Duration) -> Sender {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        connector.set_nodelay(true);
+        let http = Client::builder(TokioExecutor::new()).build(connector);
+        Sender {
+            http,
+            auth,
+            retries,
+            deadline,
+        }
+    }
+
+    /// Sends `action` to every address of every worker (manager side). Names resolve to all
+    /// their addresses; an address (and port) is sent to once even if several names give it.
+    pub async fn send_action(
+        &self,
+        workers: &[Peer],
+        action: &Action,
+        metrics: &Metrics,
+    ) -> Delivery {
+        let deadline = Instant::now() + self.deadline;
+        let body = action.encode();
+        let claimed: Mutex<HashSet<SocketAddr>> = Mutex::default();
+        let results = join_all(workers.iter().map(|worker| async {
+            let Some(addresses) = self.resolve(worker, deadline, metrics).await else {
+                return Delivery {
+                    delivered: 0,
+                    failed: 1,
+                };
+            };
+            let mine: Vec<SocketAddr> = {
+                let mut claimed = claimed.lock().unwrap_or_else(PoisonError::into_inner);
+                addresses
+                    .into_iter()
+                    .filter(|a| claimed.insert(*a))
+                    .collect()
+            };
+            let sent = join_all(mine.iter().map(|addr| {
+                let url = format!("http://{addr}/");
+                self.deliver(Side::Manager, &worker.label, url, &body, deadline, metrics)
+            }))
+            .await;
+            let delivered = sent.iter().filter(|ok| **ok).count();
+            Delivery {
+                delivered,
+                failed: sent.len() - delivered,
+            }
+        }))
+        .await;
+        let total = results.iter().fold(Delivery::default(), |a, b| Delivery {
+            delivered: a.delivered + b.delivered,
+            failed: a.failed + b.failed,
+        });
+        tracing::info!(
+            action = action.name(),
+            target = action.target(),
+            delivered = total.delivered,
+            failed = total.failed,
+            "action sent to the workers"
+        );
+        total
+    }
+
+    /// Tells every manager that something changed (worker side): an empty signed `POST /`.
+    pub async fn notify(&self, managers: &[Peer], metrics: &Metrics) -> Delivery {
+        let deadline = Instant::now() + self.deadline;
+        let sent = join_all(managers.iter().map(|manager| {
+            let url = match manager.host.parse::<IpAddr>() {
+                Ok(ip) => format!("http://{}/", SocketAddr::new(ip, manager.port)),
+                Err(_) => format!("http://{}:{}/", manager.host, manager.port),
+            };
+            self.deliver(Side::Worker, &manager.label, url, b"", deadline, metrics)
+        }))
+        .await;
+        let delivered = sent.iter().filter(|ok| **ok).count();
+        Delivery {
+            delivered,
+            failed: sent.len() - delivered,
+        }
+    }
+
+    /// All addresses of `worker`, retried like a request while the name resolves to none.
+    async fn resolve(
+        &self,
+        worker: &Peer,
+        deadline: Instant,
+        metrics: &Metrics,
+    ) -> Option<Vec<SocketAddr>> {
+        let mut backoff = BACKOFF_START;
+        for attempt in 0..=self.retries {
+            let reason = match tokio::time::timeout_at(
+                deadline,
+                tokio::net::lookup_host((worker.host.as_str(), worker.port)),
+            )
+            .await
+            {
+                Ok(Ok(found)) => {
+                    let mut addresses: Vec<SocketAddr> = Vec::new();
+                    for addr in found {
+                        if !addresses.contains(&addr) {
+                            addresses.push(addr);
+                        }
+                    }
+                    if !addresses.is_empty() {
+                        return Some(addresses);
+                    }
+                    "no address".to_owned()
+                }
+                Ok(Err(err)) => err.to_string(),
+                Err(_) => "deadline passed".to_owned(),
+            };
+            metrics.manager_sent(&worker.label, None);
+            let last = attempt == self.retries || Instant::now() >= deadline;
+            if last {
+                tracing::error!(worker = %worker.label, reason = %reason, "cannot resolve the worker, giving up");
+                return None;
+            }
+            tracing::warn!(worker = %worker.label, reason = %reason, attempt = attempt + 1, "cannot resolve the worker, retrying");
+            sleep_before_retry(&mut backoff, deadline).await;
+        }
+        None
+    }
+
+    /// Sends one request to `url` with retries; whether it was accepted.
+    async fn deliver(
+        &self,
+        side: Side,
+        label: &str,
+        url: String,
+        body: &[u8],
+        deadline: Instant,
+        metrics: &Metrics,
+    ) -> bool {
+        let mut backoff = BACKOFF_START;
+        let attempts = self.retries + 1;
+        for attempt in 1..=attempts {
+            let outcome = match tokio::time::timeout_at(deadline, self.post(&url, body)).await {
+                Ok(Ok(status)) => {
+                    record(side, metrics, label, Some(status));
+                    match status {
+                        200..=299 => Attempt::Accepted,
+                        408 | 429 => Attempt::Failed(format!("answered {status}")),
+                        400..=499 => Attempt::Refused(status),
+                        _ => Attempt::Failed(format!("answered {status}")),
+                    }
+                }
+                Ok(Err(reason)) => {
+                    record(side, metrics, label, None);
+                    Attempt::Failed(reason)
+                }
+                Err(_) => {
+                    record(side, metrics, label, None);
+                    Attempt::Failed("deadline passed".to_owned())
+                }
+            };
+            match outcome {
+                Attempt::Accepted => {
+                    if attempt > 1 {
+                        tracing::info!(peer = %label, url = %url, attempt, "delivered after retrying");
+                    } else {
+                        tracing::debug!(peer = %label, url = %url, "delivered");
+                    }
+                    return true;
+                }
+                Attempt::Refused(status) => {
+                    tracing::error!(
+                        peer = %label,
+                        url = %url,
+                        status,
+                        "refused the request (a 401 means the shared secrets differ or the \
+                         clocks are more than a minute apart); not retrying"
+                    );
+                    return false;
+                }
+                Attempt::Failed(reason) => {
+                    if attempt == attempts || Instant::now() >= deadline {
+                        tracing::error!(peer = %label, url = %url, reason = %reason, attempts = attempt, "cannot deliver, giving up");
+                        return false;
+                    }
+                    tracing::warn!(peer = %label, url = %url, reason = %reason, attempt, of = attempts, "cannot deliver, retrying");
+                    sleep_before_retry(&mut backoff, deadline).await;
+                }
+            }
+        }
+        false
+    }
+
+    /// One signed `POST` of `body` to `url` within [`REQUEST_TIMEOUT`]; the answer's status.
+    async fn post(&self, url: &str, body: &[u8]) -> Result<u16, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("bad URL {url}: {e}"))?;
+        let mut request = Request::post(uri);
+        if !body.is_empty() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        if let Some(signature) = self.auth.sign("POST", "/", body) {
+            request = request
+                .header(TIMESTAMP_HEADER, signature.timestamp)
+                .header(NONCE_HEADER, signature.nonce)
+                .header(SIGNATURE_HEADER, signature.signature);
+        }
+        let request = request
+            .body(Full::new(Cursor::new(body.to_vec())))
+            .map_err(|e| e.to_string())?;
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.http.request(request)).await {
+            Err(_) => Err(format!("no answer within {REQUEST_TIMEOUT:?}")),
+            Ok(Err(err)) => Err(describe(&err)),
+            // The body ("OK") is not needed; dropping the response releases the connection.
+            Ok(Ok(response)) => Ok(response.status().as_u16()),
+        }
+    }
+}
+
+/// Counts one attempt in the side's metrics.
+fn record(side: Side, metrics: &Metrics, label: &str, status: Option<u16>) {
+    match side {
+        Side::Manager => metrics.manager_sent(label, status),
+        Side::Worker => metrics.worker_sent(label, status),
+    }
+}
+
+/// Waits before the next attempt (never past the deadline) and doubles the wait.
+async fn sleep_before_retry(backoff: &mut Duration, deadline: Instant) {
+    let wake = (Instant::now() + *backoff).min(deadline);
+    tokio::time::sleep_until(wake).await;
+    *backoff = (*backoff * 2).min(BACKOFF_CAP);
+}
+
+/// A short reason for a failed request: the innermost cause.
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut reason = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        reason = cause.to_string();
+        next = cause.source();
+    }
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse() {
+        let p = |spec| Peer::parse("--workers", spec, 9412);
+        assert_eq!(
+            p("tasks.worker"),
+            Ok(Peer {
+                host: "tasks.worker".into(),
+                port: 9412,
+                label: "tasks.worker".into()
+            })
+        );
+        assert_eq!(
+            p("w:8000").map(|p| (p.host, p.port)),
+            Ok(("w".into(), 8000))
+        );
+        assert_eq!(
+            p("[::1]:8000").map(|p| (p.host, p.port)),
+            Ok(("::1".into(), 8000))
+        );
+        assert_eq!(
+            p("[::1]").map(|p| (p.host, p.port)),
+            Ok(("::1".into(), 9412))
+        );
+        assert_eq!(
+            p("fe80::1").map(|p| (p.host, p.port)),
+            Ok(("fe80::1".into(), 9412))
+        );
+        for bad in ["", ":80", "w:0", "w:x", "w:70000", "[::1", "[::1]80"] {
+            let err = p(bad).expect_err(bad);
+            assert!(err.to_string().starts_with("--workers "), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn unreachable_workers_are_retried_then_given_up() {
+        // A port nothing listens on: every attempt fails at once, so only the backoff waits.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let metrics = Metrics::new();
+        let sender = Sender::new(Arc::new(Auth::Insecure), 2);
+        let workers = [Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap()];
+        let action = Action::Restart { target: "x".into() };
+        let delivery = sender.send_action(&workers, &action, &metrics).await;
+        assert_eq!(
+            delivery,
+            Delivery {
+                delivered: 0,
+                failed: 1
+            }
+        );
+        let text = metrics.encode();
+        let line = format!("pygen_manager_send_total{{target=\"127.0.0.1:{port}\",code=\"-1\"}} 3");
+        assert!(text.contains(&line), "{line} missing in:\n{text}");
+    }
+
+    /// A worker stand-in on 127.0.0.1: answers 200 to every request and counts the POSTs,
+    /// until a connection sends `STOP`.
+    fn counting_worker() -> (u16, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("an address").port();
+        let handle = std::thread::spawn(move || {
+            let mut posts = 0;
+            while let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if buf[..n].starts_with(b"STOP") {
+                    break;
+                }
+                posts += usize::from(buf[..n].starts_with(b"POST"));
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nOK\n",
+                );
+            }
+            posts
+        });
+        (port, handle)
+    }
+
+    #[tokio::test]
+    async fn every_address_gets_the_action_once() {
+        use std::io::Write;
+        let (port_a, a) = counting_worker();
+        let (port_b, b) = counting_worker();
+        // The same worker named twice, and a second worker on another port of the same host
+        // (docker-pygen de-duplicated by host name, and by IP only).
+        let workers: Vec<Peer> = [port_a, port_a, port_b]
+            .iter()
+            .map(|port| Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap())
+            .collect();
+        let metrics = Metrics::new();
+        let sender = Sender::new(Arc::new(Auth::Insecure), 0);
+        let action = Action::Restart { target: "x".into() };
+        let delivery = sender.send_action(&workers, &action, &metrics).await;
+        assert_eq!(
+            delivery,
+            Delivery {
+                delivered: 2,
+                failed: 0
+            }
+        );
+        for port in [port_a, port_b] {
+            let mut stop = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stop.write_all(b"STOP").expect("write");
+        }
+        assert_eq!(a.join().expect("worker a"), 1);
+        assert_eq!(b.join().expect("worker b"), 1);
+    }
+
+    #[tokio::test]
+    async fn the_deadline_bounds_a_delivery() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let metrics = Metrics::new();
+        let sender =
+            Sender::with_deadline(Arc::new(Auth::Insecure), 1000, Duration::from_millis(300));
+        let managers = [Peer::parse("--manager", &format!("127.0.0.1:{port}"), 9411).unwrap()];
+        let delivery = sender.notify(&managers, &metrics).await;
+        assert_eq!(delivery.failed, 1);
+        // 1000 retries would have been tried without the deadline; the backoff (250 ms, then
+        // 500 ms) leaves room for three attempts in 300 ms.
+        let text = metrics.encode();
+        let prefix = format!("pygen_worker_send_total{{target=\"127.0.0.1:{port}\",code=\"-1\"}} ");
+        let count: u32 = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{prefix} missing in:\n{text}"));
+        assert!((1..=3).contains(&count), "{count} attempts");
+    }
+}

@@ -1,0 +1,201 @@
+//! The Swarm manager and worker roles: a manager pygen (`--swarm-manager`) renders from the
+//! Swarm's services and acts on containers of every node through worker pygens
+//! (`pygen worker`), one per node, which tell it about their local events.
+//!
+//! ```text
+//!  worker (every node)                         manager (one, on a manager node)
+//!  local events ── POST :9411 (signed, empty) ──▶ marks the Swarm state dirty, renders
+//!  POST :9412 {"action":…,"args":[…]} (signed) ◀── restart / signal on change
+//!  └▶ restarts / signals its local containers
+//! ```
+//!
+//! Layout: [`auth`] (shared-secret signatures), [`wire`] (action bodies), [`server`] (both
+//! endpoints), [`client`] (sending with retries), [`worker`] (the `pygen worker` process).
+//! The manager's side lives in the generator ([`start_manager`] starts its endpoint) and in
+//! [`crate::actions`]. The wire format is documented in `docs/swarm.md`.
+
+pub mod auth;
+pub mod client;
+pub mod server;
+pub mod wire;
+pub mod worker;
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::ManagerConfig;
+use crate::metrics::Metrics;
+use auth::Auth;
+use client::{Delivery, Peer, Sender};
+use wire::Action;
+
+/// Port of the manager endpoint (docker-pygen's fixed `Manager.manager_port`).
+pub const MANAGER_PORT: u16 = 9411;
+/// Port of the worker endpoint (docker-pygen's fixed `Manager.worker_port`).
+pub const WORKER_PORT: u16 = 9412;
+
+/// Which endpoint, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The manager endpoint (`--swarm-manager`).
+    Manager,
+    /// The worker endpoint (`pygen worker`).
+    Worker,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Manager => "manager",
+            Role::Worker => "worker",
+        })
+    }
+}
+
+/// Errors that stop a manager or worker from starting.
+///
+/// [`Error::Auth`] and [`Error::Peer`] are configuration errors (exit status 2); the others
+/// are runtime failures.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No usable shared secret.
+    #[error(transparent)]
+    Auth(#[from] auth::Error),
+    /// A `--workers` or `--manager` address is malformed.
+    #[error(transparent)]
+    Peer(#[from] client::PeerError),
+    /// The endpoint's port could not be opened.
+    #[error("{role} endpoint: cannot listen on {addr}")]
+    Bind {
+        /// Which endpoint.
+        role: Role,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Docker address is unusable.
+    #[error(transparent)]
+    Connect(#[from] crate::docker::connect::Error),
+    /// The metrics endpoint could not start.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::Error),
+}
+
+impl Error {
+    /// Whether the command line must change (exit status 2).
+    pub fn is_configuration(&self) -> bool {
+        match self {
+            Error::Auth(_) | Error::Peer(_) => true,
+            Error::Connect(err) => !matches!(
+                err,
+                crate::docker::connect::Error::Client { .. }
+                    | crate::docker::connect::Error::Negotiate { .. }
+            ),
+            Error::Bind { .. } | Error::Metrics(_) => false,
+        }
+    }
+}
+
+/// The manager's workers: where container restarts and signals go.
+#[derive(Debug)]
+pub struct Workers {
+    /// The `--workers` names.
+    peers: Vec<Peer>,
+    /// Sends the actions.
+    sender: Sender,
+}
+
+impl Workers {
+    /// The workers named by `specs` (`HOST[:PORT]`, port 9412 by default), reached with
+    /// `retries` retries per address.
+    pub fn new(specs: &[String], auth: Arc<Auth>, retries: u32) -> Result<Workers, Error> {
+        Ok(Workers {
+            peers: Peer::parse_all("--workers", specs, WORKER_PORT)?,
+            sender: Sender::new(auth, retries),
+        })
+    }
+
+    /// Sends `action` to every address of every worker.
+    pub async fn send(&self, action: &Action, metrics: &Metrics) -> Delivery {
+        if self.peers.is_empty() {
+            tracing::warn!(
+                action = action.name(),
+                target = action.target(),
+                "no --workers given: the action reaches no container"
+            );
+            return Delivery::default();
+        }
+        self.sender.send_action(&self.peers, action, metrics).await
+    }
+}
+
+/// A running manager endpoint.
+#[derive(Debug)]
+pub struct ManagerEndpoint {
+    /// The workers, for the actions.
+    pub workers: Arc<Workers>,
+    /// One token per pending update request from a worker.
+    pub updates: mpsc::Receiver<()>,
+    /// Where the endpoint listens (the port is known even when 0 was asked for).
+    pub addr: SocketAddr,
+    /// The server task; it ends after `shutdown`.
+    pub task: JoinHandle<()>,
+}
+
+/// Sets up the manager role: the shared secret (or the logged opt-out), the workers, and the
+/// endpoint on `config.listen`, served until `shutdown`.
+pub async fn start_manager(
+    config: &ManagerConfig,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<ManagerEndpoint, Error> {
+    let auth = Arc::new(Auth::from_config(&config.auth, "--swarm-manager")?);
+    warn_if_insecure(&auth, Role::Manager);
+    let workers = Arc::new(Workers::new(&config.workers, auth.clone(), config.retries)?);
+    if config.workers.is_empty() {
+        tracing::warn!(
+            "--swarm-manager without --workers: signals and container restarts reach no container"
+        );
+    }
+    let listener = server::bind(Role::Manager, config.listen).await?;
+    let addr = listener.local_addr().unwrap_or(config.listen);
+    let (tx, updates) = mpsc::channel(1);
+    let task = tokio::spawn(async move {
+        if let Err(err) = server::serve_manager(listener, auth, metrics, tx, shutdown).await {
+            tracing::error!(error = %err, "the manager endpoint stopped");
+        }
+    });
+    tracing::info!(listen = %addr, workers = ?config.workers, "Swarm manager endpoint started");
+    Ok(ManagerEndpoint {
+        workers,
+        updates,
+        addr,
+        task,
+    })
+}
+
+/// Logs the startup warning of `--insecure-no-auth`, and that `PYGEN_SWARM_SECRET` is ignored
+/// when it is set too.
+pub(crate) fn warn_if_insecure(auth: &Auth, role: Role) {
+    if auth.is_secure() {
+        return;
+    }
+    tracing::warn!(
+        endpoint = %role,
+        "--insecure-no-auth: manager/worker requests are NOT authenticated; anyone who can \
+         reach the port can trigger updates and actions"
+    );
+    if std::env::var_os(auth::SECRET_ENV).is_some() {
+        tracing::warn!(
+            "{} is set but ignored because of --insecure-no-auth",
+            auth::SECRET_ENV
+        );
+    }
+}

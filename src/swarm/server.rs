@@ -1,0 +1,382 @@
+//! The manager and worker HTTP endpoints.
+//!
+//! Both take `POST /` and answer `200 OK\n` once the request is accepted, like docker-pygen's,
+//! but they serve requests concurrently (docker-pygen's server was single-threaded, B6), and a
+//! request runs nothing before it passed every check, in this order:
+//!
+//! | check | answer |
+//! |---|---|
+//! | method and path | 405 / 404 |
+//! | body at most 64 KiB | 413 |
+//! | signature, timestamp, nonce (unless `--insecure-no-auth`) | 401 (503 when the nonce memory is full) |
+//! | worker: the body is a known action with a non-empty target and a known signal | 400 |
+//! | worker: room in the action queue | 503 |
+//!
+//! The manager's answer means "an update is scheduled", the worker's "the action is queued":
+//! neither waits for the work, so a slow restart never holds the sender (docker-pygen's
+//! manager regenerated inside the request, and its worker ran the action there).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use super::auth::{Auth, NONCE_HEADER, Rejection, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::wire::{Action, MAX_BODY};
+use super::{Error, Role};
+use crate::metrics::Metrics;
+
+/// What an endpoint does with an accepted request.
+#[derive(Debug, Clone)]
+enum Duty {
+    /// Manager: schedule an update (the channel holds at most one pending request: several
+    /// requests before the update runs are served by one update).
+    Update(mpsc::Sender<()>),
+    /// Worker: queue the action.
+    Act(mpsc::Sender<Action>),
+}
+
+/// What the handler shares.
+#[derive(Debug, Clone)]
+struct Shared {
+    /// How requests are authenticated.
+    auth: Arc<Auth>,
+    /// Counts the requests.
+    metrics: Arc<Metrics>,
+    /// What to do with an accepted request.
+    duty: Duty,
+}
+
+/// Opens the listening socket of an endpoint.
+pub async fn bind(role: Role, addr: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { role, addr, source })
+}
+
+/// Serves the manager endpoint on `listener` until `shutdown`: each accepted request puts a
+/// token in `updates` (capacity 1 is enough: a waiting token already asks for an update).
+pub async fn serve_manager(
+    listener: TcpListener,
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>,
+    updates: mpsc::Sender<()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, auth, metrics, Duty::Update(updates), shutdown).await
+}
+
+/// Serves the worker endpoint on `listener` until `shutdown`: each accepted request's action
+/// goes to `actions`.
+pub async fn serve_worker(
+    listener: TcpListener,
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>,
+    actions: mpsc::Sender<Action>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, auth, metrics, Duty::Act(actions), shutdown).await
+}
+
+/// Serves `POST /` with `duty`.
+async fn serve(
+    listener: TcpListener,
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>,
+    duty: Duty,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/", post(handle))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(Shared {
+            auth,
+            metrics,
+            duty,
+        });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// A plain-text answer.
+fn answer(status: StatusCode, text: &str) -> Response {
+    (status, format!("{text}\n")).into_response()
+}
+
+/// The authentication headers, when all three are there and are text.
+fn auth_headers(headers: &HeaderMap) -> Option<(&str, &str, &str)> {
+    let get = |name: &str| headers.get(name)?.to_str().ok();
+    Some((
+        get(TIMESTAMP_HEADER)?,
+        get(NONCE_HEADER)?,
+        get(SIGNATURE_HEADER)?,
+    ))
+}
+
+/// Handles one `POST /` (the body limit is checked before this runs).
+async fn handle(
+    State(shared): State<Shared>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let role = match shared.duty {
+        Duty::Update(_) => Role::Manager,
+        Duty::Act(_) => Role::Worker,
+    };
+    if let Err(rejection) = shared
+        .auth
+        .verify(method.as_str(), path, auth_headers(&headers), &body)
+    {
+        tracing::warn!(client = %client.ip(), endpoint = %role, reason = %rejection, "refused an unauthenticated request");
+        let status = match rejection {
+            Rejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        return answer(status, &rejection.to_string());
+    }
+    match &shared.duty {
+        Duty::Update(updates) => {
+            shared.metrics.manager_request_received(client.ip());
+            tracing::info!(client = %client.ip(), "update requested by a worker");
+            // Full means an update is already pending, which serves this request too.
+            let _ = updates.try_send(());
+            answer(StatusCode::OK, "OK")
+        }
+        Duty::Act(actions) => {
+            let action = match Action::decode(&body) {
+                Ok(action) => action,
+                Err(err) => {
+                    tracing::warn!(client = %client.ip(), error = %err, "refused a bad action request");
+                    return answer(StatusCode::BAD_REQUEST, &err.to_string());
+                }
+            };
+            shared.metrics.worker_request_received(client.ip());
+            tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), "action received");
+            match actions.try_send(action) {
+                Ok(()) => answer(StatusCode::OK, "OK"),
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    answer(StatusCode::SERVICE_UNAVAILABLE, "too many actions queued")
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    answer(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Sends a raw HTTP/1.1 request and returns the status code and body.
+    async fn raw(addr: SocketAddr, request: Vec<u8>) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&request).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned();
+        (status, body)
+    }
+
+    fn post(addr: SocketAddr, path: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    fn signed(auth: &Auth, body: &[u8]) -> Vec<(&'static str, String)> {
+        let s = auth.sign("POST", "/", body).expect("a secret");
+        vec![
+            (TIMESTAMP_HEADER, s.timestamp),
+            (NONCE_HEADER, s.nonce),
+            (SIGNATURE_HEADER, s.signature),
+        ]
+    }
+
+    async fn worker(auth: Arc<Auth>, capacity: usize) -> (SocketAddr, mpsc::Receiver<Action>) {
+        let listener = bind(Role::Worker, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel(capacity);
+        tokio::spawn(serve_worker(
+            listener,
+            auth,
+            Arc::new(Metrics::new()),
+            tx,
+            std::future::pending(),
+        ));
+        (addr, rx)
+    }
+
+    #[tokio::test]
+    async fn worker_checks_everything_before_queueing() {
+        let auth = Arc::new(Auth::from_secret(b"s3cret", "test").unwrap());
+        let (addr, mut rx) = worker(auth.clone(), 8).await;
+        let body = br#"{"action": "signal", "args": ["web", "HUP"]}"#;
+
+        let (status, text) = raw(addr, post(addr, "/", &signed(&auth, body), body)).await;
+        assert_eq!((status, text.as_str()), (200, "OK\n"));
+        assert_eq!(
+            rx.try_recv(),
+            Ok(Action::Signal {
+                target: "web".into(),
+                signal: "SIGHUP".into()
+            })
+        );
+
+        // Unsigned, forged, replayed, another secret.
+        assert_eq!(raw(addr, post(addr, "/", &[], body)).await.0, 401);
+        let mut forged = signed(&auth, body);
+        forged[2].1 = "0".repeat(64);
+        assert_eq!(raw(addr, post(addr, "/", &forged, body)).await.0, 401);
+        let once = signed(&auth, body);
+        assert_eq!(raw(addr, post(addr, "/", &once, body)).await.0, 200);
+        assert!(rx.try_recv().is_ok());
+        let (status, text) = raw(addr, post(addr, "/", &once, body)).await;
+        assert_eq!(status, 401);
+        assert!(text.contains("replay"), "{text}");
+        let other = Auth::from_secret(b"other", "test").unwrap();
+        assert_eq!(
+            raw(addr, post(addr, "/", &signed(&other, body), body))
+                .await
+                .0,
+            401
+        );
+        // A body other than the signed one.
+        let evil = br#"{"action": "signal", "args": ["db", "KILL"]}"#;
+        assert_eq!(
+            raw(addr, post(addr, "/", &signed(&auth, body), evil))
+                .await
+                .0,
+            401
+        );
+
+        // Signed but wrong: 400.
+        for bad in [
+            &b"not json"[..],
+            br#"{"action": "exec", "args": ["x"]}"#,
+            br#"{"action": "signal", "args": ["", "KILL"]}"#,
+            br#"{"action": "signal", "args": ["web", "NOPE"]}"#,
+        ] {
+            let (status, _) = raw(addr, post(addr, "/", &signed(&auth, bad), bad)).await;
+            assert_eq!(status, 400, "{}", String::from_utf8_lossy(bad));
+        }
+
+        // Too large, even when signed: 413.
+        let big = vec![b' '; MAX_BODY + 1];
+        assert_eq!(
+            raw(addr, post(addr, "/", &signed(&auth, &big), &big))
+                .await
+                .0,
+            413
+        );
+        // Other methods and paths.
+        let get = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        assert_eq!(raw(addr, get.into_bytes()).await.0, 405);
+        assert_eq!(
+            raw(addr, post(addr, "/x", &signed(&auth, body), body))
+                .await
+                .0,
+            404
+        );
+
+        // Nothing of the refused requests was queued.
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_slow_client_does_not_hold_others_back() {
+        // docker-pygen's server handled one request at a time (B6): a client that sends its
+        // request slowly blocked every other one.
+        let (addr, _rx) = worker(Arc::new(Auth::Insecure), 8).await;
+        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            .await
+            .unwrap();
+        let body = br#"{"action": "restart", "args": ["web"]}"#;
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            raw(addr, post(addr, "/", &[], body)),
+        )
+        .await
+        .expect("answered while the slow request is pending");
+        assert_eq!(answer.0, 200);
+        drop(slow);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_503() {
+        let (addr, _rx) = worker(Arc::new(Auth::Insecure), 1).await;
+        let body = br#"{"action": "restart", "args": ["web"]}"#;
+        assert_eq!(raw(addr, post(addr, "/", &[], body)).await.0, 200);
+        assert_eq!(raw(addr, post(addr, "/", &[], body)).await.0, 503);
+    }
+
+    #[tokio::test]
+    async fn manager_schedules_one_update_for_many_requests() {
+        let auth = Arc::new(Auth::from_secret(b"s3cret", "test").unwrap());
+        let listener = bind(Role::Manager, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, mut rx) = mpsc::channel(1);
+        let metrics = Arc::new(Metrics::new());
+        tokio::spawn(serve_manager(
+            listener,
+            auth.clone(),
+            metrics.clone(),
+            tx,
+            std::future::pending(),
+        ));
+        for _ in 0..3 {
+            let (status, text) = raw(addr, post(addr, "/", &signed(&auth, b""), b"")).await;
+            assert_eq!((status, text.as_str()), (200, "OK\n"));
+        }
+        assert_eq!(raw(addr, post(addr, "/", &[], b"")).await.0, 401);
+        assert!(rx.try_recv().is_ok());
+        assert!(rx.try_recv().is_err(), "one pending update serves all");
+        assert!(
+            metrics
+                .encode()
+                .contains("pygen_manager_request_total{client=\"127.0.0.1\"} 3"),
+            "{}",
+            metrics.encode()
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! `pygen worker`: docker-pygen's `swarm_worker.py`. Watches the local daemon, tells the
+//! managers about every watched event, and runs the actions the manager sends on the local
+//! containers.
+//!
+//! Differences from docker-pygen's worker, on purpose: notices to the managers are sent by
+//! their own task, so the event loop never waits for a manager (several events while a notice
+//! is in flight cost one more notice, not one each: the manager re-reads the whole Swarm
+//! anyway); actions run one after the other in their own task; the event stream reconnects
+//! instead of ending the worker (B17); SIGHUP sends a notice instead of crashing (B4); every
+//! request is signed and checked.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+
+use bollard::Docker;
+use tokio::sync::{mpsc, watch};
+
+use super::auth::Auth;
+use super::client::{Peer, Sender};
+use super::wire::Action;
+use super::{Error, MANAGER_PORT, Role, server, warn_if_insecure};
+use crate::actions::{self, Plan};
+use crate::config::{SignalSpec, WorkerConfig};
+use crate::docker::events::{self, Effect, Feed};
+use crate::docker::state::StateCache;
+use crate::metrics::Metrics;
+use crate::model::Container;
+use crate::{docker, ownid};
+
+/// How many received actions may wait for their turn; more are refused with 503.
+const ACTION_QUEUE: usize = 64;
+
+/// An action with what it runs against.
+type Job = (Docker, Vec<Arc<Container>>, Action);
+
+/// Runs the worker until `shutdown`. Each message on `hangup` (SIGHUP) sends a notice to the
+/// managers.
+pub async fn run(
+    config: WorkerConfig,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+    mut hangup: mpsc::UnboundedReceiver<()>,
+) -> Result<(), Error> {
+    let auth = Arc::new(Auth::from_config(&config.auth, "worker")?);
+    warn_if_insecure(&auth, Role::Worker);
+    let managers = Peer::parse_all("--manager", &config.managers, MANAGER_PORT)?;
+    // A malformed address is a startup error, not an endless retry.
+    docker::connect::plan(
+        config.docker_address.as_deref(),
+        &docker::connect::Env::from_process(),
+    )?;
+    let listener = server::bind(Role::Worker, config.listen).await?;
+    let listen = listener.local_addr().unwrap_or(config.listen);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
+    let (action_tx, mut actions) = mpsc::channel(ACTION_QUEUE);
+    let endpoint = tokio::spawn({
+        let (auth, metrics) = (auth.clone(), metrics.clone());
+        let stop = stopped(stop_rx.clone());
+        async move {
+            if let Err(err) = server::serve_worker(listener, auth, metrics, action_tx, stop).await {
+                tracing::error!(error = %err, "the worker endpoint stopped");
+            }
+        }
+    });
+
+    let (notice_tx, notices) = mpsc::channel::<()>(1);
+    let notifier = tokio::spawn(notify_loop(
+        Sender::new(auth, config.retries),
+        managers,
+        notices,
+        metrics.clone(),
+    ));
+
+    let (job_tx, jobs) = mpsc::channel::<Job>(ACTION_QUEUE);
+    let executor = tokio::spawn(execute_loop(jobs, metrics.clone()));
+
+    tracing::info!(
+        listen = %listen,
+        managers = ?config.managers,
+        events = ?config.events.items(),
+        "Swarm worker started"
+    );
+    let address = config.docker_address.clone();
+    let mut feed = events::spawn(move || {
+        let address = address.clone();
+        async move {
+            docker::connect::connect_negotiated(address.as_deref())
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+    let mut state = Local {
+        cache: StateCache::new(ownid::detect()),
+        client: None,
+        needs_sync: true,
+        waiting: VecDeque::new(),
+        jobs: job_tx,
+    };
+    let mut was_connected = false;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => {
+                tracing::info!("shutting down");
+                break;
+            }
+            item = feed.recv() => match item {
+                Some(Feed::Connected(docker)) => {
+                    if was_connected {
+                        metrics.reconnected();
+                    }
+                    was_connected = true;
+                    state.client = Some(docker);
+                    state.needs_sync = true;
+                    metrics.set_connected(true);
+                    // Actions that came in before the daemon was reachable.
+                    while let Some(action) = state.waiting.pop_front() {
+                        state.dispatch(action).await;
+                    }
+                }
+                Some(Feed::Disconnected(_)) => {
+                    state.client = None;
+                    metrics.set_connected(false);
+                }
+                Some(Feed::Event(event)) => {
+                    let action = event.action.as_deref().unwrap_or_default();
+                    metrics.event_received(action);
+                    match events::effect(&event) {
+                        Effect::Dirty(id) => state.cache.mark_dirty(id),
+                        Effect::Removed(id) => state.cache.remove(id),
+                        Effect::None => {}
+                    }
+                    let is_container = matches!(
+                        event.typ,
+                        Some(bollard::models::EventMessageTypeEnum::CONTAINER)
+                    );
+                    if is_container && config.events.matches(action) {
+                        metrics.event_taken();
+                        tracing::info!("Received {action} event from {}", events::actor_name(&event));
+                        // Full: a notice is already due, and it covers this event too.
+                        let _ = notice_tx.try_send(());
+                    }
+                }
+                None => {
+                    tracing::error!("the event feed stopped");
+                    break;
+                }
+            },
+            Some(()) = hangup.recv() => {
+                tracing::info!("SIGHUP: telling the managers");
+                let _ = notice_tx.try_send(());
+            }
+            Some(action) = actions.recv() => state.dispatch(action).await,
+        }
+    }
+    let _ = stop_tx.send(true);
+    drop(state);
+    drop(notice_tx);
+    let _ = endpoint.await;
+    notifier.abort();
+    executor.abort();
+    Ok(())
+}
+
+/// The worker's view of its daemon, and the actions on their way to the executor.
+struct Local {
+    /// The local containers, kept current from events.
+    cache: StateCache,
+    /// The daemon client; `None` while the daemon is unreachable.
+    client: Option<Docker>,
+    /// Whether the cache must be rebuilt before it is used (after a (re)connect).
+    needs_sync: bool,
+    /// Actions received while the daemon was unreachable, run once it is back.
+    waiting: VecDeque<Action>,
+    /// The executor's queue.
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Local {
+    /// Brings the containers up to date and hands the action to the executor; holds it while
+    /// the daemon is unreachable.
+    async fn dispatch(&mut self, action: Action) {
+        let Some(docker) = self.client.clone() else {
+            if self.waiting.len() < ACTION_QUEUE {
+                tracing::info!(
+                    action = action.name(),
+                    target = action.target(),
+                    "Docker daemon not reachable yet; the action waits"
+                );
+                self.waiting.push_back(action);
+            } else {
+                tracing::warn!(
+                    action = action.name(),
+                    target = action.target(),
+                    "Docker daemon unreachable and too many actions waiting; action dropped"
+                );
+            }
+            return;
+        };
+        let synced = if self.needs_sync {
+            self.cache
+                .full_sync(&docker)
+                .await
+                .map(|_| self.needs_sync = false)
+        } else if self.cache.is_dirty() {
+            self.cache.refresh(&docker).await.map(|_| ())
+        } else {
+            Ok(())
+        };
+        if let Err(err) = synced {
+            tracing::error!(error = %err, action = action.name(), "cannot read the containers; action dropped");
+            return;
+        }
+        if self
+            .jobs
+            .try_send((docker, self.cache.running(), action))
+            .is_err()
+        {
+            tracing::warn!("too many actions waiting; action dropped");
+        }
+    }
+}
+
+/// Sends one notice per token, to every manager.
+async fn notify_loop(
+    sender: Sender,
+    managers: Vec<Peer>,
+    mut notices: mpsc::Receiver<()>,
+    metrics: Arc<Metrics>,
+) {
+    while notices.recv().await.is_some() {
+        sender.notify(&managers, &metrics).await;
+    }
+}
+
+/// Runs the received actions one after the other on the local containers.
+async fn execute_loop(mut jobs: mpsc::Receiver<Job>, metrics: Arc<Metrics>) {
+    while let Some((docker, running, action)) = jobs.recv().await {
+        let plan = match action {
+            Action::Restart { target } => Plan {
+                restarts: vec![target],
+                signals: Vec::new(),
+            },
+            Action::Signal { target, signal } => Plan {
+                restarts: Vec::new(),
+                signals: vec![SignalSpec { target, signal }],
+            },
+        };
+        actions::run(&docker, &running, &plan, &metrics).await;
+    }
+}
