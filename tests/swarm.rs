@@ -69,7 +69,7 @@ fn http(
     (status, body)
 }
 
-/// The authentication headers of `docs/swarm.md`, computed here independently of pygen's code:
+/// The authentication headers of the README's wire format, computed here independently of pygen's code:
 /// hex(HMAC-SHA256(secret, "pygen-swarm-v1\nPOST\n/\n<ts>\n<nonce>\n<body>")).
 fn signed_headers(
     secret: &str,

@@ -4,7 +4,7 @@
 //! B.3, B.4). pygen signs every request with HMAC-SHA256 over its method, path, timestamp,
 //! nonce and body, and the receiver checks the signature in constant time, refuses timestamps
 //! more than [`MAX_SKEW`] away from its clock, and refuses a nonce it has already seen. The
-//! wire format is in `docs/swarm.md`:
+//! wire format is in the README (section "Wire format"):
 //!
 //! ```text
 //! X-Pygen-Timestamp: <seconds since the epoch>

@@ -12,7 +12,7 @@
 //! Layout: [`auth`] (shared-secret signatures), [`wire`] (action bodies), [`server`] (both
 //! endpoints), [`client`] (sending with retries), [`worker`] (the `pygen worker` process).
 //! The manager's side lives in the generator ([`start_manager`] starts its endpoint) and in
-//! [`crate::actions`]. The wire format is documented in `docs/swarm.md`.
+//! [`crate::actions`]. The wire format is documented in the README (section "Wire format").
 
 pub mod auth;
 pub mod client;
