@@ -15,6 +15,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::swarm::{TestService, TestStack, ownership_labels, pygen_image, require_swarm};
@@ -30,6 +31,21 @@ const SECRET: &str = "test-secret-4f1c";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
+
+/// Service events of one test make every pygen of the others list the Swarm again. The poll
+/// test checks that nothing but its poll told pygen about a task, so it runs alone among the
+/// tests that create services; those run in parallel with each other.
+static SERVICES: RwLock<()> = RwLock::new(());
+
+/// Shared access for a test that creates services.
+fn services_shared() -> RwLockReadGuard<'static, ()> {
+    SERVICES.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Exclusive access for the poll test.
+fn services_alone() -> RwLockWriteGuard<'static, ()> {
+    SERVICES.write().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Sends a raw HTTP/1.1 request; returns the status and body.
 fn http(
@@ -197,6 +213,7 @@ fn ip(addr: &serde_json::Value) -> String {
 fn services_tasks_and_nodes_render_as_docker_reports_them() {
     require_docker();
     require_swarm();
+    let _shared = services_shared();
     let network = TestNetwork::with_args(&["--driver", "overlay", "--attachable"]);
     let service = TestService::builder()
         .args([
@@ -390,6 +407,7 @@ S {{{{ s.id }}}} {{{{ s.short_id }}}} {{{{ s.name }}}} {{{{ s.version }}}} {{{{ 
 fn a_task_that_becomes_running_is_seen_by_the_poll() {
     require_docker();
     require_swarm();
+    let _alone = services_alone();
     // Health-checked tasks stay `starting` until their first check passes; Swarm then moves
     // them to `running` without any event. With `--events none`, only Swarm events (the
     // service's creation) and the poll make pygen render here.
@@ -527,6 +545,7 @@ fn spec_without_force(inspect: &serde_json::Value) -> serde_json::Value {
 fn a_restart_through_pygen_force_updates_the_service_and_keeps_its_settings() {
     require_docker();
     require_swarm();
+    let _shared = services_shared();
     let network = TestNetwork::with_args(&["--driver", "overlay", "--attachable"]);
     let secret = TestSecret::new("value");
     let service = TestService::builder()
@@ -1210,6 +1229,7 @@ fn the_manager_retries_a_worker_that_is_down_and_carries_on() {
 fn a_render_costs_one_tasks_call_and_one_info_call() {
     require_docker();
     require_swarm();
+    let _shared = services_shared();
     let service = TestService::builder().args(["--replicas", "2"]).start();
     service.wait_running(2);
     let proxy = UnixProxy::start();
@@ -1293,6 +1313,7 @@ fn a_render_costs_one_tasks_call_and_one_info_call() {
 fn the_readme_stack_signals_a_service_task_on_change() {
     require_docker();
     require_swarm();
+    let _shared = services_shared();
     let image = pygen_image();
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("secret.txt"), format!("{SECRET}\n")).expect("write the secret");
