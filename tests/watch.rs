@@ -4,113 +4,17 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::watcher::Watcher;
 use common::*;
 
 /// How long a test waits for pygen to react to something.
 const REACT: Duration = Duration::from_secs(20);
 /// How often a condition is polled.
 const POLL: Duration = Duration::from_millis(50);
-
-/// A watch-mode pygen with a target file and a metrics port.
-struct Watcher {
-    /// The running process.
-    process: PygenProcess,
-    /// The target file.
-    target: PathBuf,
-    /// The metrics port on 127.0.0.1.
-    port: u16,
-}
-
-impl Watcher {
-    /// Starts pygen on `template` (a file path or `#inline`) with extra flags, and waits for
-    /// its first write.
-    fn start(template: &str, extra: &[&str]) -> Watcher {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let target = dir.keep().join("target.conf");
-        let port = free_port();
-        let port_text = port.to_string();
-        let mut args = vec![
-            "--template",
-            template,
-            "--target",
-            target.to_str().unwrap_or_default(),
-            "--metrics",
-            &port_text,
-            "--metrics-address",
-            "127.0.0.1",
-        ];
-        args.extend_from_slice(extra);
-        let process = PygenProcess::spawn(&args);
-        let watcher = Watcher {
-            process,
-            target,
-            port,
-        };
-        let started = wait_until(REACT, POLL, || watcher.target.exists());
-        assert!(
-            started,
-            "no first write; stderr:\n{}",
-            watcher.process.stderr()
-        );
-        watcher
-    }
-
-    /// The target's content.
-    fn content(&self) -> String {
-        fs::read_to_string(&self.target).unwrap_or_default()
-    }
-
-    /// Waits until the target satisfies `condition`; panics with the content and logs if not.
-    fn wait_for(&self, what: &str, condition: impl Fn(&str) -> bool) {
-        let ok = wait_until(REACT, POLL, || condition(&self.content()));
-        assert!(
-            ok,
-            "{what}: target is\n{}\nstderr:\n{}",
-            self.content(),
-            self.process.stderr()
-        );
-    }
-
-    /// The scraped metrics text.
-    fn metrics(&self) -> String {
-        scrape(self.port)
-    }
-
-    /// The value of one unlabelled series, 0 when absent.
-    fn metric(&self, name: &str) -> f64 {
-        metric_value(&self.metrics(), name)
-    }
-}
-
-/// GET /metrics over a plain TCP connection.
-fn scrape(port: u16) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to /metrics");
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    // The body may be chunked; the metrics lines are what matters.
-    body.to_owned()
-}
-
-/// The value of the series `name` (exact, with its labels if any) in `text`.
-fn metric_value(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            (series == name).then(|| value.parse().ok()).flatten()
-        })
-        .unwrap_or(0.0)
-}
 
 /// Writes a template file listing the running containers that carry `label`.
 fn names_template(dir: &Path, label: &str) -> String {

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod swarm;
+pub mod watcher;
 
 /// The image tests run unless they ask for another; built by `scripts/build-test-images.sh`.
 pub const TEST_IMAGE: &str = "pygen-test-busybox";
