@@ -249,23 +249,9 @@ pub struct RunArgs {
     )]
     pub swarm_poll: f64,
 
-    /// File holding the secret shared by the Swarm manager and its workers.
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with = "insecure_no_auth",
-        help = "File holding the secret shared by the Swarm manager and its workers; every \
-                request between them is authenticated with it"
-    )]
-    pub swarm_secret_file: Option<PathBuf>,
-
-    /// Explicit opt-in to unauthenticated manager/worker endpoints.
-    #[arg(
-        long,
-        help = "Accept and send Swarm manager/worker requests without authentication (not \
-                secure: anyone who reaches the port can trigger actions)"
-    )]
-    pub insecure_no_auth: bool,
+    /// How manager/worker requests are authenticated.
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 impl RunArgs {
@@ -381,7 +367,15 @@ pub struct WorkerArgs {
     )]
     pub worker_address: IpAddr,
 
-    /// File holding the secret shared with the manager.
+    /// How manager/worker requests are authenticated.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// The authentication flags shared by the manager (main command) and the worker.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// File holding the secret shared by the Swarm manager and its workers.
     #[arg(
         long,
         value_name = "PATH",
@@ -391,7 +385,7 @@ pub struct WorkerArgs {
     )]
     pub swarm_secret_file: Option<PathBuf>,
 
-    /// Explicit opt-in to unauthenticated manager/worker requests.
+    /// Explicit opt-in to unauthenticated manager/worker endpoints.
     #[arg(
         long,
         help = "Accept and send Swarm manager/worker requests without authentication (not \

@@ -203,7 +203,10 @@ impl Config {
                 workers: args.workers.clone(),
                 retries: args.retries,
                 listen: SocketAddr::new(args.manager_address, args.swarm_manager_port),
-                auth: SwarmAuth::from_flags(&args.swarm_secret_file, args.insecure_no_auth)?,
+                auth: SwarmAuth::from_flags(
+                    &args.auth.swarm_secret_file,
+                    args.auth.insecure_no_auth,
+                )?,
             })
         } else {
             None
@@ -279,7 +282,7 @@ impl WorkerConfig {
             debug: args.debug,
             docker_address: args.docker_address.clone(),
             listen: SocketAddr::new(args.worker_address, args.worker_port),
-            auth: SwarmAuth::from_flags(&args.swarm_secret_file, args.insecure_no_auth)?,
+            auth: SwarmAuth::from_flags(&args.auth.swarm_secret_file, args.auth.insecure_no_auth)?,
         })
     }
 }

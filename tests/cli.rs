@@ -60,8 +60,8 @@ fn parse_arguments_defaults() {
     assert_eq!(run.swarm_manager_port, 9411);
     assert_eq!(run.manager_address.to_string(), "0.0.0.0");
     assert_eq!(run.swarm_poll, 5.0);
-    assert_eq!(run.swarm_secret_file, None);
-    assert!(!run.insecure_no_auth);
+    assert_eq!(run.auth.swarm_secret_file, None);
+    assert!(!run.auth.insecure_no_auth);
 }
 
 #[test]
