@@ -63,7 +63,8 @@ fn hex(bytes: &[u8]) -> String {
 /// timestamp and nonce can be anything.
 fn sign(method: &str, path: &str, timestamp: &str, nonce: &str, body: &[u8]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET);
-    let mut message = format!("pygen-swarm-v1\n{method}\n{path}\n{timestamp}\n{nonce}\n").into_bytes();
+    let mut message =
+        format!("pygen-swarm-v1\n{method}\n{path}\n{timestamp}\n{nonce}\n").into_bytes();
     message.extend_from_slice(body);
     hex(ring::hmac::sign(&key, &message).as_ref())
 }
@@ -75,8 +76,15 @@ fuzz_target!(|data: &[u8]| {
     let (flags, offset) = (*flags, i64::from(*offset as i8) * 2);
     let mut fields = rest.splitn(7, |&b| b == 0);
     let mut field = || fields.next().unwrap_or_default();
-    let (method, path, timestamp, nonce, signature, headers, body) =
-        (field(), field(), field(), field(), field(), field(), field());
+    let (method, path, timestamp, nonce, signature, headers, body) = (
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+    );
 
     let method = match method {
         b"" => Method::POST,
@@ -122,7 +130,10 @@ fuzz_target!(|data: &[u8]| {
     for line in text.lines() {
         if let Some((name, value)) = line.split_once(':') {
             let lower = name.trim().to_ascii_lowercase();
-            if lower.starts_with("content") || lower.starts_with("transfer") || lower.starts_with("x-pygen") {
+            if lower.starts_with("content")
+                || lower.starts_with("transfer")
+                || lower.starts_with("x-pygen")
+            {
                 plain_headers = false;
             }
             builder = builder.header(name.trim(), value.trim());
@@ -166,7 +177,11 @@ fuzz_target!(|data: &[u8]| {
         }
     } else {
         while let Ok(action) = act_rx.try_recv() {
-            assert_eq!(Ok(&action), Action::decode(&body).as_ref(), "queued what was sent");
+            assert_eq!(
+                Ok(&action),
+                Action::decode(&body).as_ref(),
+                "queued what was sent"
+            );
             executed += 1;
         }
     }
@@ -197,9 +212,18 @@ fuzz_target!(|data: &[u8]| {
 
     // Accepted: everything had to be right.
     let fresh = timestamp.bytes().all(|b| b.is_ascii_digit())
-        && timestamp.parse::<u64>().is_ok_and(|t| t.abs_diff(sent_at) <= skew + 2);
+        && timestamp
+            .parse::<u64>()
+            .is_ok_and(|t| t.abs_diff(sent_at) <= skew + 2);
     assert!(flags & SIGN != 0, "accepted without the target's signature");
     assert!(well_formed, "accepted a malformed request: {parts:?}");
-    assert!(fresh, "accepted a stale timestamp {timestamp:?} at {sent_at}");
-    assert_eq!(statuses[0], StatusCode::OK, "the first of two is the one accepted");
+    assert!(
+        fresh,
+        "accepted a stale timestamp {timestamp:?} at {sent_at}"
+    );
+    assert_eq!(
+        statuses[0],
+        StatusCode::OK,
+        "the first of two is the one accepted"
+    );
 });
