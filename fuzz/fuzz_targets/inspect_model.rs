@@ -56,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
     let snapshot = Snapshot {
         containers: vec![Arc::new(container)],
         own_container_id: own,
+        swarm: None,
     };
     // The dump must read back.
     let dump = snapshot.to_dump();

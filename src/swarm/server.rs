@@ -86,6 +86,35 @@ pub async fn serve_worker(
     serve(listener, auth, metrics, Duty::Act(actions), shutdown).await
 }
 
+/// The worker endpoint's routes without a listener: each accepted request's action goes to
+/// `actions`. [`serve_worker`] serves it; a test or fuzz target can call it directly (it needs
+/// the client's address as a [`ConnectInfo<SocketAddr>`] request extension).
+pub fn worker_router(
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>,
+    actions: mpsc::Sender<Action>,
+) -> Router {
+    router(auth, metrics, Duty::Act(actions))
+}
+
+/// The manager endpoint's routes without a listener: each accepted request puts a token in
+/// `updates`. [`serve_manager`] serves it; see [`worker_router`] for calling it directly.
+pub fn manager_router(auth: Arc<Auth>, metrics: Arc<Metrics>, updates: mpsc::Sender<()>) -> Router {
+    router(auth, metrics, Duty::Update(updates))
+}
+
+/// `POST /` with `duty`, the body limit first.
+fn router(auth: Arc<Auth>, metrics: Arc<Metrics>, duty: Duty) -> Router {
+    Router::new()
+        .route("/", post(handle))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(Shared {
+            auth,
+            metrics,
+            duty,
+        })
+}
+
 /// Serves `POST /` with `duty`.
 async fn serve(
     listener: TcpListener,
@@ -94,14 +123,7 @@ async fn serve(
     duty: Duty,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = Router::new()
-        .route("/", post(handle))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(Shared {
-            auth,
-            metrics,
-            duty,
-        });
+    let app = router(auth, metrics, duty);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
