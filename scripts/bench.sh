@@ -46,7 +46,7 @@ export PYGEN_BIN=$pygen
 # field LOG LABEL: the value of the last line of LOG holding LABEL: what follows its last run of
 # two or more spaces (the scripts print `label<padding>value`).
 field() {
-  grep -F -- "$2" "$1" | tail -n 1 | sed -E 's/.*[[:space:]]{2,}//'
+  grep -F -- "$2" "$1" | tail -n 1 | sed -E 's/.*(:[[:space:]]+|[[:space:]]{2,})//'
 }
 
 summary=()
