@@ -66,6 +66,9 @@ pub enum Error {
     /// The Swarm manager role could not start.
     #[error(transparent)]
     Swarm(#[from] crate::swarm::Error),
+    /// The client for raw state reads could not be built (TLS files).
+    #[error(transparent)]
+    Raw(#[from] Box<crate::docker::raw::Error>),
     /// Listing the Swarm's services, tasks or nodes failed.
     #[error(transparent)]
     SwarmState(crate::docker::swarm::Error),
@@ -105,6 +108,7 @@ impl Error {
             Error::Connect(_)
             | Error::State(_)
             | Error::SwarmState(_)
+            | Error::Raw(_)
             | Error::Output(_)
             | Error::Metrics(_) => false,
         }
@@ -174,20 +178,11 @@ fn swarm_wants(template: &Template) -> Wants {
     }
 }
 
-/// The raw client for the Swarm listings, speaking the version `docker` negotiated.
-fn raw_client(config: &Config, docker: &Docker) -> Option<RawClient> {
-    let endpoint = docker::connect::plan(
-        config.docker_address.as_deref(),
-        &docker::connect::Env::from_process(),
-    )
-    .ok()?;
-    match RawClient::new(&endpoint, &docker.client_version()) {
-        Ok(raw) => Some(raw),
-        Err(err) => {
-            tracing::error!(error = %err, "no Swarm services: cannot set up the raw client");
-            None
-        }
-    }
+/// The client for the state reads (containers, Swarm listings): the daemon's own JSON over
+/// kept-alive connections, speaking the API version `docker` negotiated.
+fn raw_client(address: Option<&str>, docker: &Docker) -> Result<RawClient, Error> {
+    let endpoint = docker::connect::plan(address, &docker::connect::Env::from_process())?;
+    RawClient::new(&endpoint, &docker.client_version()).map_err(|err| Error::Raw(Box::new(err)))
 }
 
 /// Renders once from the daemon, writes the target if it changed, runs the actions if it did
@@ -196,20 +191,20 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let template = load_template(config).await?;
     check_target_folder(&config.target)?;
     let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
+    let raw = raw_client(config.docker_address.as_deref(), &docker)?;
     let mut cache = StateCache::new(ownid::detect());
-    let stats = cache.full_sync(&docker).await?;
+    let stats = cache.full_sync(&raw).await?;
     tracing::debug!(
         containers = stats.inspected,
         ms = stats.duration.as_secs_f64() * 1e3,
         "state read"
     );
     let metrics = Metrics::new();
-    let raw = raw_client(config, &docker);
     let mut snapshot = cache.snapshot();
     let mut swarm = SwarmCache::new(swarm_wants(&template));
-    if let (Some(raw), true) = (&raw, swarm.needs_refresh()) {
+    if swarm.needs_refresh() {
         swarm
-            .refresh(raw, &metrics)
+            .refresh(&raw, &metrics)
             .await
             .map_err(Error::SwarmState)?;
         snapshot.swarm = swarm.snapshot();
@@ -218,7 +213,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let plan = plan(config);
     if changed && !plan.is_empty() {
         let reach = Reach {
-            services: raw.as_ref(),
+            services: Some(&raw),
             workers: None,
         };
         actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
@@ -457,7 +452,13 @@ impl Generator {
                     self.metrics.reconnected();
                 }
                 self.was_connected = true;
-                self.raw = raw_client(&self.config, &docker);
+                self.raw = match raw_client(self.config.docker_address.as_deref(), &docker) {
+                    Ok(raw) => Some(raw),
+                    Err(err) => {
+                        tracing::error!("{}; the state cannot be read", describe(&err));
+                        None
+                    }
+                };
                 self.docker = Some(docker);
                 self.needs_sync = true;
                 self.swarm.mark_dirty();
@@ -512,11 +513,11 @@ impl Generator {
     /// Brings the cache up to date and renders; on change, schedules the notifications.
     async fn update(&mut self) {
         self.pacer.started();
-        let Some(docker) = self.docker.clone() else {
+        let Some(raw) = self.raw.clone() else {
             return;
         };
         let synced = if self.needs_sync {
-            let synced = self.cache.full_sync(&docker).await;
+            let synced = self.cache.full_sync(&raw).await;
             if let Ok(stats) = &synced {
                 self.needs_sync = false;
                 tracing::info!(
@@ -527,7 +528,7 @@ impl Generator {
             }
             synced
         } else if self.cache.is_dirty() {
-            self.cache.refresh(&docker).await
+            self.cache.refresh(&raw).await
         } else {
             Ok(crate::docker::state::SyncStats {
                 inspected: 0,
@@ -712,21 +713,19 @@ async fn join_opt(task: Option<&mut JoinHandle<()>>) -> Result<(), tokio::task::
 /// tasks and nodes when the daemon is a Swarm manager).
 pub async fn dump_state(docker_address: Option<&str>) -> Result<String, Error> {
     let docker = docker::connect::connect_negotiated(docker_address).await?;
+    let raw = raw_client(docker_address, &docker)?;
     let mut cache = StateCache::new(ownid::detect());
-    cache.full_sync(&docker).await?;
+    cache.full_sync(&raw).await?;
     let mut snapshot = cache.snapshot();
-    let endpoint = docker::connect::plan(docker_address, &docker::connect::Env::from_process())?;
-    if let Ok(raw) = RawClient::new(&endpoint, &docker.client_version()) {
-        let mut swarm = SwarmCache::new(Wants {
-            services: true,
-            nodes: true,
-        });
-        swarm
-            .refresh(&raw, &Metrics::new())
-            .await
-            .map_err(Error::SwarmState)?;
-        snapshot.swarm = swarm.snapshot();
-    }
+    let mut swarm = SwarmCache::new(Wants {
+        services: true,
+        nodes: true,
+    });
+    swarm
+        .refresh(&raw, &Metrics::new())
+        .await
+        .map_err(Error::SwarmState)?;
+    snapshot.swarm = swarm.snapshot();
     Ok(snapshot.to_dump())
 }
 

@@ -9,11 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
-use bollard::query_parameters::ListContainersOptions;
+use axum::http::StatusCode;
 use futures_util::StreamExt;
 use futures_util::stream;
 
+use super::raw::{self, RawClient};
 use crate::model::{Container, Snapshot};
 use crate::ownid::OwnId;
 
@@ -28,7 +28,10 @@ const INSPECT_CONCURRENCY: usize = 8;
 pub enum Error {
     /// Listing the containers failed.
     #[error("listing containers: {0}")]
-    List(#[source] bollard::errors::Error),
+    List(#[source] Box<raw::Error>),
+    /// The container list was not the JSON the API documents.
+    #[error("listing containers: unexpected answer: {0}")]
+    ListBody(#[source] serde_json::Error),
     /// Inspecting one container failed for a reason other than its removal.
     #[error("inspecting container {id}: {source}")]
     Inspect {
@@ -36,7 +39,7 @@ pub enum Error {
         id: String,
         /// What the daemon or the transport said.
         #[source]
-        source: bollard::errors::Error,
+        source: Box<raw::Error>,
     },
 }
 
@@ -66,16 +69,14 @@ impl StateCache {
     }
 
     /// Replaces the whole cache with the daemon's current containers.
-    pub async fn full_sync(&mut self, docker: &Docker) -> Result<SyncStats, Error> {
+    pub async fn full_sync(&mut self, docker: &RawClient) -> Result<SyncStats, Error> {
         let started = Instant::now();
-        let listed = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                ..Default::default()
-            }))
+        let body = docker
+            .get("/containers/json?all=1")
             .await
-            .map_err(Error::List)?;
-        let ids: Vec<String> = listed.into_iter().filter_map(|c| c.id).collect();
+            .map_err(|err| Error::List(Box::new(err)))?;
+        let listed: Vec<Listed> = serde_json::from_slice(&body).map_err(Error::ListBody)?;
+        let ids: Vec<String> = listed.into_iter().map(|c| c.id).collect();
         let inspected = inspect_many(docker, ids).await?;
         let mut containers = HashMap::with_capacity(inspected.len());
         for container in inspected.into_iter().flatten() {
@@ -111,7 +112,7 @@ impl StateCache {
     }
 
     /// Re-inspects the dirty containers; a container that is gone leaves the cache.
-    pub async fn refresh(&mut self, docker: &Docker) -> Result<SyncStats, Error> {
+    pub async fn refresh(&mut self, docker: &RawClient) -> Result<SyncStats, Error> {
         let started = Instant::now();
         let ids: Vec<String> = self.dirty.iter().cloned().collect();
         let results = inspect_many(docker, ids.clone()).await?;
@@ -192,9 +193,20 @@ pub struct SyncStats {
     pub duration: Duration,
 }
 
+/// One entry of `GET /containers/json`: only the ID is used, the rest comes from inspect.
+#[derive(serde::Deserialize)]
+struct Listed {
+    /// The container's full ID.
+    #[serde(rename = "Id")]
+    id: String,
+}
+
 /// Inspects containers concurrently, keeping the input order. `None` marks a container that is
 /// gone (removed between the list or event and the inspect): skipped, never fatal.
-async fn inspect_many(docker: &Docker, ids: Vec<String>) -> Result<Vec<Option<Container>>, Error> {
+async fn inspect_many(
+    docker: &RawClient,
+    ids: Vec<String>,
+) -> Result<Vec<Option<Container>>, Error> {
     let results: Vec<Result<Option<Container>, Error>> = stream::iter(ids)
         .map(|id| async move { inspect_one(docker, id).await })
         .buffered(INSPECT_CONCURRENCY)
@@ -203,26 +215,31 @@ async fn inspect_many(docker: &Docker, ids: Vec<String>) -> Result<Vec<Option<Co
     results.into_iter().collect()
 }
 
-/// Inspects one container and builds its model. A 404 (or 409 for a container being removed)
-/// is `None`; inspect data that cannot be modelled is logged and skipped, never fatal.
-async fn inspect_one(docker: &Docker, id: String) -> Result<Option<Container>, Error> {
-    let response = match docker.inspect_container(&id, None).await {
-        Ok(response) => response,
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404 | 409,
-            ..
-        }) => return Ok(None),
-        Err(source) => return Err(Error::Inspect { id, source }),
-    };
-    // Re-encoding the typed response gives the compact JSON the model keeps as `raw`.
-    let raw = match serde_json::to_string(&response) {
-        Ok(raw) => raw,
-        Err(err) => {
-            tracing::warn!(container = %id, error = %err, "cannot encode inspect data, skipping container");
+/// Inspects one container and builds its model from the daemon's own JSON (kept as `raw`). A
+/// 404 (or 409 for a container being removed) is `None`; inspect data that cannot be modelled
+/// is logged and skipped, never fatal.
+async fn inspect_one(docker: &RawClient, id: String) -> Result<Option<Container>, Error> {
+    let body = match docker.get(&format!("/containers/{id}/json")).await {
+        Ok(body) => body,
+        Err(err)
+            if matches!(
+                err.status(),
+                Some(StatusCode::NOT_FOUND | StatusCode::CONFLICT)
+            ) =>
+        {
             return Ok(None);
         }
+        Err(source) => {
+            return Err(Error::Inspect {
+                id,
+                source: Box::new(source),
+            });
+        }
     };
-    match Container::from_inspect_json(&raw) {
+    let modelled = std::str::from_utf8(&body)
+        .map_err(|err| err.to_string())
+        .and_then(|text| Container::from_inspect_json(text).map_err(|err| err.to_string()));
+    match modelled {
         Ok(container) => Ok(Some(container)),
         Err(err) => {
             tracing::warn!(container = %id, error = %err, "cannot model inspect data, skipping container");

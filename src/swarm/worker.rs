@@ -23,6 +23,7 @@ use super::{Error, MANAGER_PORT, Role, server, warn_if_insecure};
 use crate::actions::{self, Plan};
 use crate::config::{SignalSpec, WorkerConfig};
 use crate::docker::events::{self, Effect, Feed};
+use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
 use crate::model::Container;
@@ -46,7 +47,7 @@ pub async fn run(
     warn_if_insecure(&auth, Role::Worker);
     let managers = Peer::parse_all("--manager", &config.managers, MANAGER_PORT)?;
     // A malformed address is a startup error, not an endless retry.
-    docker::connect::plan(
+    let docker_endpoint = docker::connect::plan(
         config.docker_address.as_deref(),
         &docker::connect::Env::from_process(),
     )?;
@@ -116,7 +117,13 @@ pub async fn run(
                         metrics.reconnected();
                     }
                     was_connected = true;
-                    state.client = Some(docker);
+                    state.client = match RawClient::new(&docker_endpoint, &docker.client_version()) {
+                        Ok(raw) => Some((docker, raw)),
+                        Err(err) => {
+                            tracing::error!(error = %err, "cannot read the containers");
+                            None
+                        }
+                    };
                     state.needs_sync = true;
                     metrics.set_connected(true);
                     // Actions that came in before the daemon was reachable.
@@ -172,8 +179,8 @@ pub async fn run(
 struct Local {
     /// The local containers, kept current from events.
     cache: StateCache,
-    /// The daemon client; `None` while the daemon is unreachable.
-    client: Option<Docker>,
+    /// The daemon clients (actions; state reads); `None` while the daemon is unreachable.
+    client: Option<(Docker, RawClient)>,
     /// Whether the cache must be rebuilt before it is used (after a (re)connect).
     needs_sync: bool,
     /// Actions received while the daemon was unreachable, run once it is back.
@@ -186,7 +193,7 @@ impl Local {
     /// Brings the containers up to date and hands the action to the executor; holds it while
     /// the daemon is unreachable.
     async fn dispatch(&mut self, action: Action) {
-        let Some(docker) = self.client.clone() else {
+        let Some((docker, raw)) = self.client.clone() else {
             if self.waiting.len() < ACTION_QUEUE {
                 tracing::info!(
                     action = action.name(),
@@ -205,11 +212,11 @@ impl Local {
         };
         let synced = if self.needs_sync {
             self.cache
-                .full_sync(&docker)
+                .full_sync(&raw)
                 .await
                 .map(|_| self.needs_sync = false)
         } else if self.cache.is_dirty() {
-            self.cache.refresh(&docker).await.map(|_| ())
+            self.cache.refresh(&raw).await.map(|_| ())
         } else {
             Ok(())
         };
