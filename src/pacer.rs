@@ -78,11 +78,6 @@ impl RenderPacer {
         self.pending = true;
     }
 
-    /// Whether a render was asked for and has not started yet.
-    pub fn is_pending(&self) -> bool {
-        self.pending
-    }
-
     /// When the pending render may start, or `None` when nothing is pending.
     pub fn due(&self) -> Option<Instant> {
         if !self.pending {

@@ -51,9 +51,6 @@ pub struct StateCache {
     containers: HashMap<String, Arc<Container>>,
     /// Containers named by events since the last refresh; re-inspected before the next render.
     dirty: HashSet<String>,
-    /// When the cache last matched the daemon (after a sync or a refresh), for the state age
-    /// metric and the logs.
-    refreshed_at: Option<Instant>,
     /// pygen's own container, as detected from /proc: a claim, kept only when it resolves to a
     /// container of this daemon at snapshot time.
     own_id: Option<OwnId>,
@@ -89,7 +86,6 @@ impl StateCache {
         };
         self.containers = containers;
         self.dirty.clear();
-        self.refreshed_at = Some(Instant::now());
         Ok(stats)
     }
 
@@ -136,23 +132,7 @@ impl StateCache {
             }
         }
         stats.duration = started.elapsed();
-        self.refreshed_at = Some(Instant::now());
         Ok(stats)
-    }
-
-    /// When the cache last matched the daemon.
-    pub fn refreshed_at(&self) -> Option<Instant> {
-        self.refreshed_at
-    }
-
-    /// Number of containers known, in any state.
-    pub fn len(&self) -> usize {
-        self.containers.len()
-    }
-
-    /// Whether no container is known.
-    pub fn is_empty(&self) -> bool {
-        self.containers.is_empty()
     }
 
     /// What a render reads: every container plus pygen's own container ID.
