@@ -3,6 +3,9 @@
 #   pygen-test-busybox:latest   FROM scratch + Debian's static busybox (+ a writable /tmp)
 #   pygen-test-nginx:latest     FROM scratch + Debian's nginx, the libraries it links and
 #                               mime.types (package nginx-light or nginx)
+#   pygen-test-node:latest      FROM scratch + the merged-/usr links, /etc/passwd, /etc/group:
+#                               runs the host's dockerd (host /usr mounted) as a Swarm node of
+#                               the multi-node tests
 # Quick when the images exist and are up to date: each is rebuilt only when missing, when its
 # inputs (Dockerfile, host files) changed, or with --force.
 #
@@ -56,11 +59,17 @@ build_image() {
     # A tmp folder is writable by everyone, as on any system.
     [[ "$(basename "$dir")" != tmp ]] || chmod 1777 "$tmp/$dir"
   done
+  local link
+  for link in ${LINKS:-}; do
+    mkdir -p "$(dirname "$tmp/${link%%=*}")"
+    ln -s "${link#*=}" "$tmp/${link%%=*}"
+  done
   local hash current old_id
   # Empty folders count too (added to the file list only when there are some, so the hash of
   # an image without any stays what it was).
   hash=$( (cd "$tmp" && find . -type f -print0 | sort -z | xargs -0 sha256sum
-           [[ -z "${EMPTY_DIRS:-}" ]] || echo "$EMPTY_DIRS") | sha256sum | cut -c1-16)
+           [[ -z "${EMPTY_DIRS:-}" ]] || echo "$EMPTY_DIRS"
+           [[ -z "${LINKS:-}" ]] || echo "$LINKS") | sha256sum | cut -c1-16)
   current=$(docker image inspect -f '{{index .Config.Labels "pygen.test.inputs"}}' "$name" 2>/dev/null || true)
   old_id=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
   if ((force == 0)) && [[ "$current" == "$hash" ]]; then
@@ -105,3 +114,9 @@ while read -r lib; do
 done < <(ldd "$nginx" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
 EMPTY_DIRS="rootfs/etc/nginx/conf.d rootfs/var/log/nginx rootfs/var/lib/nginx rootfs/run rootfs/tmp" \
   PACKAGE_HINT=nginx-light build_image pygen-test-nginx:latest docker/test-images/nginx "${nginx_files[@]}"
+
+# The Swarm node of the multi-node tests: no files of its own beyond passwd and group; the
+# host's /usr (dockerd, containerd, runc, iptables) is mounted when it runs.
+EMPTY_DIRS="rootfs/tmp rootfs/var rootfs/run rootfs/usr rootfs/etc" \
+  LINKS="rootfs/bin=usr/bin rootfs/sbin=usr/sbin rootfs/lib=usr/lib rootfs/lib64=usr/lib64" \
+  build_image pygen-test-node:latest docker/test-images/node

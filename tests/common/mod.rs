@@ -13,7 +13,8 @@
 //!   can cut and restore to take the daemon away from pygen, and that records the requests it
 //!   forwards.
 //! - Swarm: the [`swarm`] submodule (a single-node Swarm left as found, service guards, pygen's
-//!   own test image).
+//!   own test image); the [`multinode`] submodule (a Swarm of several Docker daemons run as
+//!   containers of the host's daemon).
 //!
 //! The `docker` command line is used through [`std::process::Command`]: what a test does is then
 //! what a person would type. Each test file uses a part of this module only, hence the
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod multinode;
 pub mod swarm;
 pub mod watcher;
 
