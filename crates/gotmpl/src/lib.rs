@@ -9,7 +9,9 @@ pub mod funcs;
 pub mod lex;
 pub mod node;
 pub mod parse;
+pub mod sprig;
 pub mod template;
+pub mod timefmt;
 pub mod value;
 
 pub use exec::ExecError;

@@ -1,0 +1,282 @@
+//! sprig v3's template functions (Masterminds/sprig, the library nearly every Go-template user
+//! relies on), with sprig's semantics and quirks, one file per family. The certificate and key
+//! generators (`genCA`, `genPrivateKey`, `genSelfSignedCert`, `genSignedCert`,
+//! `buildCustomCert` and their `WithKey` forms) are left out.
+//!
+//! A Go function that panics inside a template call surfaces as `error calling NAME: <panic>`;
+//! the bodies here return the same text as a `FuncError`, so templates fail exactly where Go's
+//! fail. The helpers in this file are the conversions sprig shares across families: cast's
+//! `ToInt64`/`ToFloat64`, `strval`, `empty`, reflect's kind names and `DeepEqual`.
+//!
+//! Layout, in the order of sprig's function table:
+//! - `dates`: `date`, `toDate`, `dateModify`, `duration`, `ago`, `now`...
+//! - `strings`: case, trimming, `substr`, `split`, `join`, `quote`, `indent`, random strings...
+//! - `math`: integer and decimal arithmetic, `until`, `seq`, `int`/`float64` conversions.
+//! - `defaults`: `default`, `empty`, `coalesce`, `ternary`, JSON, `deepCopy`, `fail`.
+//! - `reflection`: `typeOf`, `kindOf`, `deepEqual`...
+//! - `os` (`env`, `expandenv`, `getHostByName`) and `paths` (`base`, `dir`, the `os` forms).
+//! - `encoding`: base64/base32. `crypto`: hashes, bcrypt, `derivePassword`, AES, `uuidv4`.
+//! - `dicts` and `lists`: the data structures. `semver`, `regex`, `urls`.
+
+mod crypto;
+mod dates;
+mod defaults;
+mod dicts;
+mod encoding;
+mod json;
+mod lists;
+mod math;
+mod os;
+mod paths;
+mod random;
+mod reflection;
+mod regex;
+mod semver;
+mod strings;
+mod urls;
+
+use crate::funcs::{FuncError, FuncMap};
+use crate::value::Value;
+
+/// Every sprig v3 function except the certificate and key generators.
+pub fn funcs() -> FuncMap {
+    let mut m = FuncMap::new();
+    dates::register(&mut m);
+    strings::register(&mut m);
+    math::register(&mut m);
+    defaults::register(&mut m);
+    json::register(&mut m);
+    reflection::register(&mut m);
+    os::register(&mut m);
+    paths::register(&mut m);
+    encoding::register(&mut m);
+    dicts::register(&mut m);
+    lists::register(&mut m);
+    crypto::register(&mut m);
+    semver::register(&mut m);
+    regex::register(&mut m);
+    urls::register(&mut m);
+    m
+}
+
+/// The text Go's runtime panics with on a nil interface's method call (sprig calls
+/// `reflect.TypeOf(nil).Kind()` on a nil list).
+const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
+
+/// The string a function declared `string` received (the engine converted it).
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// The int a function declared `int`/`int64` received (the engine converted it).
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Uint(u) => *u as i64,
+        _ => 0,
+    }
+}
+
+/// The bool a function declared `bool` received.
+fn boolean(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: sign, then a `0x`/`0o`/`0b`/`0` base prefix, with `_`
+/// allowed between digits only when a prefix is given.
+fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_owned(), true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_owned(), true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_owned(), true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_owned(), true)
+    } else {
+        (10, lower.clone(), false)
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    if digits.contains('_') {
+        // Underscores only between digits (or after the prefix), and only with a prefix.
+        let bytes = digits.as_bytes();
+        let bad = !prefixed
+            || bytes.last() == Some(&b'_')
+            || digits.contains("__")
+            || (radix == 10 && bytes.first() == Some(&b'_'));
+        if bad {
+            return None;
+        }
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if clean.starts_with(['+', '-']) {
+        return None;
+    }
+    let mag = u64::from_str_radix(&clean, radix).ok()?;
+    if neg {
+        if mag > i64::MAX as u64 + 1 {
+            return None;
+        }
+        Some((mag as i64).wrapping_neg())
+    } else {
+        i64::try_from(mag).ok()
+    }
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the forms templates meet (decimal, exponent, `inf`,
+/// `nan`, hex floats aside).
+fn parse_go_float(s: &str) -> Option<f64> {
+    let t = s.to_ascii_lowercase();
+    let unsigned = t.trim_start_matches(['+', '-']);
+    match unsigned {
+        "inf" | "infinity" => {
+            return Some(if t.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
+        }
+        "nan" => return Some(f64::NAN),
+        _ => {}
+    }
+    if unsigned.starts_with("0x") {
+        return None;
+    }
+    let clean: String = t.chars().filter(|c| *c != '_').collect();
+    if clean.is_empty() || clean.contains("..") {
+        return None;
+    }
+    clean.parse::<f64>().ok()
+}
+
+/// spf13/cast's `ToInt64`: numbers convert (floats truncate), strings parse with base
+/// prefixes, bools are 0/1, anything else is 0.
+fn to_int64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Uint(u) => *u as i64,
+        Value::Float(f) => *f as i64,
+        Value::String(s) => parse_go_int(s).unwrap_or(0),
+        Value::Bool(b) => i64::from(*b),
+        Value::Duration(d) => *d,
+        _ => 0,
+    }
+}
+
+/// spf13/cast's `ToFloat64`.
+fn to_float64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Uint(u) => *u as f64,
+        Value::Float(f) => *f,
+        Value::String(s) => parse_go_float(s).unwrap_or(0.0),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Duration(d) => *d as f64,
+        _ => 0.0,
+    }
+}
+
+/// sprig's `strval`: strings as they are, everything else as `%v` prints it.
+fn strval(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        other => crate::fmt::sprint(std::slice::from_ref(other)),
+    }
+}
+
+/// sprig's `empty`: nil, false, zero numbers and empty strings/lists/maps; structs never.
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Uint(u) => *u == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::List(l) => l.borrow().is_empty(),
+        Value::Map(m) => m.borrow().is_empty(),
+        Value::Duration(d) => *d == 0,
+        Value::Record(_) | Value::Time(_) | Value::Func(_) => false,
+    }
+}
+
+/// reflect's `Kind().String()` of a value (`invalid` for nil).
+fn kind_name(v: &Value) -> String {
+    match v {
+        Value::Nil => "invalid".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) => "int".into(),
+        Value::Uint(_) => "uint64".into(),
+        Value::Float(_) => "float64".into(),
+        Value::String(_) => "string".into(),
+        Value::List(_) => "slice".into(),
+        Value::Map(_) => "map".into(),
+        Value::Record(r) if r.type_name.starts_with('*') => "ptr".into(),
+        Value::Record(_) | Value::Time(_) => "struct".into(),
+        Value::Duration(_) => "int64".into(),
+        Value::Func(_) => "func".into(),
+    }
+}
+
+/// reflect's `DeepEqual`: same type and equal contents (1 and 1.0 differ).
+fn deep_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Uint(x), Value::Uint(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Duration(x), Value::Duration(y)) => x == y,
+        (Value::Time(x), Value::Time(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            if std::rc::Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if std::rc::Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+        }
+        (Value::Record(x), Value::Record(y)) => {
+            x.type_name == y.type_name
+                && x.fields.len() == y.fields.len()
+                && x.fields
+                    .iter()
+                    .zip(y.fields.iter())
+                    .all(|((n, v), (m, w))| n == m && deep_equal(v, w))
+        }
+        (Value::Func(_), Value::Func(_)) => false,
+        _ => false,
+    }
+}
+
+/// The elements of a list argument, or the error sprig raises for a non-list (`what` is the
+/// start of sprig's message, e.g. "Cannot find first on type"), with Go's nil-dereference
+/// panic for nil.
+fn list_items(v: &Value, what: &str) -> Result<Vec<Value>, FuncError> {
+    match v {
+        Value::List(l) => Ok(l.borrow().clone()),
+        Value::Nil => Err(FuncError::new(NIL_DEREF)),
+        other => Err(FuncError(format!("{what} {}", kind_name(other)))),
+    }
+}
+
+/// The largest string a function builds (`repeat`, `randAlpha`...): Go would try to allocate
+/// whatever a template asks for; a bound keeps one template from exhausting memory.
+const MAX_OUTPUT: usize = 64 << 20;
