@@ -65,6 +65,7 @@ pub struct Template {
     right: String,
     pub(crate) missing_key: MissingKey,
     pub(crate) limits: Limits,
+    skip_func_check: bool,
 }
 
 impl Template {
@@ -78,6 +79,7 @@ impl Template {
             right: String::new(),
             missing_key: MissingKey::Default,
             limits: Limits::default(),
+            skip_func_check: false,
         }
     }
 
@@ -116,6 +118,13 @@ impl Template {
         self
     }
 
+    /// Go's `parse.SkipFuncCheck` mode: unknown function names are accepted when parsing
+    /// and fail only if executed (`"name" is not a defined function`).
+    pub fn skip_func_check(mut self) -> Self {
+        self.skip_func_check = true;
+        self
+    }
+
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
@@ -131,7 +140,8 @@ impl Template {
     /// Go's `ParseFiles` does for each file.
     pub fn parse_named(&mut self, name: &str, text: &str) -> Result<(), Error> {
         let funcs = &self.funcs;
-        let has = |f: &str| funcs.contains(f) || crate::builtins::NAMES.contains(&f);
+        let skip = self.skip_func_check;
+        let has = |f: &str| skip || funcs.contains(f) || crate::builtins::NAMES.contains(&f);
         let trees = parse::parse(name, text, &self.left, &self.right, &has)?;
         for (n, tree) in trees {
             // Go's associate: an empty redefinition does not replace an existing body.
@@ -156,6 +166,12 @@ impl Template {
         let mut v: Vec<&str> = self.trees.keys().map(String::as_str).collect();
         v.sort_unstable();
         v
+    }
+
+    /// The template `name` printed back as source (normalised: `{{.X}}` spacing, `else if`
+    /// expanded), as Go's `Tree.Root.String()`.
+    pub fn source_of(&self, name: &str) -> Option<String> {
+        self.trees.get(name).map(|t| t.root.to_string())
     }
 
     pub(crate) fn tree(&self, name: &str) -> Option<&Arc<Tree>> {
