@@ -168,14 +168,15 @@ pub fn index(item: &Value, indexes: &[Value]) -> R {
                 let x = index_arg(ix, l.len())?;
                 match l.get(x) {
                     Some(v) => v.clone(),
-                    None => return Err(err(format!("index out of range: {x}"))),
+                    // Go's reflect panics for an index equal to the length.
+                    None => return Err(err("reflect: slice index out of range")),
                 }
             }
             Value::String(s) => {
                 let x = index_arg(ix, s.len())?;
                 match s.as_bytes().get(x) {
                     Some(b) => Value::Int(i64::from(*b)),
-                    None => return Err(err(format!("index out of range: {x}"))),
+                    None => return Err(err("reflect: string index out of range")),
                 }
             }
             Value::Map(m) => match ix {
@@ -248,7 +249,8 @@ pub fn len(item: &Value) -> R {
         Value::String(s) => s.len(),
         Value::List(l) => l.borrow().len(),
         Value::Map(m) => m.borrow().len(),
-        Value::Nil => return Err(err("len of nil pointer")),
+        // Go's len reflects on the missing value and panics.
+        Value::Nil => return Err(err("reflect: call of reflect.Value.Type on zero Value")),
         other => return Err(err(format!("len of type {}", other.type_name()))),
     };
     Ok(Value::Int(n as i64))
@@ -324,14 +326,14 @@ pub fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, FuncError> {
                 (Value::List(_) | Value::Map(_) | Value::Func(_), _) => {
                     return Err(err(format!(
                         "non-comparable type {}: {}",
-                        sprint(std::slice::from_ref(arg1)),
+                        sprintf("%s", std::slice::from_ref(arg1)),
                         arg1.type_name()
                     )));
                 }
                 (_, Value::List(_) | Value::Map(_) | Value::Func(_)) => {
                     return Err(err(format!(
                         "non-comparable type {}: {}",
-                        sprint(std::slice::from_ref(arg)),
+                        sprintf("%s", std::slice::from_ref(arg)),
                         arg.type_name()
                     )));
                 }

@@ -119,10 +119,7 @@ impl<'a> State<'a> {
             Some(i) => pos - i - 1,
             None => pos,
         };
-        let mut context = at.context();
-        if context.chars().count() > 20 {
-            context = format!("{}...", context.chars().take(20).collect::<String>());
-        }
+        let context = at.context();
         ExecError(format!(
             "template: {}:{}:{}: executing {} at <{}>: {}",
             self.tree.parse_name,

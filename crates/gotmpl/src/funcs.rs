@@ -129,6 +129,11 @@ impl FuncMap {
         );
     }
 
+    /// Adds or replaces `name` with a function taken from another map.
+    pub fn insert_function(&mut self, name: &str, f: Function) {
+        self.funcs.insert(name.to_string(), f);
+    }
+
     pub fn get(&self, name: &str) -> Option<&Function> {
         self.funcs.get(name)
     }
