@@ -75,6 +75,13 @@ fn go_syntax_error(pat: &str) -> Option<String> {
                 }
                 depth += 1;
                 can_repeat = false;
+                if rest.starts_with("(?P<") {
+                    // The group's name is no pattern text.
+                    match rest.find('>') {
+                        Some(end) => i += end,
+                        None => return err("invalid named capture", rest),
+                    }
+                }
             }
             b')' => {
                 if depth == 0 {
@@ -392,6 +399,7 @@ mod tests {
             Some("error parsing regexp: invalid nested repetition operator: `**`")
         );
         assert!(e("(?i)a(b)|[]a]+?").is_none());
+        assert!(e("(?P<first>a+) (?P<x>b?)").is_none());
     }
 
     #[test]

@@ -61,13 +61,22 @@ fn title(s: &str) -> String {
         .collect()
 }
 
-/// goutils' `Uncapitalize`: the first rune lower-cased.
+/// goutils' `Uncapitalize`: the first rune of each whitespace-separated word lower-cased.
 fn untitle(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => std::iter::once(lower_rune(c)).chain(chars).collect(),
-        None => String::new(),
-    }
+    let mut next = true;
+    s.chars()
+        .map(|c| {
+            if is_go_space(c) {
+                next = true;
+                c
+            } else if next {
+                next = false;
+                lower_rune(c)
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// sprig's `substr`: byte offsets, `start < 0` means from 0, `end < 0` or past the end means
