@@ -41,7 +41,6 @@ enum At<'n> {
     Cmd(&'n Command),
     Pipe(&'n Pipe),
     Node(&'n Node),
-    Branch(&'n Branch, &'static str),
 }
 
 impl At<'_> {
@@ -58,7 +57,6 @@ impl At<'_> {
                 | Node::Continue { pos, .. } => *pos,
                 Node::If(b) | Node::Range(b) | Node::With(b) => b.pos,
             },
-            At::Branch(b, _) => b.pos,
         }
     }
 
@@ -68,24 +66,36 @@ impl At<'_> {
             At::Cmd(c) => c.to_string(),
             At::Pipe(p) => p.to_string(),
             At::Node(n) => n.to_string(),
-            At::Branch(b, kw) => {
-                let mut s = format!("{{{{{kw} {}}}}}{}", b.pipe, b.list);
-                if let Some(e) = &b.else_list {
-                    s.push_str(&format!("{{{{else}}}}{e}"));
-                }
-                s.push_str("{{end}}");
-                s
-            }
         }
     }
+}
+
+/// A variable: its name, value, and whether Go sees the value through an `interface{}` (an
+/// element of a list or map, e.g. a range variable), which changes some error texts.
+struct Var {
+    name: String,
+    value: Value,
+    boxed: bool,
 }
 
 struct State<'a> {
     tmpl: &'a Template,
     tree: &'a Tree,
-    vars: Vec<(String, Value)>,
+    vars: Vec<Var>,
     depth: usize,
     out: &'a mut String,
+    /// Whether dot is a list or map element (Go's static type `interface{}`).
+    dot_boxed: bool,
+    /// Whether the last field chain or variable evaluated to a list or map element.
+    last_boxed: bool,
+}
+
+fn var(name: &str, value: Value) -> Var {
+    Var {
+        name: name.to_string(),
+        value,
+        boxed: false,
+    }
 }
 
 /// Runs `tree` of the set `tmpl` over `data`, appending to `out`.
@@ -93,9 +103,11 @@ pub(crate) fn execute(tmpl: &Template, tree: &Tree, out: &mut String, data: &Val
     let mut s = State {
         tmpl,
         tree,
-        vars: vec![("$".to_string(), data.clone())],
+        vars: vec![var("$", data.clone())],
         depth: 0,
         out,
+        dot_boxed: false,
+        last_boxed: false,
     };
     match s.walk_list(data, &tree.root) {
         Ok(()) => Ok(()),
@@ -191,7 +203,12 @@ impl<'a> State<'a> {
             let val = self.eval_pipeline(dot, &b.pipe)?;
             if val.is_truthy() {
                 if with {
-                    self.walk_list(&val, &b.list)
+                    {
+                        let saved = std::mem::replace(&mut self.dot_boxed, false);
+                        let r = self.walk_list(&val, &b.list);
+                        self.dot_boxed = saved;
+                        r
+                    }
                 } else {
                     self.walk_list(dot, &b.list)
                 }
@@ -215,7 +232,8 @@ impl<'a> State<'a> {
     fn walk_range_inner(&mut self, dot: &Value, b: &'a Branch) -> Result<(), Ctl> {
         let val = self.eval_pipeline(dot, &b.pipe)?;
         let mark = self.vars.len();
-        let at = At::Branch(b, "range");
+        // Go reports a range error at the last node the pipeline evaluated.
+        let at = last_evaluated(&b.pipe);
         let ran = match &val {
             Value::List(l) => {
                 let items: Vec<Value> = l.borrow().clone();
@@ -297,17 +315,19 @@ impl<'a> State<'a> {
                 };
                 self.set_var(at, &decl[0].1, v)?;
             } else {
-                self.set_top_var(1, elem.clone());
+                self.set_top_var(1, elem.clone(), true);
             }
         }
         if decl.len() > 1 {
             if b.pipe.is_assign {
                 self.set_var(at, &decl[1].1, elem.clone())?;
             } else {
-                self.set_top_var(2, index);
+                self.set_top_var(2, index, false);
             }
         }
+        let saved = std::mem::replace(&mut self.dot_boxed, true);
         let r = self.walk_list(&elem, &b.list);
+        self.dot_boxed = saved;
         self.vars.truncate(mark);
         match r {
             Ok(()) | Err(Ctl::Continue) => Ok(IterEnd::Done),
@@ -346,9 +366,11 @@ impl<'a> State<'a> {
         let mut sub = State {
             tmpl: self.tmpl,
             tree,
-            vars: vec![("$".to_string(), new_dot.clone())],
+            vars: vec![var("$", new_dot.clone())],
             depth: self.depth + 1,
             out: self.out,
+            dot_boxed: false,
+            last_boxed: false,
         };
         match sub.walk_list(&new_dot, &tree.root) {
             Ok(()) | Err(Ctl::Break | Ctl::Continue) => Ok(()),
@@ -357,26 +379,28 @@ impl<'a> State<'a> {
     }
 
     fn set_var(&mut self, at: At<'_>, name: &str, v: Value) -> R<()> {
-        for (n, val) in self.vars.iter_mut().rev() {
-            if n == name {
-                *val = v;
+        for slot in self.vars.iter_mut().rev() {
+            if slot.name == name {
+                slot.value = v;
+                slot.boxed = false;
                 return Ok(());
             }
         }
         Err(self.errorf(at, format!("undefined variable: {name}")))
     }
 
-    fn set_top_var(&mut self, n: usize, v: Value) {
+    fn set_top_var(&mut self, n: usize, v: Value, boxed: bool) {
         let len = self.vars.len();
         if let Some(slot) = self.vars.get_mut(len.wrapping_sub(n)) {
-            slot.1 = v;
+            slot.value = v;
+            slot.boxed = boxed;
         }
     }
 
-    fn var_value(&self, at: At<'_>, name: &str) -> R<Value> {
-        for (n, v) in self.vars.iter().rev() {
-            if n == name {
-                return Ok(v.clone());
+    fn var_value(&self, at: At<'_>, name: &str) -> R<(Value, bool)> {
+        for v in self.vars.iter().rev() {
+            if v.name == name {
+                return Ok((v.value.clone(), v.boxed));
             }
         }
         Err(self.errorf(at, format!("undefined variable: {name}")))
@@ -392,7 +416,7 @@ impl<'a> State<'a> {
             if pipe.is_assign {
                 self.set_var(At::Pipe(pipe), name, value.clone())?;
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push(var(name, value.clone()));
             }
         }
         Ok(value)
@@ -412,6 +436,7 @@ impl<'a> State<'a> {
         let first = &cmd.args[0];
         match first {
             Arg::Field { idents, .. } => {
+                self.last_boxed = self.dot_boxed;
                 return self.eval_field_chain(
                     dot,
                     dot.clone(),
@@ -481,7 +506,8 @@ impl<'a> State<'a> {
         args: &'a [Arg],
         fin: Option<Value>,
     ) -> R<Value> {
-        let v = self.var_value(At::Arg(node), &idents[0])?;
+        let (v, boxed) = self.var_value(At::Arg(node), &idents[0])?;
+        self.last_boxed = boxed;
         if idents.len() == 1 {
             self.not_a_function(args, &fin)?;
             return Ok(v);
@@ -505,6 +531,7 @@ impl<'a> State<'a> {
             ));
         }
         let recv = self.eval_arg(dot, Param::Any, node)?;
+        self.last_boxed = false;
         self.eval_field_chain(dot, recv, At::Arg(chain), fields, args, fin)
     }
 
@@ -517,6 +544,7 @@ impl<'a> State<'a> {
         args: &'a [Arg],
         fin: Option<Value>,
     ) -> R<Value> {
+        // The receiver's boxing arrives in last_boxed; each step leaves the result's there.
         let n = idents.len();
         for ident in &idents[..n - 1] {
             recv = self.eval_field(dot, ident, at, &[], None, recv)?;
@@ -534,7 +562,12 @@ impl<'a> State<'a> {
         recv: Value,
     ) -> R<Value> {
         let has_args = args.len() > 1 || fin.is_some();
+        let boxed = std::mem::replace(&mut self.last_boxed, false);
         match &recv {
+            Value::Nil if boxed => {
+                // A nil element of a list or map: Go's nil interface, not a missing key.
+                Err(self.errorf(at, format!("nil pointer evaluating interface {{}}.{name}")))
+            }
             Value::Nil => {
                 if self.tmpl.missing_key == MissingKey::Error {
                     return Err(
@@ -551,7 +584,10 @@ impl<'a> State<'a> {
                 }
                 let got = m.borrow().get(name).cloned();
                 match got {
-                    Some(v) => Ok(v),
+                    Some(v) => {
+                        self.last_boxed = true;
+                        Ok(v)
+                    }
                     None => {
                         match self.tmpl.missing_key {
                             MissingKey::Default | MissingKey::Zero => Ok(Value::Nil),
@@ -576,10 +612,14 @@ impl<'a> State<'a> {
                 }
                 Err(self.errorf(at, format!("can't evaluate field {name} in type time.Time")))
             }
-            other => Err(self.errorf(
-                at,
-                format!("can't evaluate field {name} in type {}", other.type_name()),
-            )),
+            other => {
+                let t = if boxed {
+                    "interface {}".to_string()
+                } else {
+                    other.type_name()
+                };
+                Err(self.errorf(at, format!("can't evaluate field {name} in type {t}")))
+            }
         }
     }
 
@@ -744,7 +784,20 @@ impl<'a> State<'a> {
             } else {
                 Param::Any
             };
-            argv.push(self.eval_arg(dot, p, a)?);
+            self.last_boxed = matches!(a, Arg::Dot { .. }) && self.dot_boxed;
+            let v = self.eval_arg(dot, p, a)?;
+            if name == "len"
+                && v.is_nil()
+                && self.last_boxed
+                && matches!(
+                    a,
+                    Arg::Field { .. } | Arg::Variable { .. } | Arg::Dot { .. }
+                )
+            {
+                // A nil list or map element is Go's nil interface, not a missing value.
+                return Err(self.errorf(at, "error calling len: len of nil pointer"));
+            }
+            argv.push(v);
         }
         if let Some(x) = fin {
             let p = if name == "printf" && num_in == 1 {
@@ -770,14 +823,17 @@ impl<'a> State<'a> {
                     _ => Err(self.errorf(at, format!("cannot assign nil to {}", p.go_type()))),
                 };
             }
-            Arg::Field { idents, .. } => self.eval_field_chain(
-                dot,
-                dot.clone(),
-                at,
-                idents,
-                std::slice::from_ref(arg),
-                None,
-            )?,
+            Arg::Field { idents, .. } => {
+                self.last_boxed = self.dot_boxed;
+                self.eval_field_chain(
+                    dot,
+                    dot.clone(),
+                    at,
+                    idents,
+                    std::slice::from_ref(arg),
+                    None,
+                )?
+            }
             Arg::Variable { idents, .. } => self.eval_variable(dot, arg, idents, &[], None)?,
             Arg::Pipe(pipe) => self.eval_pipeline(dot, pipe)?,
             Arg::Identifier { name, .. } => self.eval_function(dot, arg, name, at, &[], None)?,
@@ -856,6 +912,19 @@ impl<'a> State<'a> {
                 ),
             ))
         }
+    }
+}
+
+/// The node Go's executor last marked while evaluating `pipe` without error: the last
+/// argument of its last command (looking into parenthesised pipelines).
+fn last_evaluated(pipe: &Pipe) -> At<'_> {
+    let Some(cmd) = pipe.cmds.last() else {
+        return At::Pipe(pipe);
+    };
+    match cmd.args.last() {
+        Some(Arg::Pipe(p)) => last_evaluated(p),
+        Some(a) => At::Arg(a),
+        None => At::Cmd(cmd),
     }
 }
 

@@ -218,6 +218,7 @@ pub fn format_float(v: f64, verb: char, prec: Option<usize>) -> String {
     }
     let neg = v.is_sign_negative();
     let body = match verb {
+        'b' | 'x' | 'X' => binary_float(v.abs(), verb),
         'e' | 'E' => {
             let e = verb;
             match prec {
@@ -273,6 +274,52 @@ pub fn format_float(v: f64, verb: char, prec: Option<usize>) -> String {
         }
     };
     if neg { format!("-{body}") } else { body }
+}
+
+/// `%b` (`4503599627370496p-52`) and `%x`/`%X` (`0x1.8p+00`, shortest) of a non-negative float.
+fn binary_float(v: f64, verb: char) -> String {
+    let bits = v.to_bits();
+    let raw_exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    if verb == 'b' {
+        let (mant, exp) = if raw_exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | 1 << 52, raw_exp - 1075)
+        };
+        let sign = if exp >= 0 { "+" } else { "" };
+        return format!("{mant}p{sign}{exp}");
+    }
+    let (mut frac, mut exp) = (frac, raw_exp - 1023);
+    let mut out = String::from("0x");
+    if raw_exp == 0 && frac == 0 {
+        out.push_str("0p+00");
+    } else {
+        if raw_exp == 0 {
+            // Subnormal: shift the leading one into the implicit bit.
+            exp = -1022;
+            while frac & (1 << 52) == 0 {
+                frac <<= 1;
+                exp -= 1;
+            }
+            frac &= (1 << 52) - 1;
+        }
+        out.push('1');
+        let hex = format!("{frac:013x}");
+        let hex = hex.trim_end_matches('0');
+        if !hex.is_empty() {
+            out.push('.');
+            out.push_str(hex);
+        }
+        out.push('p');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let a = exp.unsigned_abs();
+        if a < 10 {
+            out.push('0');
+        }
+        out.push_str(&a.to_string());
+    }
+    if verb == 'X' { out.to_uppercase() } else { out }
 }
 
 impl Printer {
@@ -624,6 +671,7 @@ impl Printer {
     fn fmt_float(&mut self, v: &Value, x: f64, verb: char) {
         let (verb, prec) = match verb {
             'v' => ('g', None),
+            'b' | 'x' | 'X' => (verb, None),
             'g' | 'G' => (verb, self.f.prec),
             'e' | 'E' | 'f' | 'F' => (verb, Some(self.f.prec.unwrap_or(6))),
             _ => {

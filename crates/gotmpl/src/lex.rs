@@ -402,11 +402,12 @@ impl Lexer<'_> {
             }
             ')' => {
                 self.paren_depth -= 1;
+                self.emit(ItemType::RightParen);
                 if self.paren_depth < 0 {
+                    // The parser meets the stray parenthesis first (as with Go 1.19).
                     self.error("unexpected right paren".into());
                     return false;
                 }
-                self.emit(ItemType::RightParen);
             }
             c if c.is_ascii() && !c.is_ascii_control() => self.emit(ItemType::Char),
             c => {

@@ -612,9 +612,12 @@ impl Parser<'_> {
                     pos: tok.pos,
                     nodes: vec![inner],
                 });
-            } else if tok.typ != ItemType::Else {
-                // `{{else if}}` in a range, or `{{else with}}` in an if: Go's own error.
+            } else if tok.typ == ItemType::With && context == "if" {
+                // `{{else with}}` in an if: Go 1.19's error text.
                 return Err(self.unexpected(&tok, "else"));
+            } else if tok.typ != ItemType::Else {
+                // `{{else if}}` in a range: the keyword is left for the list, which rejects it.
+                return Err(self.errorf(format!("unexpected {tok} in input")));
             } else {
                 let (l, end) = self.item_list()?;
                 if let Parsed::Else(e) = end {
