@@ -25,7 +25,7 @@ pub struct Tree {
 pub struct ParseError(pub String);
 
 /// Nesting deeper than this is refused (Go's limit is 10000; a Rust stack is smaller).
-pub const MAX_PARSE_DEPTH: usize = 200;
+pub const MAX_PARSE_DEPTH: usize = 100;
 
 type PResult<T> = Result<T, ParseError>;
 

@@ -31,13 +31,17 @@ pub struct Limits {
     pub max_depth: usize,
     /// Bytes of output before execution stops with an error; `None` for no bound.
     pub max_output: Option<usize>,
+    /// Nodes walked plus range iterations before execution stops with an error (a bound on
+    /// time, e.g. for `{{range 1000000000000}}{{end}}`); `None` for no bound.
+    pub max_steps: Option<u64>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 1000,
+            max_depth: 200,
             max_output: None,
+            max_steps: None,
         }
     }
 }
@@ -256,5 +260,22 @@ mod tests {
             "template: t:1:10: executing \"t\" at <.a>: map has no entry for key \"a\""
         );
         assert!(Template::new("t").option("missingkey=nope").is_err());
+    }
+
+    #[test]
+    fn a_record_can_also_be_a_list() {
+        use crate::value::Record;
+        let root = Value::record(Record::with_items(
+            "context.Context",
+            vec![(
+                "Env",
+                Value::map([("HOME".to_string(), Value::str("/root"))].into()),
+            )],
+            vec![Value::str("a"), Value::str("b")],
+        ));
+        let mut t = Template::new("t");
+        t.parse("{{ .Env.HOME }} {{ len . }} {{ index . 1 }} {{ range $i, $c := . }}{{ $i }}{{ $c }}{{ end }} {{ . }}")
+            .expect("parses");
+        assert_eq!(t.execute(&root).expect("runs"), "/root 2 b 0a1b [a b]");
     }
 }
