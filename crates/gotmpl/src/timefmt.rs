@@ -617,7 +617,7 @@ pub fn parse(layout: &str, value: &str) -> Result<Instant, ParseError> {
             break;
         };
         lay = suffix;
-        let hold = val;
+        let mut hold = val;
         let mut range_err: Option<&str> = None;
         let mut ok = true;
         match std {
@@ -765,6 +765,8 @@ pub fn parse(layout: &str, value: &str) -> Result<Instant, ParseError> {
                     am_set = true;
                     val = &val[2..];
                 } else {
+                    // Go has already taken the two bytes when it rejects them.
+                    hold = &val[2..];
                     ok = false;
                 }
             }

@@ -275,8 +275,14 @@ impl Parser<'_> {
     fn literal(&mut self, word: &str, v: Value) -> Parsed {
         self.pos += 1;
         for expect in word.chars().skip(1) {
+            // Go's scanner feeds a space at the end of input, so a cut literal fails on it.
             match self.bump() {
-                None => return Err(Self::eof()),
+                None => {
+                    return Err(Self::invalid(
+                        ' ',
+                        &format!("in literal {word} (expecting {})", quote_char(expect)),
+                    ));
+                }
                 Some(c) if c == expect => {}
                 Some(c) => {
                     return Err(Self::invalid(
@@ -301,7 +307,7 @@ impl Parser<'_> {
             match self.peek() {
                 Some('0'..='9') => {}
                 Some(c) => return Err(Self::invalid(c, "in numeric literal")),
-                None => return Err(Self::eof()),
+                None => return Err(Self::invalid(' ', "in numeric literal")),
             }
         }
         if self.peek() == Some('0') {
@@ -316,7 +322,7 @@ impl Parser<'_> {
                 Some(c) => {
                     return Err(Self::invalid(c, "after decimal point in numeric literal"));
                 }
-                None => return Err(Self::eof()),
+                None => return Err(Self::invalid(' ', "after decimal point in numeric literal")),
             }
         }
         if matches!(self.peek(), Some('e' | 'E')) {
@@ -327,7 +333,7 @@ impl Parser<'_> {
             match self.peek() {
                 Some('0'..='9') => digits(self),
                 Some(c) => return Err(Self::invalid(c, "in exponent of numeric literal")),
-                None => return Err(Self::eof()),
+                None => return Err(Self::invalid(' ', "in exponent of numeric literal")),
             }
         }
         let text = &self.s[start..self.pos];
@@ -569,6 +575,10 @@ mod tests {
         );
         assert_eq!(
             from_json("tru").err().as_deref(),
+            Some("invalid character ' ' in literal true (expecting 'e')")
+        );
+        assert_eq!(
+            from_json("[1").err().as_deref(),
             Some("unexpected end of JSON input")
         );
         assert_eq!(

@@ -82,45 +82,72 @@ fn boolean(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)`: sign, then a `0x`/`0o`/`0b`/`0` base prefix, with `_`
-/// allowed between digits only when a prefix is given.
+/// Go's `underscoreOK`: underscores only between digits (a base prefix counts as a digit).
+fn underscore_ok(s: &str) -> bool {
+    let b = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
+    }
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+        i += 1;
+    }
+    saw != b'_'
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: sign, a `0x`/`0o`/`0b`/`0` base prefix, and `_`
+/// between digits.
 fn parse_go_int(s: &str) -> Option<i64> {
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_owned(), true)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_owned(), true)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_owned(), true)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_owned(), true)
+    let b = body.as_bytes();
+    let (radix, digits) = if b.len() >= 2 && b[0] == b'0' {
+        match b[1].to_ascii_lowercase() {
+            b'x' => (16, &body[2..]),
+            b'b' => (2, &body[2..]),
+            b'o' => (8, &body[2..]),
+            _ => (8, &body[1..]),
+        }
     } else {
-        (10, lower.clone(), false)
+        (10, body)
     };
     if digits.is_empty() {
         return None;
     }
-    if digits.contains('_') {
-        // Underscores only between digits (or after the prefix), and only with a prefix.
-        let bytes = digits.as_bytes();
-        let bad = !prefixed
-            || bytes.last() == Some(&b'_')
-            || digits.contains("__")
-            || (radix == 10 && bytes.first() == Some(&b'_'));
-        if bad {
-            return None;
+    let mut mag: u64 = 0;
+    for c in digits.chars() {
+        if c == '_' {
+            continue;
         }
+        let d = c.to_digit(radix)?;
+        mag = mag
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(d))?;
     }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    if clean.starts_with(['+', '-']) {
+    if !underscore_ok(s) {
         return None;
     }
-    let mag = u64::from_str_radix(&clean, radix).ok()?;
     if neg {
         if mag > i64::MAX as u64 + 1 {
             return None;
@@ -131,30 +158,71 @@ fn parse_go_int(s: &str) -> Option<i64> {
     }
 }
 
-/// Go's `strconv.ParseFloat(s, 64)` for the forms templates meet (decimal, exponent, `inf`,
-/// `nan`, hex floats aside).
+/// A hexadecimal float body (after `0x`): hex mantissa with an optional point, then a
+/// mandatory binary exponent `p±N`.
+fn parse_hex_float(body: &str) -> Option<f64> {
+    let (mant, exp) = body.split_once(['p', 'P'])?;
+    let exp: i32 = exp.replace('_', "").parse().ok()?;
+    let mut v = 0f64;
+    let mut frac_digits = 0;
+    let mut seen_point = false;
+    let mut any = false;
+    for c in mant.chars() {
+        match c {
+            '_' => {}
+            '.' if !seen_point => seen_point = true,
+            c => {
+                v = v * 16.0 + f64::from(c.to_digit(16)?);
+                any = true;
+                if seen_point {
+                    frac_digits += 1;
+                }
+            }
+        }
+    }
+    any.then(|| v * 2f64.powi(exp - 4 * frac_digits))
+}
+
+/// Go's `strconv.ParseFloat(s, 64)`: decimal or hex floats with `_` between digits, `inf`,
+/// `infinity`, `nan`; a value out of range is an error.
 fn parse_go_float(s: &str) -> Option<f64> {
     let t = s.to_ascii_lowercase();
-    let unsigned = t.trim_start_matches(['+', '-']);
+    let (neg, unsigned) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, &t[..]),
+    };
+    let sign = if neg { -1.0 } else { 1.0 };
     match unsigned {
-        "inf" | "infinity" => {
-            return Some(if t.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            });
-        }
+        "inf" | "infinity" => return Some(sign * f64::INFINITY),
         "nan" => return Some(f64::NAN),
         _ => {}
     }
-    if unsigned.starts_with("0x") {
+    if t.contains('_') && !underscore_ok(&t) {
         return None;
     }
-    let clean: String = t.chars().filter(|c| *c != '_').collect();
-    if clean.is_empty() || clean.contains("..") {
-        return None;
+    let v = if let Some(hex) = unsigned.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else {
+        let clean: String = unsigned.chars().filter(|c| *c != '_').collect();
+        if clean.is_empty() || !clean.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        clean.parse::<f64>().ok()?
+    };
+    v.is_finite().then_some(sign * v)
+}
+
+/// Go's float64-to-int64 conversion as amd64 does it: out of range and NaN give the
+/// minimum integer.
+fn f64_to_i64(f: f64) -> i64 {
+    // 2^63 is exactly representable; the range of i64 is [-2^63, 2^63).
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
+        i64::MIN
+    } else {
+        f as i64
     }
-    clean.parse::<f64>().ok()
 }
 
 /// spf13/cast's `ToInt64`: numbers convert (floats truncate), strings parse with base
@@ -163,7 +231,7 @@ fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
         Value::Uint(u) => *u as i64,
-        Value::Float(f) => *f as i64,
+        Value::Float(f) => f64_to_i64(*f),
         Value::String(s) => parse_go_int(s).unwrap_or(0),
         Value::Bool(b) => i64::from(*b),
         Value::Duration(d) => *d,
@@ -280,3 +348,26 @@ fn list_items(v: &Value, what: &str) -> Result<Vec<Value>, FuncError> {
 /// The largest string a function builds (`repeat`, `randAlpha`...): Go would try to allocate
 /// whatever a template asks for; a bound keeps one template from exhausting memory.
 const MAX_OUTPUT: usize = 64 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parse_as_strconv() {
+        assert_eq!(parse_go_int("1_000"), Some(1000));
+        assert_eq!(parse_go_int("0x_1f"), Some(31));
+        assert_eq!(parse_go_int("010"), Some(8));
+        assert_eq!(parse_go_int("-0b101"), Some(-5));
+        assert_eq!(parse_go_int("1__0"), None);
+        assert_eq!(parse_go_int("_1"), None);
+        assert_eq!(parse_go_int("0x"), None);
+        assert_eq!(parse_go_int("9223372036854775808"), None);
+        assert_eq!(parse_go_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_go_float("0x1p-2"), Some(0.25));
+        assert_eq!(parse_go_float("1_000.5"), Some(1000.5));
+        assert_eq!(parse_go_float("1e400"), None);
+        assert_eq!(parse_go_float("-Inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(f64_to_i64(1e19), i64::MIN);
+    }
+}
