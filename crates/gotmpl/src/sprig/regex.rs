@@ -8,6 +8,9 @@
 //! backslash) are reproduced with Go's text; other rejected patterns report the crate's
 //! message after Go's "error parsing regexp: " prefix.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use regex::{NoExpand, Regex};
 
 use super::{FuncError, Value, int, text};
@@ -300,8 +303,31 @@ fn asciify(pat: &str) -> String {
     out
 }
 
-/// Compiles a Go pattern; the error is Go's `regexp.Compile` text.
+/// Patterns compiled on this thread, so a template applying one pattern in a loop compiles
+/// it once. Bounded: cleared when it reaches `CACHE_SIZE` patterns.
+const CACHE_SIZE: usize = 64;
+
+thread_local! {
+    static CACHE: RefCell<HashMap<String, Result<Regex, FuncError>>> = RefCell::new(HashMap::new());
+}
+
+/// Compiles a Go pattern (cached); the error is Go's `regexp.Compile` text.
 fn compile(pat: &str) -> Result<Regex, FuncError> {
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(pat).cloned()) {
+        return hit;
+    }
+    let compiled = compile_uncached(pat);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(pat.to_owned(), compiled.clone());
+    });
+    compiled
+}
+
+fn compile_uncached(pat: &str) -> Result<Regex, FuncError> {
     if let Some(e) = go_syntax_error(pat) {
         return Err(FuncError(e));
     }
