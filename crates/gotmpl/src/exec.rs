@@ -879,6 +879,16 @@ impl<'a> State<'a> {
                 };
             }
         };
+        // Go checks the type at the last node it evaluated: inside a parenthesised pipeline,
+        // its last argument.
+        let at = match arg {
+            Arg::Pipe(pipe) => last_evaluated(pipe),
+            Arg::Chain { node, .. } => match &**node {
+                Arg::Pipe(pipe) => last_evaluated(pipe),
+                other => At::Arg(other),
+            },
+            _ => at,
+        };
         self.validate_type(at, v, p)
     }
 
