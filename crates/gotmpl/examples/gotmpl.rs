@@ -1,5 +1,5 @@
-//! `gotmpl TEMPLATE DATA [--missingkey MODE]`: renders a Go template file over a JSON or YAML
-//! data file to stdout with sprig's functions, as Go's text/template would; on failure it prints
+//! `gotmpl TEMPLATE DATA [--missingkey MODE]`: renders a Go template file (or several,
+//! `a.tmpl;b.tmpl`, the first executed) over a JSON or YAML data file to stdout with sprig's functions, as Go's text/template would; on failure it prints
 //! Go's error text to stderr and exits 1. It is how the crate is tried from outside.
 //!
 //! Data rules (Go's `encoding/json` with `UseNumber`, then int conversion): JSON integers become
@@ -15,7 +15,7 @@ use anyhow::{Context as _, bail};
 use gotmpl::{Template, Value};
 use yaml_rust2::{Yaml, YamlLoader};
 
-const USAGE: &str = "usage: gotmpl TEMPLATE DATA [--missingkey default|zero|error]";
+const USAGE: &str = "usage: gotmpl TEMPLATE[;TEMPLATE...] DATA [--missingkey default|zero|error]";
 
 struct Args {
     template: String,
@@ -112,20 +112,26 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.template)
-        .with_context(|| format!("reading {}", args.template))?;
     let data = load_data(&args.data)?;
-    // Go's ParseFiles names a template after its file's base name.
-    let name = std::path::Path::new(&args.template)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(&args.template)
-        .to_string();
-    let mut t = Template::new(&name).funcs(gotmpl::sprig::funcs());
+    // Like docker-gen, TEMPLATE may list several files separated by ';': all are parsed into
+    // one set and the first is executed. Go's ParseFiles names each after its base name.
+    let files: Vec<&str> = args.template.split(';').filter(|f| !f.is_empty()).collect();
+    let base = |f: &str| -> String {
+        std::path::Path::new(f)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(f)
+            .to_string()
+    };
+    let main = files.first().map(|f| base(f)).context(USAGE)?;
+    let mut t = Template::new(&main).funcs(gotmpl::sprig::funcs());
     if let Some(mode) = &args.missingkey {
         t = t.option(&format!("missingkey={mode}"))?;
     }
-    t.parse(&text)?;
+    for f in &files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?;
+        t.parse_named(&base(f), &text)?;
+    }
     let mut out = String::new();
     let result = t.execute_to(&mut out, &data);
     // Like Go writing to stdout, what was rendered before an error is still printed.
