@@ -249,7 +249,7 @@ fn days_in(month: u32, year: i64) -> u32 {
 
 /// The calendar fields of `unix` seconds shifted by `offset` seconds.
 pub fn civil(unix: i64, offset: i32) -> Civil {
-    let local = unix + i64::from(offset);
+    let local = unix.saturating_add(i64::from(offset));
     let days = local.div_euclid(DAY);
     let secs = local.rem_euclid(DAY);
     let z = days + 719_468;

@@ -78,10 +78,12 @@ pub(super) fn format_float(f: f64) -> Result<String, FuncError> {
 }
 
 fn encode(out: &mut String, v: &Value, style: Style, depth: usize) -> Result<(), FuncError> {
-    if depth > 1000 {
-        return Err(FuncError::new(
-            "json: unsupported value: encountered a cycle",
-        ));
+    if depth > super::MAX_DEPTH {
+        // Only cyclic data nests this deep; Go's encoder reports the cycle the same way.
+        return Err(FuncError(format!(
+            "json: unsupported value: encountered a cycle via {}",
+            v.type_name()
+        )));
     }
     match v {
         Value::Nil => out.push_str("null"),
@@ -413,7 +415,7 @@ impl Parser<'_> {
 
     fn nest(&mut self) -> Result<(), String> {
         self.depth += 1;
-        if self.depth > 10_000 {
+        if self.depth > super::MAX_DEPTH {
             return Err("exceeded max depth".into());
         }
         Ok(())

@@ -28,6 +28,9 @@
 //!   for the common mistakes, rarer ones carry the crate's wording.
 //! - `repeat`, random strings and `until`/`untilStep`/`seq` stop at 64 MiB or 10 million
 //!   elements with an error, where Go would try to allocate.
+//! - Nesting is bounded at 200 levels: `fromJson` fails deeper input with "exceeded max
+//!   depth" (Go: 10000), `toJson` reports a cycle there (Go: after 1000), and `deepCopy`/
+//!   `deepEqual` stop descending (only cyclic data is that deep in practice).
 //!
 //! Layout, in the order of sprig's function table:
 //! - `dates`: `date`, `toDate`, `dateModify`, `duration`, `ago`, `now`...
@@ -317,6 +320,15 @@ fn kind_name(v: &Value) -> String {
 
 /// reflect's `DeepEqual`: same type and equal contents (1 and 1.0 differ).
 fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+/// `deep_equal` at a nesting depth: past `MAX_DEPTH` (only cyclic data gets there) the
+/// values count as equal, as reflect's cycle check does for a revisited pair.
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -331,7 +343,10 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
                 return true;
             }
             let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| deep_equal_at(p, q, depth + 1))
         }
         (Value::Map(x), Value::Map(y)) => {
             if std::rc::Rc::ptr_eq(x, y) {
@@ -340,7 +355,7 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal_at(v, w, depth + 1)))
         }
         (Value::Record(x), Value::Record(y)) => {
             x.type_name == y.type_name
@@ -348,7 +363,7 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
                 && x.fields
                     .iter()
                     .zip(y.fields.iter())
-                    .all(|((n, v), (m, w))| n == m && deep_equal(v, w))
+                    .all(|((n, v), (m, w))| n == m && deep_equal_at(v, w, depth + 1))
         }
         (Value::Func(_), Value::Func(_)) => false,
         _ => false,
@@ -365,6 +380,11 @@ fn list_items(v: &Value, what: &str) -> Result<Vec<Value>, FuncError> {
         other => Err(FuncError(format!("{what} {}", kind_name(other)))),
     }
 }
+
+/// How deep the recursive helpers (deep copy and equality, JSON) follow nested lists and
+/// maps; only cyclic data (a map `set` into itself) is deeper in practice. Low enough that
+/// the recursion fits a 2 MiB thread stack in a debug build.
+const MAX_DEPTH: usize = 200;
 
 /// The largest string a function builds (`repeat`, `randAlpha`...): Go would try to allocate
 /// whatever a template asks for; a bound keeps one template from exhausting memory.

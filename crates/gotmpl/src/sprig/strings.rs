@@ -604,14 +604,14 @@ pub(super) fn register(m: &mut FuncMap) {
         ok(parts.join(" "))
     });
     m.insert("indent", Signature::fixed(&[Int, Str]), move |a| {
-        let pad = " ".repeat(int(&a[0]).max(0) as usize);
+        let pad = spaces(int(&a[0]))?;
         ok(format!(
             "{pad}{}",
             text(&a[1]).replace('\n', &format!("\n{pad}"))
         ))
     });
     m.insert("nindent", Signature::fixed(&[Int, Str]), move |a| {
-        let pad = " ".repeat(int(&a[0]).max(0) as usize);
+        let pad = spaces(int(&a[0]))?;
         ok(format!(
             "\n{pad}{}",
             text(&a[1]).replace('\n', &format!("\n{pad}"))
@@ -673,6 +673,17 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(string_list(items))
     });
     super::random::register(m);
+}
+
+/// The padding of `indent`: `n` spaces; a negative count is `strings.Repeat`'s panic.
+fn spaces(n: i64) -> Result<String, FuncError> {
+    if n < 0 {
+        return Err(FuncError::new("strings: negative Repeat count"));
+    }
+    if n as u64 > super::MAX_OUTPUT as u64 {
+        return Err(FuncError::new("strings: Repeat count causes overflow"));
+    }
+    Ok(" ".repeat(n as usize))
 }
 
 /// `strings.Replace(s, old, new, -1)`: an empty `old` inserts `new` around every rune.
