@@ -8,7 +8,7 @@ use super::{FuncError, Value, int, strval, to_float64, to_int64};
 use crate::funcs::{FuncMap, Param, Signature};
 
 /// The most elements `until`/`untilStep`/`seq` build (Go would try to allocate any size).
-const MAX_SEQUENCE: usize = 10_000_000;
+const MAX_SEQUENCE: usize = 1_000_000;
 
 /// A decimal `mant × 10^-scale`, as shopspring/decimal holds one (within i128).
 #[derive(Clone, Copy, Debug)]
