@@ -37,6 +37,7 @@ pub(crate) fn new_environment() -> Environment<'static> {
     env.add_filter("any", any);
     env.add_filter("all", all);
     env.add_global("read_config", super::read_config::function());
+    super::jinja::filters::register(&mut env);
     env
 }
 

@@ -12,6 +12,7 @@
 
 mod environment;
 mod fetch;
+mod jinja;
 pub(crate) mod read_config;
 
 use std::collections::{HashMap, HashSet};

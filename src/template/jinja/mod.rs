@@ -1,0 +1,6 @@
+//! Jinja2 3.1 fidelity on top of minijinja: the builtin filters, tests and globals with
+//! Jinja2's arguments and output, where minijinja's own differ or are missing. Each family
+//! lives in its own file and registers through one function called from
+//! `new_environment()`.
+
+pub(crate) mod filters;
