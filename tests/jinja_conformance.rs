@@ -51,7 +51,39 @@ struct Expected {
 type Property = fn(&str) -> bool;
 
 /// The property each random (`-prop`) case is checked against.
-const PROPERTIES: &[(&str, Property)] = &[];
+const PROPERTIES: &[(&str, Property)] = &[
+    ("random-choice-prop", |out| ["1", "2", "3"].contains(&out)),
+    ("lipsum-prop", |out| lipsum_shape(out, 5, true, 20, 100)),
+    ("lipsum-args-prop", |out| lipsum_shape(out, 2, false, 5, 10)),
+    ("lipsum-html-prop", |out| {
+        lipsum_shape(out, 1, true, 20, 100)
+    }),
+];
+
+/// Whether `out` is `n` lipsum paragraphs (`<p>`-wrapped lines with `html`, else separated
+/// by blank lines) of `min..max` words, each starting with a capital and ending with a dot.
+fn lipsum_shape(out: &str, n: usize, html: bool, min: usize, max: usize) -> bool {
+    let paragraphs: Vec<&str> = if html {
+        out.split('\n')
+            .map(|p| {
+                p.strip_prefix("<p>")
+                    .and_then(|p| p.strip_suffix("</p>"))
+                    .unwrap_or("")
+            })
+            .collect()
+    } else {
+        out.split("\n\n").collect()
+    };
+    paragraphs.len() == n
+        && paragraphs.iter().all(|p| {
+            let words = p.split(' ').count();
+            (min..max).contains(&words)
+                && p.starts_with(|c: char| c.is_ascii_uppercase())
+                && p.ends_with('.')
+                && p.chars()
+                    .all(|c| c.is_ascii_alphabetic() || " ,.".contains(c))
+        })
+}
 
 /// Cases allowed to differ from Jinja2, each with the reason.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];

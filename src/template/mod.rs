@@ -230,6 +230,7 @@ impl Template {
         text: String,
         folder: Option<PathBuf>,
     ) -> Result<Template, Error> {
+        let text = jinja::whitespace::normalize(text);
         let mut env = environment::new_environment();
         let sources: Sources = Arc::default();
         let pulls_in_templates = pulls_in_templates(&text);
@@ -314,6 +315,7 @@ fn set_loader(
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
+                let text = jinja::whitespace::normalize(text);
                 lock(&sources).insert(name.to_owned(), Arc::from(text.as_str()));
                 Ok(Some(text))
             }

@@ -4,3 +4,10 @@
 //! `new_environment()`.
 
 pub(crate) mod filters;
+pub(crate) mod filters_json;
+pub(crate) mod filters_num;
+pub(crate) mod filters_seq;
+pub(crate) mod filters_text;
+pub(crate) mod globals;
+pub(crate) mod predicates;
+pub(crate) mod whitespace;
