@@ -1,4 +1,5 @@
-"""Records what Jinja2 renders for every case of tests/jinja/*.cases.
+"""Records what Jinja2 renders for every case of tests/jinja/*.cases (or of the
+*.cases files of the folder given as the only argument).
 
 Each case renders in docker-pygen's environment: trim_blocks, lstrip_blocks, the
 loopcontrols extension, the filters `any` and `all`, no autoescape, the default
@@ -77,7 +78,7 @@ def render(env, template, data):
 
 def main():
     root = Path(__file__).resolve().parent.parent
-    folder = root / "tests" / "jinja"
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "tests" / "jinja"
     results = {}
     env = environment()
     for path in sorted(folder.glob("*.cases")):

@@ -17,7 +17,8 @@
 //! `data:` (one line of JSON, optional) is the render context. The template runs up to the
 //! newline before the next `=== ` line, or to the end of the file with one newline dropped.
 //!
-//! `JINJA_ALLOW_FAIL=1` reports failures without failing the test (for work in progress).
+//! `JINJA_ALLOW_FAIL=1` reports failures without failing the test (for work in progress);
+//! `JINJA_CASES_DIR=folder` runs the cases of another folder.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -86,10 +87,31 @@ fn lipsum_shape(out: &str, n: usize, html: bool, min: usize, max: usize) -> bool
 }
 
 /// Cases allowed to differ from Jinja2, each with the reason.
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "attr-filter",
+        "`attr` on a plain dict reads its key: pygen cannot tell a template's dict from the \
+         model's objects, whose attributes `attr` must read",
+    ),
+    (
+        "namespace-print",
+        "a namespace prints as its dict `{'a': 1}`, not `<Namespace {'a': 1}>`: the engine's \
+         namespace type is not visible to the printer",
+    ),
+    (
+        "groupby-print",
+        "a group printed whole shows as a list `[key, items]`, not a tuple `(key, items)`; \
+         `grouper`, `list`, unpacking and `|pprint`/`|tojson` are as in Jinja2",
+    ),
+];
 
+/// The folder of the case files and `expected.json`: `tests/jinja`, or `JINJA_CASES_DIR`
+/// (used by `scripts/jinja-upstream-suite.sh` for Jinja2's own test cases).
 fn folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jinja")
+    match std::env::var_os("JINJA_CASES_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jinja"),
+    }
 }
 
 /// Splits one case file into its cases.
@@ -226,9 +248,11 @@ fn jinja_conformance() {
         }
     }
     let names: HashSet<&str> = cases.iter().map(|c| c.name.as_str()).collect();
-    let listed = PROPERTIES.iter().map(|(name, _)| name);
-    for name in listed.chain(KNOWN_DIFFERENCES.iter().map(|(name, _)| name)) {
-        assert!(names.contains(name), "listed case {name} does not exist");
+    if std::env::var_os("JINJA_CASES_DIR").is_none() {
+        let listed = PROPERTIES.iter().map(|(name, _)| name);
+        for name in listed.chain(KNOWN_DIFFERENCES.iter().map(|(name, _)| name)) {
+            assert!(names.contains(name), "listed case {name} does not exist");
+        }
     }
     for failure in &failures {
         println!("FAIL {failure}");

@@ -6,7 +6,7 @@
 use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind};
 
-use super::filters::{Args, string_of, type_error, type_name};
+use super::filters::{Args, str_repr, string_of, type_error, type_name};
 
 /// Registers the string and markup filters.
 pub(crate) fn register(env: &mut Environment<'static>) {
@@ -495,10 +495,7 @@ fn xmlattr(value: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
         }) {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!(
-                    "Invalid character in attribute name: {}",
-                    super::filters::str_repr(&name)
-                ),
+                format!("Invalid character in attribute name: {}", str_repr(&name)),
             ));
         }
         items.push(format!(
@@ -556,7 +553,7 @@ fn filesizeformat(value: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Er
             .ok_or_else(|| {
                 type_error(format!(
                     "could not convert string to float: {}",
-                    super::filters::str_repr(value.as_str().unwrap_or_default())
+                    str_repr(value.as_str().unwrap_or_default())
                 ))
             })?,
         ValueKind::Bool => f64::from(u8::from(value.is_true())),
@@ -678,6 +675,18 @@ fn is_http_url(word: &str) -> bool {
         && port_and_path_ok(&word[host.len()..])
 }
 
+/// Jinja2's `_uri_scheme_re`: `^([\w.+-]{2,}:(/){0,2})$`.
+fn is_uri_scheme(scheme: &str) -> bool {
+    let body = scheme.trim_end_matches('/');
+    let slashes = scheme.len() - body.len();
+    let Some(name) = body.strip_suffix(':') else {
+        return false;
+    };
+    slashes <= 2
+        && name.chars().count() >= 2
+        && name.chars().all(|c| is_word(c) || ".+-".contains(c))
+}
+
 /// Jinja2's `_email_re`: `^\S+@\w[\w.-]*\.\w+$`.
 fn is_email(word: &str) -> bool {
     word.match_indices('@').any(|(at, _)| {
@@ -733,6 +742,19 @@ fn urlize(value: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
         Some(t) => format!(" target=\"{}\"", escape_text(&string_of(t)?)),
         None => String::new(),
     };
+    let mut schemes: Vec<String> = Vec::new();
+    if let Some(extra) = args.get(4).filter(|e| !e.is_none()) {
+        for scheme in extra.try_iter()? {
+            let scheme = string_of(&scheme)?;
+            if !is_uri_scheme(&scheme) {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("{} is not a valid URI scheme prefix.", str_repr(&scheme)),
+                ));
+            }
+            schemes.push(scheme);
+        }
+    }
     let trim_url = |url: &str| match limit {
         Some(n) if url.chars().count() > n => {
             format!("{}...", url.chars().take(n).collect::<String>())
@@ -750,7 +772,13 @@ fn urlize(value: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
         let split = rest.find(is_py_space).unwrap_or(rest.len());
         let (word, after) = rest.split_at(split);
         let spaces = after.find(|c: char| !is_py_space(c)).unwrap_or(after.len());
-        out.push_str(&urlize_word(word, &rel_attr, &target_attr, &trim_url));
+        out.push_str(&urlize_word(
+            word,
+            &rel_attr,
+            &target_attr,
+            &trim_url,
+            &schemes,
+        ));
         out.push_str(&after[..spaces]);
         rest = &after[spaces..];
     }
@@ -764,6 +792,7 @@ fn urlize_word(
     rel_attr: &str,
     target_attr: &str,
     trim_url: &dyn Fn(&str) -> String,
+    schemes: &[String],
 ) -> String {
     let mut middle = word;
     let mut head_len = 0;
@@ -822,6 +851,11 @@ fn urlize_word(
         && is_email(&middle)
     {
         format!("<a href=\"mailto:{middle}\">{middle}</a>")
+    } else if schemes
+        .iter()
+        .any(|s| middle != *s && middle.starts_with(s.as_str()))
+    {
+        format!("<a href=\"{middle}\"{rel_attr}{target_attr}>{middle}</a>")
     } else {
         middle
     };
