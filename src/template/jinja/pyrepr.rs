@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 use minijinja::value::{ObjectRepr, Tuple, Value, ValueKind};
 use minijinja::{Error, Output, State};
 
+use super::filters_seq::GroupTuple;
+
 /// The environment's formatter: `{{ x }}` prints `str(x)`, undefined prints nothing.
 pub(crate) fn formatter(out: &mut Output, _state: &mut State, value: &Value) -> Result<(), Error> {
     if value.is_undefined() {
@@ -160,7 +162,8 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
             let _ = write!(out, "{value:?}");
         }
         ValueKind::Seq => {
-            let is_tuple = value.downcast_object_ref::<Tuple>().is_some();
+            let is_tuple = value.downcast_object_ref::<Tuple>().is_some()
+                || value.downcast_object_ref::<GroupTuple>().is_some();
             let items: Vec<Value> = value.try_iter().map(|i| i.collect()).unwrap_or_default();
             out.push(if is_tuple { '(' } else { '[' });
             for (i, item) in items.iter().enumerate() {
@@ -175,6 +178,15 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
             out.push(if is_tuple { ')' } else { ']' });
         }
         ValueKind::Map if is_plain_map(value) => {
+            // minijinja's namespace type is private; its debug form names it.
+            let namespace = value.as_object().is_some_and(|o| {
+                let mut name = String::new();
+                let _ = write!(name, "{o:?}");
+                name.starts_with("Namespace")
+            });
+            if namespace {
+                out.push_str("<Namespace ");
+            }
             out.push('{');
             if let Ok(keys) = value.try_iter() {
                 for (i, key) in keys.enumerate() {
@@ -188,6 +200,9 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
                 }
             }
             out.push('}');
+            if namespace {
+                out.push('>');
+            }
         }
         _ => {
             let _ = write!(out, "{value}");

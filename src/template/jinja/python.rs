@@ -28,6 +28,19 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function(DICT_FN, |v: Value| -> Result<Value, Error> {
         Ok(PyDict::value(entries(&v)?))
     });
+    env.add_function("__pygen_iter", |v: Value| -> Value {
+        // minijinja iterates strings lazily, so `loop.length`, `loop.last` and
+        // `loop.revindex` would be unknown; Jinja2 knows them.
+        match v.as_str() {
+            Some(s) if v.kind() == ValueKind::String => {
+                Value::from(s.chars().map(Value::from).collect::<Vec<_>>())
+            }
+            _ => v,
+        }
+    });
+    env.add_function("__pygen_varmacro", |inner: Value, names: Vec<String>| {
+        Value::from_object(VarMacro { inner, names })
+    });
     env.set_formatter(pyrepr::formatter);
     env.set_unknown_method_callback(methods::unknown_method);
 }
@@ -77,6 +90,50 @@ pub(crate) fn entries(v: &Value) -> Result<Vec<(Value, Value)>, Error> {
             Ok((k, value))
         })
         .collect()
+}
+
+/// A macro that takes extra arguments as Jinja2's do: positional ones beyond its
+/// parameters go to `varargs`, unknown keyword ones to `kwargs`.
+#[derive(Debug)]
+struct VarMacro {
+    /// The macro with `varargs` and `kwargs` as parameters.
+    inner: Value,
+    /// Its own parameters, in order.
+    names: Vec<String>,
+}
+
+impl Object for VarMacro {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (positional, kwargs) = split_kwargs(args);
+        let declared = positional.len().min(self.names.len());
+        let mut call_args: Vec<Value> = positional[..declared].to_vec();
+        let varargs = Value::from_object(Tuple::from(positional[declared..].to_vec()));
+        let mut forwarded: Vec<(String, Value)> = Vec::new();
+        let mut extra: Vec<(Value, Value)> = Vec::new();
+        for (k, v) in kwargs {
+            let key = k.as_str().unwrap_or_default().to_owned();
+            if key == "caller" || self.names.contains(&key) {
+                forwarded.push((key, v));
+            } else {
+                extra.push((k, v));
+            }
+        }
+        forwarded.push(("varargs".into(), varargs));
+        forwarded.push(("kwargs".into(), PyDict::value(extra)));
+        call_args.push(Value::from(forwarded.into_iter().collect::<Kwargs>()));
+        self.inner.call(state, &call_args)
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        std::fmt::Display::fmt(&self.inner, f)
+    }
 }
 
 /// Locks a value list; a panic elsewhere while holding it left it usable anyway.

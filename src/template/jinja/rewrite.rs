@@ -15,6 +15,8 @@
 //! of the rewritten text back to the original for error columns. A template that does not
 //! parse is left as it is (minijinja then reports the syntax error at its place).
 
+use std::borrow::Cow;
+
 use minijinja::machinery::ast::{self, BinOpKind, CallArg, Expr, Stmt};
 use minijinja::machinery::{Span, parse};
 use minijinja::syntax::SyntaxConfig;
@@ -70,7 +72,7 @@ struct Edit {
     /// End in the original text (equal to `start` for an insertion).
     end: usize,
     /// The new text.
-    text: &'static str,
+    text: Cow<'static, str>,
     /// Ordering among insertions at the same offset (opening ones outer first, closing
     /// ones inner first).
     order: i64,
@@ -114,7 +116,7 @@ fn apply(source: &str, mut edits: Vec<Edit>) -> (String, OffsetMap) {
             continue;
         }
         out.push_str(&source[at..edit.start]);
-        out.push_str(edit.text);
+        out.push_str(&edit.text);
         at = edit.end;
         anchors.push((out.len(), at));
     }
@@ -150,10 +152,103 @@ struct Walker<'s> {
 
 impl Walker<'_> {
     fn stmt(&mut self, stmt: &Stmt<'_>) {
+        match stmt {
+            Stmt::ForLoop(l)
+                if matches!(
+                    l.iter,
+                    Expr::Var(_) | Expr::GetAttr(_) | Expr::GetItem(_) | Expr::Const(_)
+                ) =>
+            {
+                let span = expr_span(&l.iter);
+                self.wrap(start(span), end(span), "__pygen_iter(");
+            }
+            Stmt::Macro(m) if uses_varargs(&m.body) => self.varargs_macro(m),
+            _ => {}
+        }
         for_each_child(stmt, &mut |child| match child {
             Child::Stmt(s) => self.stmt(s),
             Child::Expr(e) => self.expr(e),
             Child::Target(e) => self.target(e),
+        });
+    }
+
+    /// A macro whose body reads `varargs` or `kwargs` becomes a hidden macro taking them
+    /// as parameters, and the name is bound to a wrapper that collects the extra arguments
+    /// (minijinja's macros refuse extra arguments).
+    fn varargs_macro(&mut self, m: &ast::Spanned<ast::Macro<'_>>) {
+        let span = m.span();
+        let source = self.source;
+        let Some(rest) = source.get(start(span)..) else {
+            return;
+        };
+        let Some(keyword) = rest.find("macro") else {
+            return;
+        };
+        let after_keyword = start(span) + keyword + "macro".len();
+        let Some(name_at) = source[after_keyword..]
+            .find(|c: char| !c.is_whitespace())
+            .map(|i| after_keyword + i)
+        else {
+            return;
+        };
+        if !source[name_at..].starts_with(m.name) {
+            return;
+        }
+        let Some(open) = source[name_at..].find('(').map(|i| name_at + i) else {
+            return;
+        };
+        let last = m
+            .args
+            .iter()
+            .chain(m.defaults.iter())
+            .map(|e| end(expr_span(e)))
+            .max()
+            .unwrap_or(open + 1);
+        let Some(close) = source[last..].find(')').map(|i| last + i) else {
+            return;
+        };
+        let Some(tag_end) = source
+            .get(end(span)..)
+            .and_then(|r| r.find("%}"))
+            .map(|i| end(span) + i + 2)
+        else {
+            return;
+        };
+        let needs_comma = !m.args.is_empty() && !source[last..close].contains(',');
+        let names: Vec<String> = m
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                Expr::Var(v) => Some(format!("'{}'", v.id)),
+                _ => None,
+            })
+            .collect();
+        self.seq += 1;
+        self.edits.push(Edit {
+            start: name_at,
+            end: name_at,
+            text: Cow::Borrowed("__pygen_vm_"),
+            order: self.seq,
+        });
+        self.edits.push(Edit {
+            start: close,
+            end: close,
+            text: Cow::Borrowed(if needs_comma {
+                ", varargs=(), kwargs={}"
+            } else {
+                "varargs=(), kwargs={}"
+            }),
+            order: self.seq,
+        });
+        self.edits.push(Edit {
+            start: tag_end,
+            end: tag_end,
+            text: Cow::Owned(format!(
+                "{{% set {name} = __pygen_varmacro(__pygen_vm_{name}, [{}]) %}}",
+                names.join(", "),
+                name = m.name
+            )),
+            order: self.seq,
         });
     }
 
@@ -173,13 +268,13 @@ impl Walker<'_> {
         self.edits.push(Edit {
             start,
             end: start,
-            text: open,
+            text: Cow::Borrowed(open),
             order: self.seq,
         });
         self.edits.push(Edit {
             start: end,
             end,
-            text: ")",
+            text: Cow::Borrowed(")"),
             order: -self.seq,
         });
     }
@@ -198,7 +293,7 @@ impl Walker<'_> {
                     self.edits.push(Edit {
                         start: left_end + at,
                         end: left_end + at + 1,
-                        text: ",",
+                        text: Cow::Borrowed(","),
                         order: 0,
                     });
                 }
@@ -222,7 +317,7 @@ impl Walker<'_> {
                     self.edits.push(Edit {
                         start: left_end,
                         end: right_start,
-                        text: ", ",
+                        text: Cow::Borrowed(", "),
                         order: 0,
                     });
                 }
@@ -238,6 +333,42 @@ impl Walker<'_> {
             _ => {}
         }
         for_each_expr_child(expr, &mut |child| self.expr(child));
+    }
+}
+
+/// Whether a macro body reads `varargs` or `kwargs`.
+fn uses_varargs(body: &[Stmt<'_>]) -> bool {
+    let mut found = false;
+    for stmt in body {
+        visit_stmt(stmt, &mut |expr| {
+            if let Expr::Var(v) = expr
+                && matches!(v.id, "varargs" | "kwargs")
+            {
+                found = true;
+            }
+        });
+    }
+    found
+}
+
+/// The span of an expression.
+fn expr_span(expr: &Expr<'_>) -> Span {
+    match expr {
+        Expr::Var(e) => e.span(),
+        Expr::Const(e) => e.span(),
+        Expr::Slice(e) => e.span(),
+        Expr::UnaryOp(e) => e.span(),
+        Expr::BinOp(e) => e.span(),
+        Expr::Compare(e) => e.span(),
+        Expr::IfExpr(e) => e.span(),
+        Expr::Filter(e) => e.span(),
+        Expr::Test(e) => e.span(),
+        Expr::GetAttr(e) => e.span(),
+        Expr::GetItem(e) => e.span(),
+        Expr::Call(e) => e.span(),
+        Expr::List(e) => e.span(),
+        Expr::Tuple(e) => e.span(),
+        Expr::Map(e) => e.span(),
     }
 }
 
@@ -489,6 +620,14 @@ mod tests {
             "{% for x in [1] %}{% endfor %}"
         );
         assert_eq!(run("{{ x %}"), "{{ x %}");
+        assert_eq!(
+            run("{% for c in s %}{% endfor %}{% for c in [1] %}{% endfor %}"),
+            "{% for c in __pygen_iter(s) %}{% endfor %}{% for c in [1] %}{% endfor %}"
+        );
+        assert_eq!(
+            run("{% macro m(a, b=2) %}{{ varargs }}{% endmacro %}x"),
+            "{% macro __pygen_vm_m(a, b=2, varargs=(), kwargs={}) %}{{ varargs }}{% endmacro %}{% set m = __pygen_varmacro(__pygen_vm_m, ['a', 'b']) %}x"
+        );
     }
 
     #[test]
