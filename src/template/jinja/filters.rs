@@ -432,10 +432,14 @@ pub(crate) fn sort_by_key(
 }
 
 /// The items of an iterable value (a map gives its keys, a string its characters);
-/// undefined gives none.
+/// undefined gives none; none and numbers are a `TypeError`, as in Python.
 pub(crate) fn items_of(value: &Value) -> Result<Vec<Value>, Error> {
-    if value.is_undefined() {
-        return Ok(Vec::new());
+    match value.kind() {
+        ValueKind::Undefined => Ok(Vec::new()),
+        ValueKind::None | ValueKind::Bool | ValueKind::Number => Err(type_error(format!(
+            "'{}' object is not iterable",
+            type_name(value)
+        ))),
+        _ => Ok(value.try_iter()?.collect()),
     }
-    Ok(value.try_iter()?.collect())
 }

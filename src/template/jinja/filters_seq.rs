@@ -24,6 +24,29 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("d", default);
     env.add_filter("random", random);
     env.add_filter("map", map);
+    env.add_filter("list", list);
+    env.add_filter("join", join);
+}
+
+/// `list`: the items as a list (a string's characters, a dict's keys).
+fn list(value: &Value) -> Result<Value, Error> {
+    Ok(Value::from(items_of(value)?))
+}
+
+/// `join(d='', attribute=none)`: the items' text joined with `d`.
+fn join(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let args = Args::bind("join", &args.into_values(), &["d", "attribute"])?;
+    let sep = match args.get(0) {
+        Some(d) => super::filters::string_of(d)?,
+        None => String::new(),
+    };
+    let getter = AttrGetter::new(args.get(1), None, false);
+    let items = items_of(value)?;
+    let mut parts = Vec::with_capacity(items.len());
+    for item in &items {
+        parts.push(super::filters::string_of(&getter.get(item))?);
+    }
+    Ok(Value::from(parts.join(&sep)))
 }
 
 /// `map(filter, *args, **kwargs)` applies a filter to each item; `map(attribute=path,

@@ -234,8 +234,8 @@ fn wrap_chunks(line: &str, on_hyphens: bool) -> Vec<String> {
                 if chars[j] == '-' && j >= 1 {
                     let behind = (j >= 2 && letter(j - 2) && letter(j - 1))
                         || (j >= 3 && letter(j - 3) && chars[j - 2] == '-' && letter(j - 1));
-                    let ahead =
-                        letter(j + 1) || (j + 2 < n && chars[j + 1] == '-' && letter(j + 2));
+                    let ahead = letter(j + 1)
+                        && (letter(j + 2) || (j + 2 < n && chars[j + 2] == '-' && letter(j + 3)));
                     if behind && ahead {
                         j += 1;
                         break;
@@ -520,6 +520,12 @@ fn indent(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
         Some(w) if w.kind() == ValueKind::String => string_of(w)?,
         _ => " ".repeat(usize::try_from(args.int(0, "indent", 4)?).unwrap_or(0)),
     };
+    if value.kind() != ValueKind::String {
+        return Err(type_error(format!(
+            "unsupported operand type(s) for +=: '{}' and 'str'",
+            type_name(value)
+        )));
+    }
     let s = string_of(value)? + "\n";
     let lines = splitlines(&s);
     let mut out = if args.flag(2, false) {

@@ -11,6 +11,26 @@ use super::globals::Cycler;
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("callable", is_callable);
     env.add_test("sequence", is_sequence);
+    env.add_test("iterable", is_iterable);
+    env.add_test("in", is_in);
+}
+
+/// `x is iterable`: strings, lists, dicts, ranges and other iterables; undefined too (it
+/// iterates as empty), none and numbers not.
+fn is_iterable(value: &Value) -> bool {
+    !matches!(
+        value.kind(),
+        ValueKind::None
+            | ValueKind::Bool
+            | ValueKind::Number
+            | ValueKind::Plain
+            | ValueKind::Invalid
+    )
+}
+
+/// `x is in(seq)`: Python's `x in seq` (a `TypeError` when `seq` is not a container).
+fn is_in(value: &Value, container: &Value) -> Result<bool, minijinja::Error> {
+    super::python::py_in(value, container)
 }
 
 /// `x is callable`: Python's `callable(x)`.
