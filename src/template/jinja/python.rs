@@ -12,13 +12,14 @@ use minijinja::value::{ArgType, Enumerator, Kwargs, Object, ObjectRepr, Tuple, V
 use minijinja::{Environment, Error, ErrorKind, State};
 
 use super::methods;
-use super::percent::{py_mod, type_name};
+use super::percent::{py_mod, py_pow, type_name};
 use super::pyrepr;
 use super::rewrite::{DICT_FN, IN_FN, LIST_FN, MOD_FN};
 
 /// Installs Python's semantics on `env`.
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function(MOD_FN, |a: Value, b: Value| py_mod(&a, &b));
+    env.add_function("__pygen_pow", |a: Value, b: Value| py_pow(&a, &b));
     env.add_function(IN_FN, |item: Value, container: Value| {
         py_in(&item, &container).map(Value::from)
     });
@@ -514,5 +515,30 @@ mod tests {
             render("{{ 'a' in {'a': 1} }} {{ 2 not in [1, 2] }} {{ 'b' in 'abc' }}"),
             "True False True"
         );
+    }
+}
+
+#[cfg(test)]
+mod located_tests {
+    use crate::template::Template;
+
+    fn error(text: &str) -> String {
+        Template::from_text("t", text.into())
+            .and_then(|t| t.render(minijinja::context! {}))
+            .map_or_else(|e| e.to_string(), |out| format!("rendered {out}"))
+    }
+
+    #[test]
+    fn errors_point_at_the_original_text() {
+        let e = error("{{ '%s' % 1 }}\n  {{ 'x' ~ '%d' % 'y' }}");
+        assert!(e.starts_with("t:2:12: "), "{e}");
+        assert!(
+            e.contains("%d format: a real number is required, not str"),
+            "{e}"
+        );
+        let e = error("{% set xs = [] %}{% set _ = xs.append(1) %}{{ nope.x }}");
+        assert!(e.starts_with("t:1:47: "), "{e}");
+        let e = error("{{ 'a' in 'b' }} {{ 1 in 5 }}");
+        assert!(e.starts_with("t:1:21: "), "{e}");
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! - `a % b` becomes `__pygen_mod(a, b)`: printf formatting when `a` is a string, Python's
 //!   modulo on numbers (minijinja has no `%` on strings).
+//! - `a ** b` becomes `__pygen_pow(a, b)`: integers beyond 128 bits print in full, as
+//!   Python's big integers do.
 //! - `a in b` / `a not in b` become `__pygen_in(a, b)` / `not __pygen_in(a, b)`: Python's
 //!   `in`, exact on the model's dicts (whose subscripts fall back to a default as
 //!   docker-pygen's do, so minijinja's `in`, which looks the key up, would always be true).
@@ -86,7 +88,7 @@ pub(crate) fn prepare(source: &str) -> (String, OffsetMap) {
 
 /// The rewritten text of `source` and the offset map back; `None` when nothing changes.
 pub(crate) fn rewrite(source: &str, syntax: SyntaxConfig) -> Option<(String, OffsetMap)> {
-    if !source.contains('%') && !source.contains(" in") {
+    if !source.contains('%') && !source.contains(" in") && !source.contains("**") {
         return None;
     }
     let stmt = parse(source, "<pre-pass>", syntax).ok()?;
@@ -153,12 +155,7 @@ struct Walker<'s> {
 impl Walker<'_> {
     fn stmt(&mut self, stmt: &Stmt<'_>) {
         match stmt {
-            Stmt::ForLoop(l)
-                if matches!(
-                    l.iter,
-                    Expr::Var(_) | Expr::GetAttr(_) | Expr::GetItem(_) | Expr::Const(_)
-                ) =>
-            {
+            Stmt::ForLoop(l) if matches!(l.iter, Expr::Var(_) | Expr::Const(_)) => {
                 let span = expr_span(&l.iter);
                 self.wrap(start(span), end(span), "__pygen_iter(");
             }
@@ -293,6 +290,23 @@ impl Walker<'_> {
                     self.edits.push(Edit {
                         start: left_end + at,
                         end: left_end + at + 1,
+                        text: Cow::Borrowed(","),
+                        order: 0,
+                    });
+                }
+            }
+            Expr::BinOp(op) if matches!(op.op, BinOpKind::Pow) => {
+                let span = op.span();
+                let (left_end, right_start) = (end(op.left.span()), start(op.right.span()));
+                let found = self
+                    .source
+                    .get(left_end..right_start)
+                    .and_then(|between| between.find("**"));
+                if let Some(at) = found {
+                    self.wrap(start(span), end(span), "__pygen_pow(");
+                    self.edits.push(Edit {
+                        start: left_end + at,
+                        end: left_end + at + 2,
                         text: Cow::Borrowed(","),
                         order: 0,
                     });
@@ -620,6 +634,7 @@ mod tests {
             "{% for x in [1] %}{% endfor %}"
         );
         assert_eq!(run("{{ x %}"), "{{ x %}");
+        assert_eq!(run("{{ 10 ** 100 }}"), "{{ __pygen_pow(10 , 100) }}");
         assert_eq!(
             run("{% for c in s %}{% endfor %}{% for c in [1] %}{% endfor %}"),
             "{% for c in __pygen_iter(s) %}{% endfor %}{% for c in [1] %}{% endfor %}"
