@@ -3,10 +3,10 @@
 //! entries, `ports`, mounts, `raw`).
 //!
 //! Lookup is exact key first, then the first key equal ignoring case. Attribute access
-//! (`labels.missing`) falls back to a per-map default (`''` for labels/env, `none` for model
-//! objects), but `get_value` (used by `in` and subscripts) never does: minijinja evaluates
-//! `'x' in labels` as `get_value('x').is_some()`, so a default there would make `in` always
-//! true.
+//! (`labels.missing`) and subscripts (`labels['missing']`) fall back to a per-map default
+//! (`''` for labels/env, `none` for model objects), as docker-pygen's `__getattr__` does.
+//! minijinja's own `in` would look the key up and so always be true; templates' `in` is
+//! routed to Python's exact key test by the template pre-pass instead.
 
 use std::sync::Arc;
 
@@ -130,7 +130,7 @@ impl Object for StrMap {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.lookup(key.as_str()?)
+        self.get_value_by_str(key.as_str()?)
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
@@ -225,7 +225,7 @@ impl Object for Dict {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.lookup(key.as_str()?)
+        self.get_value_by_str(key.as_str()?)
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {

@@ -12,10 +12,8 @@
 //! - output of `none` as `None` and booleans as `True`/`False`, like Python's `str`.
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::{Value, ValueKind};
-use minijinja::{
-    AutoEscape, Environment, Error, Output, State, UndefinedBehavior, escape_formatter,
-};
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, UndefinedBehavior};
 
 /// A fresh environment with pygen's settings and no templates.
 pub(crate) fn new_environment() -> Environment<'static> {
@@ -32,23 +30,12 @@ pub(crate) fn new_environment() -> Environment<'static> {
     }
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-    env.set_formatter(python_formatter);
     env.add_filter("any", any);
     env.add_filter("all", all);
     env.add_global("read_config", super::read_config::function());
+    super::jinja::filters::register(&mut env);
+    super::jinja::python::register(&mut env);
     env
-}
-
-/// Prints values as Jinja2 does: undefined as nothing, `none` as `None`, booleans as
-/// `True`/`False`, everything else as minijinja does.
-fn python_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
-    match value.kind() {
-        ValueKind::Undefined => Ok(()),
-        ValueKind::None => Ok(out.write_str("None")?),
-        ValueKind::Bool => Ok(out.write_str(if value.is_true() { "True" } else { "False" })?),
-        _ => escape_formatter(out, state, value),
-    }
 }
 
 /// `xs|any`: whether some item is truthy (Python's `any`).

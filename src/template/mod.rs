@@ -12,6 +12,7 @@
 
 mod environment;
 mod fetch;
+mod jinja;
 pub(crate) mod read_config;
 
 use std::collections::{HashMap, HashSet};
@@ -157,8 +158,9 @@ impl Default for LoadOptions {
     }
 }
 
-/// Sources of the templates an environment loaded, for error columns.
-type Sources = Arc<Mutex<HashMap<String, Arc<str>>>>;
+/// Sources of the templates an environment loaded (as written, with the map from the
+/// compiled text's offsets back to them), for error columns.
+type Sources = Arc<Mutex<HashMap<String, (Arc<str>, jinja::rewrite::OffsetMap)>>>;
 
 /// A loaded, compiled template with its own environment.
 pub struct Template {
@@ -229,13 +231,15 @@ impl Template {
         text: String,
         folder: Option<PathBuf>,
     ) -> Result<Template, Error> {
+        let text = jinja::whitespace::normalize(text);
         let mut env = environment::new_environment();
         let sources: Sources = Arc::default();
         let pulls_in_templates = pulls_in_templates(&text);
         let main_source: Arc<str> = Arc::from(text.as_str());
-        lock(&sources).insert(name.to_owned(), main_source.clone());
+        let (compiled, offsets) = jinja::rewrite::prepare(&text);
+        lock(&sources).insert(name.to_owned(), (main_source, offsets));
         set_loader(&mut env, folder, sources.clone(), &description);
-        if let Err(e) = env.add_template_owned(name.to_owned(), text) {
+        if let Err(e) = env.add_template_owned(name.to_owned(), compiled) {
             return Err(located(e, name, &sources, true));
         }
         let undeclared = match env.get_template(name) {
@@ -284,7 +288,9 @@ impl Template {
 }
 
 /// Locks the source map; a panic elsewhere while holding it left it usable anyway.
-fn lock(sources: &Sources) -> std::sync::MutexGuard<'_, HashMap<String, Arc<str>>> {
+fn lock(
+    sources: &Sources,
+) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<str>, jinja::rewrite::OffsetMap)>> {
     sources
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -313,8 +319,10 @@ fn set_loader(
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                lock(&sources).insert(name.to_owned(), Arc::from(text.as_str()));
-                Ok(Some(text))
+                let text = jinja::whitespace::normalize(text);
+                let (compiled, offsets) = jinja::rewrite::prepare(&text);
+                lock(&sources).insert(name.to_owned(), (Arc::from(text.as_str()), offsets));
+                Ok(Some(compiled))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(minijinja::Error::new(
@@ -373,8 +381,8 @@ fn located(error: minijinja::Error, main: &str, sources: &Sources, syntax: bool)
     let line = inner.line();
     let column = inner.range().and_then(|range| {
         let sources = lock(sources);
-        let source = sources.get(&name)?;
-        let before = source.get(..range.start)?;
+        let (source, offsets) = sources.get(&name)?;
+        let before = source.get(..offsets.original(range.start))?;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         Some(before[line_start..].chars().count() + 1)
     });

@@ -1,0 +1,18 @@
+//! Jinja2 3.1 fidelity on top of minijinja: the builtin filters, tests and globals with
+//! Jinja2's arguments and output, where minijinja's own differ or are missing. Each family
+//! lives in its own file and registers through one function called from
+//! `new_environment()`.
+
+pub(crate) mod filters;
+pub(crate) mod filters_json;
+pub(crate) mod filters_num;
+pub(crate) mod filters_seq;
+pub(crate) mod filters_text;
+pub(crate) mod globals;
+pub(crate) mod methods;
+pub(crate) mod percent;
+pub(crate) mod predicates;
+pub(crate) mod pyrepr;
+pub(crate) mod python;
+pub(crate) mod rewrite;
+pub(crate) mod whitespace;
