@@ -12,6 +12,7 @@
 
 mod environment;
 mod fetch;
+pub mod go;
 pub(crate) mod read_config;
 
 use std::collections::{HashMap, HashSet};
