@@ -644,7 +644,7 @@ mod tests {
         let got = gotmpl::fmt::sprint(&[
             super::super::reflect::deep_get(&v, "Addresses").unwrap_or(Value::Nil)
         ]);
-        assert_eq!(got, "[{  80  tcp } {  80  udp } {  443  tcp }]");
+        assert_eq!(got, "[{   80  tcp } {   80  udp } {   443  tcp }]");
         assert_eq!(
             super::super::reflect::deep_get(&v, "Name").and_then(|n| n.as_str().map(String::from)),
             Some("web".into())
