@@ -160,9 +160,9 @@ pub fn index(item: &Value, indexes: &[Value]) -> R {
     if item.is_nil() {
         return Err(err("index of untyped nil"));
     }
-    let mut item = item.clone();
+    let mut item = item.as_list_like();
     for ix in indexes {
-        item = match &item {
+        item = match &item.as_list_like() {
             Value::List(l) => {
                 let l = l.borrow();
                 let x = index_arg(ix, l.len())?;
@@ -209,6 +209,7 @@ pub fn slice(item: &Value, indexes: &[Value]) -> R {
     if indexes.len() > 3 {
         return Err(err(format!("too many slice indexes: {}", indexes.len())));
     }
+    let item = &item.as_list_like();
     let len = match item {
         Value::String(s) => {
             if indexes.len() == 3 {
@@ -245,7 +246,7 @@ pub fn slice(item: &Value, indexes: &[Value]) -> R {
 
 /// Go's `len`.
 pub fn len(item: &Value) -> R {
-    let n = match item {
+    let n = match &item.as_list_like() {
         Value::String(s) => s.len(),
         Value::List(l) => l.borrow().len(),
         Value::Map(m) => m.borrow().len(),

@@ -88,6 +88,8 @@ struct State<'a> {
     dot_boxed: bool,
     /// Whether the last field chain or variable evaluated to a list or map element.
     last_boxed: bool,
+    /// Nodes walked and range iterations so far, shared with called templates.
+    steps: u64,
 }
 
 fn var(name: &str, value: Value) -> Var {
@@ -108,6 +110,7 @@ pub(crate) fn execute(tmpl: &Template, tree: &Tree, out: &mut String, data: &Val
         out,
         dot_boxed: false,
         last_boxed: false,
+        steps: 0,
     };
     match s.walk_list(data, &tree.root) {
         Ok(()) => Ok(()),
@@ -160,7 +163,18 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    fn step(&mut self, at: At<'_>) -> R<()> {
+        self.steps += 1;
+        if let Some(max) = self.tmpl.limits.max_steps
+            && self.steps > max
+        {
+            return Err(self.errorf(at, format!("execution exceeds the limit of {max} steps")));
+        }
+        Ok(())
+    }
+
     fn walk(&mut self, dot: &Value, node: &'a Node) -> Result<(), Ctl> {
+        self.step(At::Node(node))?;
         match node {
             Node::Text { text, .. } => self.write(At::Node(node), text)?,
             Node::Action { pipe, .. } => {
@@ -230,7 +244,7 @@ impl<'a> State<'a> {
     }
 
     fn walk_range_inner(&mut self, dot: &Value, b: &'a Branch) -> Result<(), Ctl> {
-        let val = self.eval_pipeline(dot, &b.pipe)?;
+        let val = self.eval_pipeline(dot, &b.pipe)?.as_list_like();
         let mark = self.vars.len();
         // Go reports a range error at the last node the pipeline evaluated.
         let at = last_evaluated(&b.pipe);
@@ -306,6 +320,7 @@ impl<'a> State<'a> {
     ) -> Result<IterEnd, Ctl> {
         let decl = &b.pipe.decl;
         let at = At::Pipe(&b.pipe);
+        self.step(at)?;
         if !decl.is_empty() {
             if b.pipe.is_assign {
                 let v = if decl.len() > 1 {
@@ -371,8 +386,11 @@ impl<'a> State<'a> {
             out: self.out,
             dot_boxed: false,
             last_boxed: false,
+            steps: self.steps,
         };
-        match sub.walk_list(&new_dot, &tree.root) {
+        let r = sub.walk_list(&new_dot, &tree.root);
+        self.steps = sub.steps;
+        match r {
             Ok(()) | Err(Ctl::Break | Ctl::Continue) => Ok(()),
             Err(e) => Err(e),
         }
@@ -861,6 +879,16 @@ impl<'a> State<'a> {
                 };
             }
         };
+        // Go checks the type at the last node it evaluated: inside a parenthesised pipeline,
+        // its last argument.
+        let at = match arg {
+            Arg::Pipe(pipe) => last_evaluated(pipe),
+            Arg::Chain { node, .. } => match &**node {
+                Arg::Pipe(pipe) => last_evaluated(pipe),
+                other => At::Arg(other),
+            },
+            _ => at,
+        };
         self.validate_type(at, v, p)
     }
 
@@ -895,6 +923,9 @@ impl<'a> State<'a> {
             | (Value::List(_), Param::List)
             | (Value::Map(_), Param::Map)
             | (Value::Time(_), Param::Time) => true,
+            (Value::Record(r), Param::List) if r.items.is_some() => {
+                return Ok(v.as_list_like());
+            }
             (Value::List(l), Param::StringList) => {
                 l.borrow().iter().all(|e| matches!(e, Value::String(_)))
             }

@@ -485,6 +485,10 @@ impl Printer {
                 }
                 self.buf.push(if self.f.sharp_v { '}' } else { ']' });
             }
+            Value::Record(r) if r.items.is_some() && !self.f.sharp_v => {
+                let list = v.as_list_like();
+                self.print_value(&list, verb, depth);
+            }
             Value::Record(r) => {
                 if self.f.sharp_v {
                     self.buf.push_str(&r.type_name);

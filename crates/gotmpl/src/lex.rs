@@ -70,7 +70,8 @@ impl ItemType {
 pub struct Item {
     pub typ: ItemType,
     pub pos: usize,
-    pub val: String,
+    /// Shared, so the parser's look-ahead copies items cheaply.
+    pub val: std::rc::Rc<str>,
     pub line: usize,
 }
 
@@ -186,7 +187,7 @@ impl Lexer<'_> {
     }
 
     fn emit(&mut self, typ: ItemType) {
-        let val = self.input[self.start..self.pos].to_string();
+        let val = std::rc::Rc::from(&self.input[self.start..self.pos]);
         self.items.push(Item {
             typ,
             pos: self.start,
@@ -207,7 +208,7 @@ impl Lexer<'_> {
         self.items.push(Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: msg,
+            val: msg.into(),
             line: self.start_line,
         });
     }
@@ -433,7 +434,9 @@ impl Lexer<'_> {
             && self.input[before + 2..].starts_with(self.right)
         {
             self.pos = before;
-            self.line = 1 + self.input[..self.pos].matches('\n').count();
+            if self.input.as_bytes()[before] == b'\n' {
+                self.line -= 1;
+            }
             if n == 1 {
                 return self.lex_right_delim(inside);
             }
@@ -613,7 +616,7 @@ mod tests {
     fn kinds(src: &str) -> Vec<(ItemType, std::string::String)> {
         lex(src, "", "")
             .into_iter()
-            .map(|i| (i.typ, i.val))
+            .map(|i| (i.typ, i.val.to_string()))
             .collect()
     }
 
@@ -654,7 +657,12 @@ mod tests {
 
     #[test]
     fn errors_end_the_stream() {
-        let last = |s: &str| lex(s, "", "").pop().map(|i| i.val).unwrap_or_default();
+        let last = |s: &str| {
+            lex(s, "", "")
+                .pop()
+                .map(|i| i.val.to_string())
+                .unwrap_or_default()
+        };
         assert_eq!(last("{{ 3k }}"), "bad number syntax: \"3k\"");
         assert_eq!(last("{{ \"abc }}"), "unterminated quoted string");
         assert_eq!(last("{{ .x"), "unclosed action");
@@ -671,7 +679,7 @@ mod tests {
         let fields: Vec<(std::string::String, usize)> = items
             .iter()
             .filter(|i| i.typ == Field)
-            .map(|i| (i.val.clone(), i.line))
+            .map(|i| (i.val.to_string(), i.line))
             .collect();
         assert_eq!(fields, vec![(".x".to_string(), 2), (".y".to_string(), 3)]);
     }

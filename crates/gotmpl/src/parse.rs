@@ -25,7 +25,7 @@ pub struct Tree {
 pub struct ParseError(pub String);
 
 /// Nesting deeper than this is refused (Go's limit is 10000; a Rust stack is smaller).
-pub const MAX_PARSE_DEPTH: usize = 200;
+pub const MAX_PARSE_DEPTH: usize = 100;
 
 type PResult<T> = Result<T, ParseError>;
 
@@ -489,7 +489,7 @@ impl Parser<'_> {
         match it.typ {
             ItemType::Text => Ok(Parsed::Node(Some(Node::Text {
                 pos: it.pos,
-                text: it.val,
+                text: it.val.to_string(),
             }))),
             ItemType::LeftDelim => {
                 self.depth += 1;
@@ -725,13 +725,13 @@ impl Parser<'_> {
                 ItemType::Assign | ItemType::Declare => {
                     pipe.is_assign = nxt.typ == ItemType::Assign;
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.clone()));
-                    self.vars.push(v.val);
+                    pipe.decl.push((v.pos, v.val.to_string()));
+                    self.vars.push(v.val.to_string());
                 }
-                ItemType::Char if nxt.val == "," => {
+                ItemType::Char if &*nxt.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push((v.pos, v.val.clone()));
-                    self.vars.push(v.val);
+                    pipe.decl.push((v.pos, v.val.to_string()));
+                    self.vars.push(v.val.to_string());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
                             ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
@@ -882,7 +882,10 @@ impl Parser<'_> {
                         crate::fmt::quote(&tok.val)
                     )));
                 }
-                Arg::Identifier { pos, name: tok.val }
+                Arg::Identifier {
+                    pos,
+                    name: tok.val.to_string(),
+                }
             }
             ItemType::Dot => Arg::Dot { pos },
             ItemType::Nil => Arg::Nil { pos },
@@ -902,7 +905,7 @@ impl Parser<'_> {
             },
             ItemType::Bool => Arg::Bool {
                 pos,
-                val: tok.val == "true",
+                val: &*tok.val == "true",
             },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 let num = parse_number(&tok.val, tok.typ).map_err(|e| self.errorf(e))?;
@@ -921,7 +924,7 @@ impl Parser<'_> {
                 let text = unquote(&tok.val).ok_or_else(|| self.errorf("invalid syntax"))?;
                 Arg::String {
                     pos,
-                    quoted: tok.val,
+                    quoted: tok.val.to_string(),
                     text,
                 }
             }

@@ -249,7 +249,7 @@ fn days_in(month: u32, year: i64) -> u32 {
 
 /// The calendar fields of `unix` seconds shifted by `offset` seconds.
 pub fn civil(unix: i64, offset: i32) -> Civil {
-    let local = unix + i64::from(offset);
+    let local = unix.saturating_add(i64::from(offset));
     let days = local.div_euclid(DAY);
     let secs = local.rem_euclid(DAY);
     let z = days + 719_468;
@@ -554,6 +554,22 @@ fn skip<'a>(mut value: &'a [u8], mut prefix: &[u8]) -> Result<&'a [u8], &'a [u8]
     Ok(value)
 }
 
+/// Go's `parseSignedOffset`: the length of a `+h`/`-hh` hour offset (at most 23) at the
+/// start of `value`, or 0.
+fn signed_offset_len(value: &[u8]) -> usize {
+    if !matches!(value.first(), Some(b'+' | b'-')) {
+        return 0;
+    }
+    let digits = value[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let hours = std::str::from_utf8(&value[1..1 + digits])
+        .ok()
+        .and_then(|d| d.parse::<u64>().ok());
+    match hours {
+        Some(h) if h <= 23 => 1 + digits,
+        _ => 0,
+    }
+}
+
 /// Length of a zone abbreviation at the start of `value` (Go's `parseTimeZone`).
 fn zone_name_len(value: &[u8]) -> Option<usize> {
     if value.len() < 3 {
@@ -563,7 +579,10 @@ fn zone_name_len(value: &[u8]) -> Option<usize> {
         return Some(4);
     }
     if value.starts_with(b"GMT") {
-        return Some(3);
+        return Some(3 + signed_offset_len(&value[3..]));
+    }
+    if matches!(value[0], b'+' | b'-') {
+        return Some(signed_offset_len(value)).filter(|n| *n > 0);
     }
     let upper = value
         .iter()
@@ -617,7 +636,7 @@ pub fn parse(layout: &str, value: &str) -> Result<Instant, ParseError> {
             break;
         };
         lay = suffix;
-        let hold = val;
+        let mut hold = val;
         let mut range_err: Option<&str> = None;
         let mut ok = true;
         match std {
@@ -765,6 +784,8 @@ pub fn parse(layout: &str, value: &str) -> Result<Instant, ParseError> {
                     am_set = true;
                     val = &val[2..];
                 } else {
+                    // Go has already taken the two bytes when it rejects them.
+                    hold = &val[2..];
                     ok = false;
                 }
             }
@@ -926,10 +947,16 @@ pub fn parse(layout: &str, value: &str) -> Result<Instant, ParseError> {
     if !zone_name.is_empty() {
         // An abbreviation the local zone does not know keeps the wall clock
         // and records the name with offset zero (GMT+h aside).
+        // "GMT+3" names its offset; the instant still keeps the wall clock as UTC, as Go's does.
+        let offset = zone_name
+            .strip_prefix("GMT")
+            .filter(|rest| !rest.is_empty())
+            .and_then(|rest| rest.parse::<i32>().ok())
+            .map_or(0, |h| h * 3600);
         return Ok(Instant {
             unix: wall,
             nanos,
-            offset: 0,
+            offset,
             zone: zone_name,
         });
     }

@@ -40,6 +40,10 @@ pub struct Record {
     /// The type as Go prints it with `%T`, e.g. `main.Container` or `*context.RuntimeContainer`.
     pub type_name: Rc<str>,
     pub fields: Vec<(Rc<str>, Value)>,
+    /// For a Go slice type with methods (docker-gen's root context is a list of containers
+    /// with `.Env`, `.Docker`...): the elements. Such a record ranges, indexes, slices, has a
+    /// length, is true when non-empty and prints like a list, and keeps its named fields.
+    pub items: Option<Rc<RefCell<Vec<Value>>>>,
 }
 
 impl Record {
@@ -47,6 +51,15 @@ impl Record {
         Record {
             type_name: Rc::from(type_name),
             fields: fields.into_iter().map(|(k, v)| (Rc::from(k), v)).collect(),
+            items: None,
+        }
+    }
+
+    /// A record that is also a list of `items` (see `Record::items`).
+    pub fn with_items(type_name: &str, fields: Vec<(&str, Value)>, items: Vec<Value>) -> Self {
+        Record {
+            items: Some(Rc::new(RefCell::new(items))),
+            ..Record::new(type_name, fields)
         }
     }
 
@@ -252,7 +265,8 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.borrow().is_empty(),
             Value::Map(m) => !m.borrow().is_empty(),
-            Value::Record(_) | Value::Time(_) | Value::Func(_) => true,
+            Value::Record(r) => r.items.as_ref().is_none_or(|l| !l.borrow().is_empty()),
+            Value::Time(_) | Value::Func(_) => true,
             Value::Duration(d) => *d != 0,
         }
     }
@@ -280,6 +294,25 @@ impl Value {
         match self {
             Value::String(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The elements of a list, or of a record that is also a list.
+    pub fn list_items(&self) -> Option<Rc<RefCell<Vec<Value>>>> {
+        match self {
+            Value::List(l) => Some(l.clone()),
+            Value::Record(r) => r.items.clone(),
+            _ => None,
+        }
+    }
+
+    /// A record that is also a list seen as its list; other values as they are.
+    pub fn as_list_like(&self) -> Value {
+        match self {
+            Value::Record(r) if r.items.is_some() => {
+                self.list_items().map_or(Value::Nil, Value::List)
+            }
+            _ => self.clone(),
         }
     }
 

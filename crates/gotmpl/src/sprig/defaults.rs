@@ -2,17 +2,30 @@
 //! zero, empty strings/lists/maps; structs never), `coalesce`, `all`, `any`, `ternary` (the
 //! condition comes last, for pipelines), `fail`, and `deepCopy`.
 
-use super::{FuncError, Value, boolean, is_empty, text};
+use super::{FuncError, MAX_DEPTH, Value, boolean, is_empty, text};
 use crate::funcs::{FuncMap, Param, Signature};
 
-/// A copy sharing nothing with `v`: lists and maps are rebuilt all the way down.
+/// A copy sharing nothing with `v`: lists and maps are rebuilt all the way down (past
+/// `MAX_DEPTH`, which only cyclic data reaches, the rest is shared).
 pub(super) fn deep_copy(v: &Value) -> Value {
+    deep_copy_at(v, 0)
+}
+
+fn deep_copy_at(v: &Value, depth: usize) -> Value {
+    if depth > MAX_DEPTH {
+        return v.clone();
+    }
     match v {
-        Value::List(l) => Value::list(l.borrow().iter().map(deep_copy).collect()),
+        Value::List(l) => Value::list(
+            l.borrow()
+                .iter()
+                .map(|e| deep_copy_at(e, depth + 1))
+                .collect(),
+        ),
         Value::Map(m) => Value::map(
             m.borrow()
                 .iter()
-                .map(|(k, v)| (k.clone(), deep_copy(v)))
+                .map(|(k, e)| (k.clone(), deep_copy_at(e, depth + 1)))
                 .collect(),
         ),
         other => other.clone(),

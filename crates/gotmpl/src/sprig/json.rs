@@ -78,10 +78,12 @@ pub(super) fn format_float(f: f64) -> Result<String, FuncError> {
 }
 
 fn encode(out: &mut String, v: &Value, style: Style, depth: usize) -> Result<(), FuncError> {
-    if depth > 1000 {
-        return Err(FuncError::new(
-            "json: unsupported value: encountered a cycle",
-        ));
+    if depth > super::MAX_DEPTH {
+        // Only cyclic data nests this deep; Go's encoder reports the cycle the same way.
+        return Err(FuncError(format!(
+            "json: unsupported value: encountered a cycle via {}",
+            v.type_name()
+        )));
     }
     match v {
         Value::Nil => out.push_str("null"),
@@ -275,8 +277,14 @@ impl Parser<'_> {
     fn literal(&mut self, word: &str, v: Value) -> Parsed {
         self.pos += 1;
         for expect in word.chars().skip(1) {
+            // Go's scanner feeds a space at the end of input, so a cut literal fails on it.
             match self.bump() {
-                None => return Err(Self::eof()),
+                None => {
+                    return Err(Self::invalid(
+                        ' ',
+                        &format!("in literal {word} (expecting {})", quote_char(expect)),
+                    ));
+                }
                 Some(c) if c == expect => {}
                 Some(c) => {
                     return Err(Self::invalid(
@@ -301,7 +309,7 @@ impl Parser<'_> {
             match self.peek() {
                 Some('0'..='9') => {}
                 Some(c) => return Err(Self::invalid(c, "in numeric literal")),
-                None => return Err(Self::eof()),
+                None => return Err(Self::invalid(' ', "in numeric literal")),
             }
         }
         if self.peek() == Some('0') {
@@ -316,7 +324,7 @@ impl Parser<'_> {
                 Some(c) => {
                     return Err(Self::invalid(c, "after decimal point in numeric literal"));
                 }
-                None => return Err(Self::eof()),
+                None => return Err(Self::invalid(' ', "after decimal point in numeric literal")),
             }
         }
         if matches!(self.peek(), Some('e' | 'E')) {
@@ -327,7 +335,7 @@ impl Parser<'_> {
             match self.peek() {
                 Some('0'..='9') => digits(self),
                 Some(c) => return Err(Self::invalid(c, "in exponent of numeric literal")),
-                None => return Err(Self::eof()),
+                None => return Err(Self::invalid(' ', "in exponent of numeric literal")),
             }
         }
         let text = &self.s[start..self.pos];
@@ -407,7 +415,7 @@ impl Parser<'_> {
 
     fn nest(&mut self) -> Result<(), String> {
         self.depth += 1;
-        if self.depth > 10_000 {
+        if self.depth > super::MAX_DEPTH {
             return Err("exceeded max depth".into());
         }
         Ok(())
@@ -569,6 +577,10 @@ mod tests {
         );
         assert_eq!(
             from_json("tru").err().as_deref(),
+            Some("invalid character ' ' in literal true (expecting 'e')")
+        );
+        assert_eq!(
+            from_json("[1").err().as_deref(),
             Some("unexpected end of JSON input")
         );
         assert_eq!(

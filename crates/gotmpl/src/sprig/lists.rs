@@ -113,11 +113,12 @@ fn slice(a: &[Value]) -> Result<Value, FuncError> {
 fn chunk(a: &[Value]) -> Result<Value, FuncError> {
     let size = int(&a[0]);
     let items = list_items(&a[1], "Cannot chunk type")?;
+    if size <= 0 {
+        // sprig sizes its result with a float division that overflows Go's makeslice.
+        return Err(FuncError::new("runtime error: makeslice: len out of range"));
+    }
     if items.is_empty() {
         return Ok(Value::list(Vec::new()));
-    }
-    if size <= 0 {
-        return Err(FuncError::new("runtime error: integer divide by zero"));
     }
     Ok(Value::list(
         items

@@ -8,7 +8,7 @@ use super::{FuncError, Value, int, strval, to_float64, to_int64};
 use crate::funcs::{FuncMap, Param, Signature};
 
 /// The most elements `until`/`untilStep`/`seq` build (Go would try to allocate any size).
-const MAX_SEQUENCE: usize = 10_000_000;
+const MAX_SEQUENCE: usize = 1_000_000;
 
 /// A decimal `mant × 10^-scale`, as shopspring/decimal holds one (within i128).
 #[derive(Clone, Copy, Debug)]
@@ -190,11 +190,11 @@ fn seq(p: &[i64]) -> Result<String, FuncError> {
     let list = match *p {
         [end] => {
             let inc = if end < 1 { -1 } else { 1 };
-            until_step(1, end + inc, inc)?
+            until_step(1, end.wrapping_add(inc), inc)?
         }
         [start, end] => {
             let step = if end < start { -1 } else { 1 };
-            until_step(start, end + step, step)?
+            until_step(start, end.wrapping_add(step), step)?
         }
         [start, step, end] => {
             let mut inc = 1;
@@ -204,7 +204,7 @@ fn seq(p: &[i64]) -> Result<String, FuncError> {
                     return Ok(String::new());
                 }
             }
-            until_step(start, end + inc, step)?
+            until_step(start, end.wrapping_add(inc), step)?
         }
         _ => Vec::new(),
     };

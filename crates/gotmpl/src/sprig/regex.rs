@@ -8,26 +8,86 @@
 //! backslash) are reproduced with Go's text; other rejected patterns report the crate's
 //! message after Go's "error parsing regexp: " prefix.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use regex::{NoExpand, Regex};
 
 use super::{FuncError, Value, int, text};
 use crate::funcs::{FuncMap, Param, Signature};
 
-/// Go's error text for a pattern the crate would reject, when Go words it differently.
+/// A counted repetition `{n}`, `{n,}` or `{n,m}` at the start of `s`: (min, max, length).
+/// Anything else starting with `{` is a literal brace in Go.
+fn counted_repeat(s: &str) -> Option<(u64, Option<u64>, usize)> {
+    let body = s.strip_prefix('{')?;
+    let end = body.find('}')?;
+    let inner = &body[..end];
+    let num = |t: &str| -> Option<u64> {
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().unwrap_or(u64::MAX))
+    };
+    let (min, max) = match inner.split_once(',') {
+        None => {
+            let n = num(inner)?;
+            (n, Some(n))
+        }
+        Some((a, "")) => (num(a)?, None),
+        Some((a, b)) => (num(a)?, Some(num(b)?)),
+    };
+    Some((min, max, end + 2))
+}
+
+/// One member of a bracket class at `i`: its character (None for a class escape such as
+/// `\d`) and its length in bytes.
+fn class_member(pat: &str, i: usize) -> Option<(Option<char>, usize)> {
+    let c = pat[i..].chars().next()?;
+    if c != '\\' {
+        return Some((Some(c), c.len_utf8()));
+    }
+    let e = pat[i + 1..].chars().next()?;
+    let ch = match e {
+        'd' | 'D' | 's' | 'S' | 'w' | 'W' | 'p' | 'P' => None,
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        'r' => Some('\r'),
+        'f' => Some('\u{c}'),
+        'v' => Some('\u{b}'),
+        'a' => Some('\u{7}'),
+        e => Some(e),
+    };
+    Some((ch, 1 + e.len_utf8()))
+}
+
+/// Go's error text for the patterns Go rejects with a message of its own (unbalanced
+/// parentheses and brackets, bad repetitions and ranges, Perl syntax RE2 lacks,
+/// backreferences), or None.
 fn go_syntax_error(pat: &str) -> Option<String> {
     let err = |code: &str, expr: &str| Some(format!("error parsing regexp: {code}: `{expr}`"));
     let b = pat.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
+    // Whether the previous item can be repeated, and where the last repetition began.
     let mut can_repeat = false;
     let mut last_repeat: Option<usize> = None;
     while i < b.len() {
+        let mut repeat_len = 0;
         match b[i] {
             b'\\' => {
-                if i + 1 >= b.len() {
+                let Some(e) = pat[i + 1..].chars().next() else {
                     return err("trailing backslash at end of expression", "");
+                };
+                if e == 'Q' {
+                    // Literal text up to \E (or the end).
+                    i = pat[i + 2..].find("\\E").map_or(b.len(), |p| i + 2 + p + 2);
+                    can_repeat = true;
+                    last_repeat = None;
+                    continue;
                 }
-                i += 2;
+                let octal = ('1'..='7').contains(&e) && matches!(b.get(i + 2), Some(b'0'..=b'7'));
+                if ('1'..='9').contains(&e) && !octal {
+                    return err("invalid escape sequence", &pat[i..i + 2]);
+                }
+                i += 1 + e.len_utf8();
                 can_repeat = true;
                 last_repeat = None;
                 continue;
@@ -38,40 +98,71 @@ fn go_syntax_error(pat: &str) -> Option<String> {
                 if b.get(i) == Some(&b'^') {
                     i += 1;
                 }
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                }
+                let mut first = true;
                 loop {
                     match b.get(i) {
                         None => return err("missing closing ]", &pat[start..]),
-                        Some(b'\\') => i += 2,
-                        Some(b'[') if b.get(i + 1) == Some(&b':') => {
-                            match pat[i + 2..].find(":]") {
-                                Some(p) => i += p + 4,
-                                None => i += 1,
+                        Some(b']') if !first => break,
+                        Some(b'[') if b.get(i + 1) == Some(&b':') && pat[i..].contains(":]") => {
+                            i += pat[i..].find(":]").map_or(1, |p| p + 2);
+                        }
+                        Some(_) => {
+                            let Some((lo, len)) = class_member(pat, i) else {
+                                return err("missing closing ]", &pat[start..]);
+                            };
+                            let lo_start = i;
+                            i += len;
+                            if b.get(i) == Some(&b'-') && !matches!(b.get(i + 1), None | Some(b']'))
+                            {
+                                let Some((hi, len2)) = class_member(pat, i + 1) else {
+                                    return err("missing closing ]", &pat[start..]);
+                                };
+                                if let (Some(l), Some(h)) = (lo, hi)
+                                    && h < l
+                                {
+                                    let range = &pat[lo_start..i + 1 + len2];
+                                    return err("invalid character class range", range);
+                                }
+                                i += 1 + len2;
                             }
                         }
-                        Some(b']') => break,
-                        Some(_) => i += 1,
                     }
+                    first = false;
                 }
                 can_repeat = true;
             }
             b'(' => {
                 let rest = &pat[i..];
-                if rest.starts_with("(?<") {
-                    return err("invalid or unsupported Perl syntax", "(?<");
-                }
                 if rest.starts_with("(?") && !rest.starts_with("(?P<") {
-                    // A flag group "(?i)" sets flags and groups nothing.
-                    if let Some(end) = rest[2..].find([')', ':'])
-                        && rest.as_bytes()[2 + end] == b')'
-                    {
-                        i += 3 + end;
-                        can_repeat = false;
-                        last_repeat = None;
-                        continue;
+                    // Flags: "(?i)" sets them, "(?i:" opens a group; anything else is
+                    // Perl syntax RE2 does not have.
+                    let mut j = i + 2;
+                    let mut negated = false;
+                    let mut saw_flag = false;
+                    loop {
+                        let Some(c) = pat[j..].chars().next() else {
+                            return err("missing closing )", pat);
+                        };
+                        j += c.len_utf8();
+                        match c {
+                            'i' | 'm' | 's' | 'U' => saw_flag = true,
+                            '-' if !negated => {
+                                negated = true;
+                                saw_flag = false;
+                            }
+                            ':' | ')' if !negated || saw_flag => {
+                                if c == ':' {
+                                    depth += 1;
+                                }
+                                break;
+                            }
+                            _ => return err("invalid or unsupported Perl syntax", &pat[i..j]),
+                        }
                     }
+                    i = j;
+                    can_repeat = false;
+                    last_repeat = None;
+                    continue;
                 }
                 depth += 1;
                 can_repeat = false;
@@ -90,29 +181,34 @@ fn go_syntax_error(pat: &str) -> Option<String> {
                 depth -= 1;
                 can_repeat = true;
             }
-            b'*' | b'+' | b'?' => {
-                let len = if b.get(i + 1) == Some(&b'?') { 2 } else { 1 };
-                if let Some(start) = last_repeat {
-                    return err("invalid nested repetition operator", &pat[start..i + len]);
+            b'*' | b'+' | b'?' => repeat_len = 1,
+            b'{' => match counted_repeat(&pat[i..]) {
+                Some((min, max, len)) => {
+                    if min > 1000 || max.is_some_and(|m| m > 1000 || m < min) {
+                        return err("invalid repeat count", &pat[i..i + len]);
+                    }
+                    repeat_len = len;
                 }
-                if !can_repeat {
-                    let op = if b.get(i + 1) == Some(&b'?') {
-                        &pat[i..i + 2]
-                    } else {
-                        &pat[i..=i]
-                    };
-                    return err("missing argument to repetition operator", op);
-                }
-                last_repeat = Some(i);
-                i += len;
-                can_repeat = false;
-                continue;
-            }
+                None => can_repeat = true,
+            },
             b'|' | b'^' => can_repeat = b[i] == b'^',
             _ => can_repeat = true,
         }
+        if repeat_len > 0 {
+            let len = repeat_len + usize::from(b.get(i + repeat_len) == Some(&b'?'));
+            if let Some(start) = last_repeat {
+                return err("invalid nested repetition operator", &pat[start..i + len]);
+            }
+            if !can_repeat {
+                return err("missing argument to repetition operator", &pat[i..i + len]);
+            }
+            last_repeat = Some(i);
+            i += len;
+            can_repeat = false;
+            continue;
+        }
         last_repeat = None;
-        i += 1;
+        i += pat[i..].chars().next().map_or(1, char::len_utf8);
     }
     if depth > 0 {
         return err("missing closing )", pat);
@@ -132,6 +228,19 @@ fn asciify(pat: &str) -> String {
                     out.push('\\');
                     break;
                 };
+                if n == 'Q' && !in_class {
+                    // \Q...\E quotes literal text, which the crate spells with escapes.
+                    let mut lit = String::new();
+                    while let Some(d) = chars.next() {
+                        if d == '\\' && chars.peek() == Some(&'E') {
+                            chars.next();
+                            break;
+                        }
+                        lit.push(d);
+                    }
+                    out.push_str(&regex::escape(&lit));
+                    continue;
+                }
                 let (inside, outside) = match n {
                     'd' => ("0-9", "[0-9]"),
                     'D' => ("", "[^0-9]"),
@@ -175,6 +284,15 @@ fn asciify(pat: &str) -> String {
                 }
             }
             '[' => out.push_str("\\["),
+            '{' if !in_class => {
+                // Go reads a brace that starts no counted repetition as a literal.
+                let rest: String = chars.clone().collect();
+                if counted_repeat(&format!("{{{rest}")).is_some() {
+                    out.push('{');
+                } else {
+                    out.push_str("\\{");
+                }
+            }
             ']' if in_class => {
                 in_class = false;
                 out.push(']');
@@ -185,8 +303,31 @@ fn asciify(pat: &str) -> String {
     out
 }
 
-/// Compiles a Go pattern; the error is Go's `regexp.Compile` text.
+/// Patterns compiled on this thread, so a template applying one pattern in a loop compiles
+/// it once. Bounded: cleared when it reaches `CACHE_SIZE` patterns.
+const CACHE_SIZE: usize = 64;
+
+thread_local! {
+    static CACHE: RefCell<HashMap<String, Result<Regex, FuncError>>> = RefCell::new(HashMap::new());
+}
+
+/// Compiles a Go pattern (cached); the error is Go's `regexp.Compile` text.
 fn compile(pat: &str) -> Result<Regex, FuncError> {
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(pat).cloned()) {
+        return hit;
+    }
+    let compiled = compile_uncached(pat);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(pat.to_owned(), compiled.clone());
+    });
+    compiled
+}
+
+fn compile_uncached(pat: &str) -> Result<Regex, FuncError> {
     if let Some(e) = go_syntax_error(pat) {
         return Err(FuncError(e));
     }
@@ -400,6 +541,24 @@ mod tests {
         );
         assert!(e("(?i)a(b)|[]a]+?").is_none());
         assert!(e("(?P<first>a+) (?P<x>b?)").is_none());
+        assert_eq!(
+            e("a(?=b)").as_deref(),
+            Some("error parsing regexp: invalid or unsupported Perl syntax: `(?=`")
+        );
+        assert_eq!(
+            e("[z-a]").as_deref(),
+            Some("error parsing regexp: invalid character class range: `z-a`")
+        );
+        assert_eq!(
+            e("(a)\\1").as_deref(),
+            Some("error parsing regexp: invalid escape sequence: `\\1`")
+        );
+        assert_eq!(
+            e("a{1001}").as_deref(),
+            Some("error parsing regexp: invalid repeat count: `{1001}`")
+        );
+        assert!(compile("a{,2}").expect("literal braces").is_match("a{,2}"));
+        assert!(compile("\\Qa.b\\E+").expect("quoted").is_match("a.bb"));
     }
 
     #[test]

@@ -67,16 +67,15 @@ impl Version {
         let seg = |i: usize| -> Result<u64, String> {
             match caps.get(i) {
                 None => Ok(0),
-                Some(m) => m
-                    .as_str()
-                    .trim_start_matches('.')
-                    .parse::<u64>()
-                    .map_err(|e| {
+                Some(m) => {
+                    let digits = m.as_str().trim_start_matches('.');
+                    // The pattern admits only digits, so overflow is the one failure.
+                    digits.parse::<u64>().map_err(|_| {
                         format!(
-                            "Error parsing version segment: strconv.ParseUint: parsing \"{}\": {e}",
-                            m.as_str()
+                            "Error parsing version segment: strconv.ParseUint: parsing \"{digits}\": value out of range"
                         )
-                    }),
+                    })
+                }
             }
         };
         let pre = caps.get(5).map_or("", |m| m.as_str()).to_owned();

@@ -24,6 +24,10 @@ fn upper_rune(c: char) -> char {
 
 /// Go's `unicode.ToLower` for one rune.
 fn lower_rune(c: char) -> char {
+    if c == '\u{130}' {
+        // Go maps the dotted capital I to a plain i (no combining dot).
+        return 'i';
+    }
     let mut it = c.to_lowercase();
     match (it.next(), it.next()) {
         (Some(l), None) => l,
@@ -418,6 +422,10 @@ fn camelcase(s: &str) -> String {
         out.push(c);
     }
     let Some(mut r0) = r0 else {
+        // Only connectors: xstrings writes the last one a second time.
+        if let Some(last) = s.chars().last() {
+            out.push(last);
+        }
         return out;
     };
     for c in chars {
@@ -536,7 +544,12 @@ pub(super) fn register(m: &mut FuncMap) {
         ok(s.strip_prefix(pre).unwrap_or(s).to_owned())
     });
     m.insert("nospace", s1(), move |a| {
-        ok(text(&a[0]).chars().filter(|c| !is_go_space(*c)).collect())
+        // goutils walks bytes, taking each as a Latin-1 rune.
+        ok(text(&a[0])
+            .bytes()
+            .map(char::from)
+            .filter(|c| !is_go_space(*c))
+            .collect())
     });
     m.insert("initials", s1(), move |a| ok(initials(text(&a[0]))));
     m.insert("swapcase", s1(), move |a| ok(swapcase(text(&a[0]))));
@@ -591,14 +604,14 @@ pub(super) fn register(m: &mut FuncMap) {
         ok(parts.join(" "))
     });
     m.insert("indent", Signature::fixed(&[Int, Str]), move |a| {
-        let pad = " ".repeat(int(&a[0]).max(0) as usize);
+        let pad = spaces(int(&a[0]))?;
         ok(format!(
             "{pad}{}",
             text(&a[1]).replace('\n', &format!("\n{pad}"))
         ))
     });
     m.insert("nindent", Signature::fixed(&[Int, Str]), move |a| {
-        let pad = " ".repeat(int(&a[0]).max(0) as usize);
+        let pad = spaces(int(&a[0]))?;
         ok(format!(
             "\n{pad}{}",
             text(&a[1]).replace('\n', &format!("\n{pad}"))
@@ -660,6 +673,17 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(string_list(items))
     });
     super::random::register(m);
+}
+
+/// The padding of `indent`: `n` spaces; a negative count is `strings.Repeat`'s panic.
+fn spaces(n: i64) -> Result<String, FuncError> {
+    if n < 0 {
+        return Err(FuncError::new("strings: negative Repeat count"));
+    }
+    if n as u64 > super::MAX_OUTPUT as u64 {
+        return Err(FuncError::new("strings: Repeat count causes overflow"));
+    }
+    Ok(" ".repeat(n as usize))
 }
 
 /// `strings.Replace(s, old, new, -1)`: an empty `old` inserts `new` around every rune.
