@@ -347,15 +347,15 @@ impl Context {
             .iter()
             .position(|c| !c.id.is_empty() && c.id == self.docker.current_container_id)
             .map_or(Value::Nil, |i| containers[i].clone());
-        Value::record(Record::new(
+        // A record with items: a Go slice type with methods, as docker-gen's `context.Context`.
+        Value::record(Record::with_items(
             CONTEXT_TYPE,
             vec![
                 ("Env", string_map(&self.env)),
                 ("Docker", self.docker.to_value()),
                 ("CurrentContainer", current),
-                // The list itself, under a name no template can spell: the helpers unwrap it.
-                ("", Value::list(containers)),
             ],
+            containers,
         ))
     }
 }

@@ -173,12 +173,13 @@ mod tests {
         .expect("a context");
         let tmpl = r#"{{ $.Env.E }} {{ .Docker.CurrentContainerID }} {{ .CurrentContainer.Name }}
 {{ range where $ "ID" "c2" }}{{ .Name }}{{ end }} {{ groupByKeys $ "Env.VIRTUAL_HOST" }}
+{{ len $ }} {{ range $ }}{{ .Name }}{{ end }} {{ (index $ 1).ID }}
 {{ define "x" }}[{{ . }}]{{ end }}{{ eval "x" 1 }}{{ json (list 1) }}{{ sprigReplace "a" "b" "aa" }}{{ replace "aa" "a" "c" 1 }}
 
 end"#;
         let out = render_docker_gen(tmpl, &ctx, Path::new("/"), &RenderOptions::default())
             .expect("renders");
-        assert_eq!(out, "v c1 one\ntwo [a]\n[1][1]bbca\nend");
+        assert_eq!(out, "v c1 one\ntwo [a]\n2 onetwo c2\n[1][1]bbca\nend");
         let err = render_docker_gen(
             "{{ eval \"x\" 1 2 }}",
             &ctx,

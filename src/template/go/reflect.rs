@@ -66,10 +66,12 @@ pub fn array_values(func: &str, entries: &Value) -> Result<Vec<Value>, FuncError
 /// The containers of the template's root value, if `v` is it.
 pub fn context_items(v: &Value) -> Option<Vec<Value>> {
     match v {
-        Value::Record(r) if &*r.type_name == CONTEXT_TYPE => match r.field("") {
-            Some(Value::List(l)) => Some(l.borrow().clone()),
-            _ => Some(Vec::new()),
-        },
+        Value::Record(r) if &*r.type_name == CONTEXT_TYPE => Some(
+            r.items
+                .as_ref()
+                .map(|l| l.borrow().clone())
+                .unwrap_or_default(),
+        ),
         _ => None,
     }
 }

@@ -125,6 +125,12 @@ fn record_map(v: &Value) -> Option<BTreeMap<String, Value>> {
 
 fn emit(out: &mut String, v: &Value, indent: usize) -> Result<(), FuncError> {
     let pad = " ".repeat(indent);
+    if let Value::Record(r) = v
+        && let Some(items) = &r.items
+    {
+        // A slice type with methods marshals as its elements.
+        return emit(out, &Value::List(items.clone()), indent);
+    }
     if let Some(m) = record_map(v).filter(|m| !m.is_empty()) {
         for (k, item) in m {
             let key = if needs_quotes(&k) { quote(&k) } else { k };
