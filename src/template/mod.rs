@@ -12,6 +12,7 @@
 
 mod environment;
 mod fetch;
+pub mod go;
 mod jinja;
 pub(crate) mod read_config;
 

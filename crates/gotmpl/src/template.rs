@@ -278,4 +278,70 @@ mod tests {
             .expect("parses");
         assert_eq!(t.execute(&root).expect("runs"), "/root 2 b 0a1b [a b]");
     }
+
+    #[test]
+    fn records_methods_and_call() {
+        use crate::funcs::FuncError;
+        use crate::value::Record;
+        use std::rc::Rc;
+        let greet: crate::value::FuncValue = Rc::new(|args: &[Value]| {
+            let who = args.first().and_then(Value::as_str).unwrap_or("nobody");
+            Ok(Value::from(format!("hi {who}")))
+        });
+        let fail: crate::value::FuncValue = Rc::new(|_: &[Value]| Err(FuncError::new("no")));
+        let rec = Value::record(Record::new(
+            "main.T",
+            vec![
+                ("Name", Value::str("x")),
+                ("Greet", Value::Func(greet.clone())),
+                ("Fail", Value::Func(fail)),
+                ("F", Value::Func(greet.clone())),
+            ],
+        ));
+        let rec_f = Value::Func(greet);
+        let run = |src: &str| {
+            let mut t = Template::new("t");
+            t.parse(src).expect("parses");
+            t.execute(&rec).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            run("{{ .Name }} {{ .Greet \"bob\" }} {{ .Greet }}"),
+            Ok("x hi bob hi nobody".into())
+        );
+        // A function in a map is a value (as in Go): `call` calls it.
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("f".to_string(), rec_f.clone());
+        let mut t = Template::new("t");
+        t.parse("{{ call .f \"amy\" }} {{ printf \"%T\" .f | len | lt 0 }}")
+            .expect("parses");
+        assert_eq!(t.execute(&Value::map(m)).expect("runs"), "hi amy true");
+        assert_eq!(
+            run("{{ .Nope }}"),
+            Err("template: t:1:3: executing \"t\" at <.Nope>: can't evaluate field Nope in type main.T".into())
+        );
+        assert_eq!(
+            run("{{ .Name 1 }}"),
+            Err("template: t:1:3: executing \"t\" at <.Name>: Name has arguments but cannot be invoked as function".into())
+        );
+        assert_eq!(
+            run("{{ .Fail }}"),
+            Err("template: t:1:3: executing \"t\" at <.Fail>: error calling Fail: no".into())
+        );
+        assert_eq!(
+            run("{{ call .Name }}"),
+            Err("template: t:1:3: executing \"t\" at <call .Name>: error calling call: non-function of type string".into())
+        );
+        assert_eq!(run("{{ .F }}"), Ok("hi nobody".into()),);
+    }
+
+    #[test]
+    fn times_print_and_have_methods() {
+        let t0 = Value::Time(crate::value::Time::utc(1_700_000_000, 5));
+        let mut t = Template::new("t");
+        t.parse("{{ . }}|{{ .Unix }} {{ .Year }} {{ .Month }} {{ .Weekday }}|{{ printf \"%v %s\" . . }}").expect("parses");
+        assert_eq!(
+            t.execute(&t0).expect("runs"),
+            "2023-11-14 22:13:20.000000005 +0000 UTC|1700000000 2023 November Tuesday|2023-11-14 22:13:20.000000005 +0000 UTC 2023-11-14 22:13:20.000000005 +0000 UTC"
+        );
+    }
 }
