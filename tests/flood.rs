@@ -14,7 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::*;
-use pygen::swarm::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use pygen::swarm::Role;
+use pygen::swarm::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
 
 /// The secret of the worker and of the signed requests.
 const SECRET: &str = "flood-secret-7d2a";
@@ -83,9 +84,15 @@ fn exchange(addr: SocketAddr, request: &[u8]) -> u16 {
         .unwrap_or(0)
 }
 
-/// A raw HTTP/1.1 request.
+/// A raw HTTP/1.1 request (to the worker at `WORKER_HOST` unless `headers` name a host).
 fn request(method: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
-    let mut head = format!("{method} / HTTP/1.1\r\nHost: worker\r\nConnection: close\r\n");
+    let mut head = format!("{method} / HTTP/1.1\r\nConnection: close\r\n");
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        head.push_str("Host: worker\r\n");
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -182,11 +189,21 @@ fn an_unauthenticated_flood_runs_nothing_and_does_not_starve_signed_requests() {
     let usr1 = format!(r#"{{"action": "signal", "args": ["{marker}", "USR1"]}}"#).into_bytes();
     let hup = format!(r#"{{"action": "signal", "args": ["{marker}", "HUP"]}}"#).into_bytes();
     let auth = Auth::from_secret(SECRET.as_bytes(), "test").expect("a non-empty secret");
+    let destination = addr.to_string();
     let signed = |body: &[u8]| {
-        let s = auth.sign("POST", "/", body).expect("a secret signs");
+        let s = auth
+            .sign(&Signed {
+                role: Role::Worker,
+                destination: &destination,
+                method: "POST",
+                path: "/",
+                body,
+            })
+            .expect("a secret signs");
         request(
             "POST",
             &[
+                ("Host", destination.clone()),
                 ("Content-Length", body.len().to_string()),
                 (TIMESTAMP_HEADER, s.timestamp),
                 (NONCE_HEADER, s.nonce),
