@@ -274,7 +274,10 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(MAX_HEADER_BYTES)
-        .keep_alive(false);
+        .keep_alive(false)
+        // A client that shuts down its sending side after the request (as `nc -N` and many
+        // scripts do) still gets its answer; the connection lifetime bounds such connections.
+        .half_close(true);
     let shared = Arc::new(Shared {
         name,
         router,
