@@ -1159,6 +1159,8 @@ fn endpoints_refuse_to_start_without_a_secret_unless_told() {
         "#x",
         "--swarm-manager",
         "--insecure-no-auth",
+        "--manager-address",
+        "127.0.0.1",
         "--workers",
         "w:0",
         "--metrics",
