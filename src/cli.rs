@@ -372,6 +372,17 @@ pub struct WorkerArgs {
     )]
     pub worker_address: IpAddr,
 
+    /// Labels a container must carry for the worker to act on it (all of them).
+    #[arg(
+        long,
+        value_name = "KEY[=VALUE]",
+        action = clap::ArgAction::Append,
+        help = "Only restart or signal containers that carry this label (with this value, if \
+                given); repeat for several (all must match). Without it, whoever holds the \
+                shared secret may act on any container of this node"
+    )]
+    pub allow_label: Vec<String>,
+
     /// How manager/worker requests are authenticated.
     #[command(flatten)]
     pub auth: AuthArgs,
