@@ -28,7 +28,8 @@ pub const DEFAULT_EVENTS: [&str; 4] = ["start", "stop", "die", "health_status"];
     about = "Template generator based on Docker runtime information",
     long_about = None,
     subcommand_negates_reqs = true,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true
 )]
 pub struct Cli {
     /// The subcommand, when one is given; `None` runs the generator with [`Cli::run`].
@@ -62,7 +63,8 @@ pub struct RunArgs {
         long,
         value_name = "TEMPLATE",
         required = true,
-        help = "The base Jinja2 template file or inline template as string if it starts with \"#\""
+        help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
+                string if it starts with \"#\""
     )]
     pub template: Option<String>,
 
@@ -99,7 +101,7 @@ pub struct RunArgs {
     /// Notification batching, MIN and optional MAX in seconds (validated in `config`).
     #[arg(
         long,
-        num_args = 1..,
+        num_args = 1..=2,
         value_names = ["MIN", "MAX"],
         default_values_t = [0.5, 2.0],
         hide_default_value = true,
@@ -273,6 +275,9 @@ pub enum Command {
     /// (docker-pygen's `swarm_worker.py`).
     Worker(WorkerArgs),
     /// Dump the state of the Docker daemon as JSON to standard output (input for `render`).
+    ///
+    /// The dump holds every container's environment, which often carries passwords and tokens:
+    /// use --redact-env before sharing it.
     State(StateArgs),
     /// Render a template offline from a state file written by `pygen state`.
     Render(RenderArgs),
@@ -367,6 +372,17 @@ pub struct WorkerArgs {
     )]
     pub worker_address: IpAddr,
 
+    /// Labels a container must carry for the worker to act on it (all of them).
+    #[arg(
+        long,
+        value_name = "KEY[=VALUE]",
+        action = clap::ArgAction::Append,
+        help = "Only restart or signal containers that carry this label (with this value, if \
+                given); repeat for several (all must match). Without it, whoever holds the \
+                shared secret may act on any container of this node"
+    )]
+    pub allow_label: Vec<String>,
+
     /// How manager/worker requests are authenticated.
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -380,8 +396,10 @@ pub struct AuthArgs {
         long,
         value_name = "PATH",
         conflicts_with = "insecure_no_auth",
-        help = "File holding the secret shared by the Swarm manager and its workers; every \
-                request between them is authenticated with it"
+        help = "File holding the secret shared by the Swarm manager and its workers (16 bytes \
+                at least, readable by pygen's user only); every request between them is \
+                authenticated with it. Without this flag the secret is read from the \
+                PYGEN_SWARM_SECRET environment variable"
     )]
     pub swarm_secret_file: Option<PathBuf>,
 
@@ -389,14 +407,32 @@ pub struct AuthArgs {
     #[arg(
         long,
         help = "Accept and send Swarm manager/worker requests without authentication (not \
-                secure: anyone who reaches the port can trigger actions)"
+                secure: anyone who reaches the port can trigger actions); only on a loopback \
+                address unless --insecure-no-auth-on-network is given too"
     )]
     pub insecure_no_auth: bool,
+
+    /// Second opt-in: `--insecure-no-auth` on an address other than loopback.
+    #[arg(
+        long,
+        requires = "insecure_no_auth",
+        help = "With --insecure-no-auth: also run without authentication on an address other \
+                than loopback (every host that reaches the port can trigger actions)"
+    )]
+    pub insecure_no_auth_on_network: bool,
 }
 
 /// Flags of `pygen state`.
 #[derive(Debug, Clone, Args)]
 pub struct StateArgs {
+    /// Replace environment variable values with `<redacted>` (names stay).
+    #[arg(
+        long,
+        help = "Write environment variables as NAME=<redacted>: the dump otherwise holds every \
+                container's environment, often passwords and tokens"
+    )]
+    pub redact_env: bool,
+
     /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
     #[arg(
         long,
@@ -425,7 +461,8 @@ pub struct RenderArgs {
     #[arg(
         long,
         value_name = "TEMPLATE",
-        help = "The base Jinja2 template file or inline template as string if it starts with \"#\""
+        help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
+                string if it starts with \"#\""
     )]
     pub template: String,
 
@@ -520,6 +557,35 @@ mod tests {
         let script = String::from_utf8(out).unwrap();
         assert!(script.contains("--template"), "{script}");
         assert!(script.contains("worker"), "{script}");
+    }
+
+    #[test]
+    fn help_says_what_a_new_user_needs() {
+        let help = Cli::command().render_long_help().to_string();
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("--interval <MIN> [MAX]"), "{help}");
+        assert!(!flat.contains("[MAX]..."), "{help}");
+        assert!(flat.contains("http(s):// URL"), "{help}");
+        assert!(flat.contains("PYGEN_SWARM_SECRET"), "{help}");
+        let mut state = Cli::command();
+        let state = state
+            .find_subcommand_mut("state")
+            .expect("a state subcommand");
+        let flat = state.render_long_help().to_string();
+        let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("--redact-env"), "{flat}");
+        assert!(flat.contains("passwords and tokens"), "{flat}");
+        // A bare `pygen` shows the help, subcommands included, not only a usage line.
+        let bare = Cli::try_parse_from(["pygen"]).unwrap_err();
+        assert_eq!(
+            bare.kind(),
+            clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        let text = bare.to_string();
+        assert!(text.contains("worker") && text.contains("state"), "{text}");
+        assert!(
+            Cli::try_parse_from(["pygen", "--template", "t", "--interval", "1", "2", "3"]).is_err()
+        );
     }
 
     #[test]

@@ -20,6 +20,16 @@ use crate::cli::{Cli, Command, HealthcheckArgs, RenderArgs, RunArgs, StateArgs, 
 /// exits with status 2.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// `--insecure-no-auth` on an address other than loopback, without the second flag.
+    #[error(
+        "--insecure-no-auth: the endpoint would listen on {listen}, open to other hosts; give \
+         --insecure-no-auth-on-network too if that is meant, listen on 127.0.0.1, or use a \
+         shared secret (--swarm-secret-file or PYGEN_SWARM_SECRET)"
+    )]
+    InsecureOnNetwork {
+        /// The endpoint's address.
+        listen: SocketAddr,
+    },
     /// `--interval` got more than two values.
     #[error("--interval takes MIN and an optional MAX, got {count} values: {values}")]
     TooManyIntervals {
@@ -204,8 +214,8 @@ impl Config {
                 retries: args.retries,
                 listen: SocketAddr::new(args.manager_address, args.swarm_manager_port),
                 auth: SwarmAuth::from_flags(
-                    &args.auth.swarm_secret_file,
-                    args.auth.insecure_no_auth,
+                    &args.auth,
+                    SocketAddr::new(args.manager_address, args.swarm_manager_port),
                 )?,
             })
         } else {
@@ -264,6 +274,9 @@ pub struct WorkerConfig {
     pub listen: SocketAddr,
     /// How manager and workers authenticate each other.
     pub auth: SwarmAuth,
+    /// `--allow-label`: labels (`(key, value)`, value `None` for any) every container an action
+    /// touches must carry; empty allows every container.
+    pub allow_labels: Vec<(String, Option<String>)>,
 }
 
 impl WorkerConfig {
@@ -282,7 +295,27 @@ impl WorkerConfig {
             debug: args.debug,
             docker_address: args.docker_address.clone(),
             listen: SocketAddr::new(args.worker_address, args.worker_port),
-            auth: SwarmAuth::from_flags(&args.auth.swarm_secret_file, args.auth.insecure_no_auth)?,
+            auth: SwarmAuth::from_flags(
+                &args.auth,
+                SocketAddr::new(args.worker_address, args.worker_port),
+            )?,
+            allow_labels: args
+                .allow_label
+                .iter()
+                .map(|spec| match spec.split_once('=') {
+                    Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
+                    None => (spec.clone(), None),
+                })
+                .map(|(key, value)| {
+                    if key.is_empty() {
+                        Err(Error::EmptyValue {
+                            flag: "--allow-label",
+                        })
+                    } else {
+                        Ok((key, value))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -302,16 +335,23 @@ pub enum SwarmAuth {
 }
 
 impl SwarmAuth {
-    fn from_flags(secret_file: &Option<PathBuf>, insecure: bool) -> Result<SwarmAuth, Error> {
-        // clap already rejects both flags together.
-        Ok(match secret_file {
+    /// The authentication of an endpoint listening on `listen`. Without authentication, an
+    /// address other than loopback needs the second flag: the endpoint is then open to every
+    /// host that reaches it.
+    fn from_flags(auth: &crate::cli::AuthArgs, listen: SocketAddr) -> Result<SwarmAuth, Error> {
+        if auth.insecure_no_auth && !auth.insecure_no_auth_on_network && !listen.ip().is_loopback()
+        {
+            return Err(Error::InsecureOnNetwork { listen });
+        }
+        // clap already rejects a secret file together with --insecure-no-auth.
+        Ok(match &auth.swarm_secret_file {
             Some(path) if path.as_os_str().is_empty() => {
                 return Err(Error::EmptyValue {
                     flag: "--swarm-secret-file",
                 });
             }
             Some(path) => SwarmAuth::SecretFile(path.clone()),
-            None if insecure => SwarmAuth::InsecureNoAuth,
+            None if auth.insecure_no_auth => SwarmAuth::InsecureNoAuth,
             None => SwarmAuth::Unconfigured,
         })
     }
@@ -322,6 +362,8 @@ impl SwarmAuth {
 pub struct StateConfig {
     /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
     pub docker_address: Option<String>,
+    /// Write environment values as `<redacted>` (`--redact-env`).
+    pub redact_env: bool,
     /// Log at debug level.
     pub debug: bool,
 }
@@ -331,6 +373,7 @@ impl StateConfig {
     pub fn from_args(args: &StateArgs) -> StateConfig {
         StateConfig {
             docker_address: args.docker_address.clone(),
+            redact_env: args.redact_env,
             debug: args.debug,
         }
     }
@@ -644,9 +687,10 @@ mod tests {
     #[test]
     fn intervals_like_docker_pygen() {
         // test_pygen::test_intervals: [1,2,3] and [2,1] fail, [12,40] is kept.
-        let message = err(&["--template", "t", "--interval", "1", "2", "3"]);
-        assert!(message.contains("--interval"), "{message}");
-        assert!(message.contains("1 2 3"), "{message}");
+        // [1,2,3] fails already on the command line: the flag takes two values at most.
+        assert!(
+            Cli::try_parse_from(["pygen", "--template", "t", "--interval", "1", "2", "3"]).is_err()
+        );
         let message = err(&["--template", "t", "--interval", "2", "1"]);
         assert!(message.contains("--interval"), "{message}");
         assert!(message.contains("MIN 2"), "{message}");
@@ -730,6 +774,7 @@ mod tests {
             "--swarm-poll",
             "0",
             "--insecure-no-auth",
+            "--insecure-no-auth-on-network",
         ]);
         let swarm = config.swarm.expect("manager configured");
         assert_eq!(swarm.workers, ["tasks.w", "other"]);
@@ -911,6 +956,53 @@ mod tests {
         let filter = EventFilter::new("--events", &items(&["none", "start"])).unwrap();
         assert!(filter.matches("none"));
         assert!(filter.matches("start"));
+    }
+
+    #[test]
+    fn no_auth_on_the_network_needs_a_second_flag() {
+        let manager = |extra: &[&str]| {
+            let mut args = vec![
+                "pygen",
+                "--template",
+                "t",
+                "--swarm-manager",
+                "--insecure-no-auth",
+            ];
+            args.extend_from_slice(extra);
+            Mode::from_cli(&Cli::try_parse_from(args).unwrap())
+        };
+        let err = manager(&[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--insecure-no-auth: the endpoint would listen on 0.0.0.0:9411, open to other hosts; \
+             give --insecure-no-auth-on-network too if that is meant, listen on 127.0.0.1, or \
+             use a shared secret (--swarm-secret-file or PYGEN_SWARM_SECRET)"
+        );
+        assert!(manager(&["--manager-address", "127.0.0.1"]).is_ok());
+        assert!(manager(&["--manager-address", "::1"]).is_ok());
+        assert!(manager(&["--insecure-no-auth-on-network"]).is_ok());
+        let worker = |extra: &[&str]| {
+            let mut args = vec!["pygen", "worker", "--manager", "m", "--insecure-no-auth"];
+            args.extend_from_slice(extra);
+            Mode::from_cli(&Cli::try_parse_from(args).unwrap())
+        };
+        assert!(matches!(
+            worker(&["--worker-address", "10.0.0.5"]),
+            Err(Error::InsecureOnNetwork { .. })
+        ));
+        assert!(worker(&["--worker-address", "127.0.0.1"]).is_ok());
+        assert!(worker(&["--insecure-no-auth-on-network"]).is_ok());
+        // The second flag alone means nothing.
+        assert!(
+            Cli::try_parse_from([
+                "pygen",
+                "worker",
+                "--manager",
+                "m",
+                "--insecure-no-auth-on-network"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - [`actions`]: restart and signal actions and their target matching.
 //! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
+//! - [`endpoint`]: the HTTP serving loop of every endpoint, with its timeouts and caps.
 //! - [`generator`]: the loop that ties them together; shutdown and SIGHUP handling.
 #![deny(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod endpoint;
 pub mod generator;
 pub mod metrics;
 pub mod model;

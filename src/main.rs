@@ -104,7 +104,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Mode::Worker(config) => run_worker(config).await,
         Mode::State(state) => {
             let dump = generator::dump_state(state.docker_address.as_deref()).await?;
-            println!("{dump}");
+            if state.redact_env {
+                println!("{}", pygen::model::redact_env(&dump));
+            } else {
+                println!("{dump}");
+            }
             Ok(())
         }
         Mode::Render(render) => {

@@ -57,8 +57,8 @@ fn backend(network: &TestNetwork, port: u16) -> TestContainer {
     }
     builder
         .shell(&format!(
-            "mkdir -p /www && echo {name} > /www/index.html && \
-             trap 'exit 0' TERM && httpd -f -p {port} -h /www & wait"
+            "trap 'exit 0' TERM; mkdir -p /www && echo {name} > /www/index.html; \
+             httpd -f -p {port} -h /www & wait"
         ))
         .start()
 }
@@ -177,4 +177,32 @@ fn nginx_follows_the_backends_through_pygen() {
         "a container on a network nginx cannot reach was proxied:\n{config}"
     );
     drop(outsider);
+}
+
+/// The backends' commands in the example's Compose file (its `command: [...]` lines are JSON
+/// arrays).
+fn compose_backend_commands() -> Vec<Vec<String>> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nginx-proxy/docker-compose.yml");
+    let text = std::fs::read_to_string(&path).expect("read the Compose file");
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("command: ["))
+        .map(|rest| serde_json::from_str(&format!("[{rest}")).expect("a JSON array command"))
+        .collect()
+}
+
+#[test]
+fn the_example_backends_stop_on_sigterm() {
+    require_docker();
+    let commands = compose_backend_commands();
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    for command in commands {
+        let backend = TestContainer::builder().command(&command).start();
+        // Give the shell time to set up, then stop with a long grace: a backend that ignores
+        // SIGTERM is killed after it (exit code 137); one that traps it exits 0.
+        std::thread::sleep(Duration::from_millis(500));
+        docker_ok(["stop", "-t", "20", backend.id()]);
+        let code = &backend.inspect()["State"]["ExitCode"];
+        assert_eq!(code, 0, "{command:?} exited with {code} on SIGTERM");
+    }
 }

@@ -3,6 +3,11 @@
 //! requests over raw TCP. The worker's memory stays bounded, signed requests sent during the
 //! flood are still served, and nothing of the flood runs: the target container, which records
 //! every signal it gets, receives exactly the signed requests' signals.
+//!
+//! Two more floods need no daemon (the worker queues an action until its daemon is reachable,
+//! and answers at once): hundreds of connections holding unfinished oversized headers, and more
+//! idle connections than the worker has file descriptors for. Memory stays bounded and a
+//! signed request is still served.
 
 mod common;
 
@@ -14,7 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::*;
-use pygen::swarm::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use pygen::swarm::Role;
+use pygen::swarm::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
 
 /// The secret of the worker and of the signed requests.
 const SECRET: &str = "flood-secret-7d2a";
@@ -83,9 +89,15 @@ fn exchange(addr: SocketAddr, request: &[u8]) -> u16 {
         .unwrap_or(0)
 }
 
-/// A raw HTTP/1.1 request.
+/// A raw HTTP/1.1 request (to the worker at `WORKER_HOST` unless `headers` name a host).
 fn request(method: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
-    let mut head = format!("{method} / HTTP/1.1\r\nHost: worker\r\nConnection: close\r\n");
+    let mut head = format!("{method} / HTTP/1.1\r\nConnection: close\r\n");
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        head.push_str("Host: worker\r\n");
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -182,11 +194,21 @@ fn an_unauthenticated_flood_runs_nothing_and_does_not_starve_signed_requests() {
     let usr1 = format!(r#"{{"action": "signal", "args": ["{marker}", "USR1"]}}"#).into_bytes();
     let hup = format!(r#"{{"action": "signal", "args": ["{marker}", "HUP"]}}"#).into_bytes();
     let auth = Auth::from_secret(SECRET.as_bytes(), "test").expect("a non-empty secret");
+    let destination = addr.to_string();
     let signed = |body: &[u8]| {
-        let s = auth.sign("POST", "/", body).expect("a secret signs");
+        let s = auth
+            .sign(&Signed {
+                role: Role::Worker,
+                destination: &destination,
+                method: "POST",
+                path: "/",
+                body,
+            })
+            .expect("a secret signs");
         request(
             "POST",
             &[
+                ("Host", destination.clone()),
                 ("Content-Length", body.len().to_string()),
                 (TIMESTAMP_HEADER, s.timestamp),
                 (NONCE_HEADER, s.nonce),
@@ -293,4 +315,155 @@ fn an_unauthenticated_flood_runs_nothing_and_does_not_starve_signed_requests() {
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+/// Connections that each send [`PAD`] bytes of headers and never finish them.
+const HEAVY: usize = 500;
+/// Bytes of unfinished headers per heavy connection (under hyper's own default limit of about
+/// 400 KiB, so only pygen's limit stops them).
+const PAD: usize = 400 * 1000;
+/// Idle connections that send nothing.
+const IDLE: usize = 300;
+/// How much the worker's resident memory may grow while the connections are held.
+const HEADER_FLOOD_BOUND_KIB: u64 = 64 * 1024;
+
+/// A worker whose daemon is unreachable, with at most `open_files` file descriptors; its
+/// endpoint address.
+fn lone_worker(open_files: u32) -> (PygenProcess, SocketAddr) {
+    let port = free_port();
+    let bin = pygen_bin();
+    let worker = PygenProcess::spawn_program(
+        "sh",
+        [
+            "-c",
+            &format!("ulimit -n {open_files} && exec \"$0\" \"$@\""),
+            bin.to_str().expect("a UTF-8 path to the binary"),
+            "worker",
+            "--manager",
+            &format!("127.0.0.1:{}", free_port()),
+            "--worker-address",
+            "127.0.0.1",
+            "--worker-port",
+            &port.to_string(),
+            "--metrics",
+            "0",
+            "--events",
+            "none",
+            "--docker-address",
+            "tcp://127.0.0.1:1",
+        ],
+        &[("PYGEN_SWARM_SECRET", SECRET)],
+    );
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    assert!(
+        wait_until(REACT, Duration::from_millis(20), || TcpStream::connect(
+            addr
+        )
+        .is_ok()),
+        "the worker does not listen; stderr:\n{}",
+        worker.stderr()
+    );
+    (worker, addr)
+}
+
+/// A signed action request for the worker at `addr`.
+fn signed_request(addr: SocketAddr) -> Vec<u8> {
+    let auth = Auth::from_secret(SECRET.as_bytes(), "test").expect("a long enough secret");
+    let body = br#"{"action": "restart", "args": ["pygen-flood-nothing"]}"#;
+    let destination = addr.to_string();
+    let s = auth
+        .sign(&Signed {
+            role: Role::Worker,
+            destination: &destination,
+            method: "POST",
+            path: "/",
+            body,
+        })
+        .expect("a secret signs");
+    request(
+        "POST",
+        &[
+            ("Host", destination.clone()),
+            ("Content-Length", body.len().to_string()),
+            (TIMESTAMP_HEADER, s.timestamp),
+            (NONCE_HEADER, s.nonce),
+            (SIGNATURE_HEADER, s.signature),
+        ],
+        body,
+    )
+}
+
+/// Sends a signed request; its status and how long the answer took.
+fn timed_signed(addr: SocketAddr) -> (u16, Duration) {
+    let started = Instant::now();
+    let status = exchange(addr, &signed_request(addr));
+    (status, started.elapsed())
+}
+
+/// Opens `count` connections from 4 threads; each sends `head` (possibly never finishing it)
+/// and stays open until the returned streams are dropped.
+fn hold_connections(addr: SocketAddr, count: usize, head: Arc<Vec<u8>>) -> Vec<TcpStream> {
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let head = head.clone();
+            thread::spawn(move || {
+                let mut held = Vec::new();
+                for _ in (t..count).step_by(4) {
+                    let Ok(mut stream) = TcpStream::connect(addr) else {
+                        continue;
+                    };
+                    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+                    // The worker may close the connection before all of it is written.
+                    let _ = stream.write_all(&head);
+                    held.push(stream);
+                }
+                held
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("a connecting thread panicked"))
+        .collect()
+}
+
+#[test]
+fn unfinished_oversized_headers_keep_memory_bounded() {
+    let (worker, addr) = lone_worker(1024);
+    let (status, _) = timed_signed(addr);
+    assert_eq!(status, 200, "warm-up; stderr:\n{}", tail(&worker.stderr()));
+    let before = rss_kib(worker.pid());
+    let mut head = b"POST / HTTP/1.1\r\nHost: worker\r\nX-Pad: ".to_vec();
+    head.resize(head.len() + PAD, b'a');
+    let held = hold_connections(addr, HEAVY, Arc::new(head));
+    let during = rss_kib(worker.pid());
+    let (status, took) = timed_signed(addr);
+    drop(held);
+    thread::sleep(Duration::from_secs(1));
+    let after = rss_kib(worker.pid());
+    eprintln!(
+        "header flood: {HEAVY} connections x {PAD} bytes of unfinished headers; worker VmRSS \
+         {before} KiB before, {during} KiB with the connections held, {after} KiB after; a \
+         signed request answered {status} in {took:?}"
+    );
+    assert_eq!(status, 200, "stderr:\n{}", tail(&worker.stderr()));
+    assert!(
+        during <= before + HEADER_FLOOD_BOUND_KIB && after <= before + HEADER_FLOOD_BOUND_KIB,
+        "the worker grew from {before} KiB to {during} KiB (during) and {after} KiB (after)"
+    );
+}
+
+#[test]
+fn more_idle_connections_than_file_descriptors_do_not_starve_a_signed_request() {
+    let (worker, addr) = lone_worker(256);
+    let held = hold_connections(addr, IDLE, Arc::new(Vec::new()));
+    // Time for the worker to accept what it can.
+    thread::sleep(Duration::from_millis(500));
+    let (status, took) = timed_signed(addr);
+    eprintln!(
+        "{IDLE} idle connections against 256 file descriptors: a signed request answered \
+         {status} in {took:?}"
+    );
+    drop(held);
+    assert_eq!(status, 200, "stderr:\n{}", tail(&worker.stderr()));
 }

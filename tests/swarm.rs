@@ -85,16 +85,20 @@ fn http(
     (status, body)
 }
 
-/// The authentication headers of the README's wire format, computed here independently of pygen's code:
-/// hex(HMAC-SHA256(secret, "pygen-swarm-v1\nPOST\n/\n<ts>\n<nonce>\n<body>")).
+/// The authentication headers of the README's wire format for a request to the `role`
+/// endpoint at `to`, computed here independently of pygen's code:
+/// hex(HMAC-SHA256(secret, "pygen-swarm-v2\n<role>\n<to>\nPOST\n/\n<ts>\n<nonce>\n<body>")).
 fn signed_headers(
     secret: &str,
+    role: &str,
+    to: SocketAddr,
     timestamp: u64,
     nonce: &str,
     body: &[u8],
 ) -> Vec<(&'static str, String)> {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-    let mut message = format!("pygen-swarm-v1\nPOST\n/\n{timestamp}\n{nonce}\n").into_bytes();
+    let mut message =
+        format!("pygen-swarm-v2\n{role}\n{to}\nPOST\n/\n{timestamp}\n{nonce}\n").into_bytes();
     message.extend_from_slice(body);
     let tag = ring::hmac::sign(&key, &message);
     let signature: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
@@ -934,13 +938,13 @@ fn forged_unsigned_replayed_stale_and_oversized_requests_run_nothing() {
     let post = |headers: &[(&str, String)], body: &[u8]| http(addr, "POST", "/", headers, body).0;
 
     // A valid request runs once; its replay does not.
-    let valid = signed_headers(SECRET, now(), &nonce(), &body);
+    let valid = signed_headers(SECRET, "worker", addr, now(), &nonce(), &body);
     assert_eq!(post(&valid, &body), 200);
     assert_eq!(post(&valid, &body), 401, "replayed");
     let context = || format!("worker stderr:\n{}", worker.stderr());
     wait_got(target.id(), 1, &context);
 
-    let mut forged = signed_headers(SECRET, now(), &nonce(), &body);
+    let mut forged = signed_headers(SECRET, "worker", addr, now(), &nonce(), &body);
     forged[2].1 = "0".repeat(64);
     let other_body =
         format!(r#"{{"action": "signal", "args": ["{marker}", "KILL"]}}"#).into_bytes();
@@ -950,31 +954,57 @@ fn forged_unsigned_replayed_stale_and_oversized_requests_run_nothing() {
         (
             "another secret",
             401,
-            signed_headers("other-secret", now(), &nonce(), &body),
+            signed_headers(
+                "another-secret-4f1c",
+                "worker",
+                addr,
+                now(),
+                &nonce(),
+                &body,
+            ),
             body.clone(),
         ),
         (
             "signed for another body",
             401,
-            signed_headers(SECRET, now(), &nonce(), &body),
+            signed_headers(SECRET, "worker", addr, now(), &nonce(), &body),
             other_body,
+        ),
+        (
+            "signed for the manager",
+            401,
+            signed_headers(SECRET, "manager", addr, now(), &nonce(), &body),
+            body.clone(),
+        ),
+        (
+            "signed for another worker",
+            401,
+            signed_headers(
+                SECRET,
+                "worker",
+                ([127, 0, 0, 2], addr.port()).into(),
+                now(),
+                &nonce(),
+                &body,
+            ),
+            body.clone(),
         ),
         (
             "stale",
             401,
-            signed_headers(SECRET, now() - 120, &nonce(), &body),
+            signed_headers(SECRET, "worker", addr, now() - 120, &nonce(), &body),
             body.clone(),
         ),
         (
             "from the future",
             401,
-            signed_headers(SECRET, now() + 120, &nonce(), &body),
+            signed_headers(SECRET, "worker", addr, now() + 120, &nonce(), &body),
             body.clone(),
         ),
         (
             "bad JSON",
             400,
-            signed_headers(SECRET, now(), &nonce(), b"{not json"),
+            signed_headers(SECRET, "worker", addr, now(), &nonce(), b"{not json"),
             b"{not json".to_vec(),
         ),
         (
@@ -982,6 +1012,8 @@ fn forged_unsigned_replayed_stale_and_oversized_requests_run_nothing() {
             400,
             signed_headers(
                 SECRET,
+                "worker",
+                addr,
                 now(),
                 &nonce(),
                 br#"{"action": "exec", "args": ["x"]}"#,
@@ -993,6 +1025,8 @@ fn forged_unsigned_replayed_stale_and_oversized_requests_run_nothing() {
             400,
             signed_headers(
                 SECRET,
+                "worker",
+                addr,
                 now(),
                 &nonce(),
                 br#"{"action": "signal", "args": ["", "KILL"]}"#,
@@ -1008,14 +1042,17 @@ fn forged_unsigned_replayed_stale_and_oversized_requests_run_nothing() {
     big.resize(64 * 1024 + 16, b'x');
     big.extend_from_slice(b"\"}");
     assert_eq!(
-        post(&signed_headers(SECRET, now(), &nonce(), &big), &big),
+        post(
+            &signed_headers(SECRET, "worker", addr, now(), &nonce(), &big),
+            &big
+        ),
         413,
         "oversized"
     );
 
     // One more valid request: actions run in order, so once it has run, anything a refused
     // request had queued would have run too.
-    let again = signed_headers(SECRET, now(), &nonce(), &body);
+    let again = signed_headers(SECRET, "worker", addr, now(), &nonce(), &body);
     assert_eq!(post(&again, &body), 200);
     wait_got(target.id(), 2, &context);
     let done = wait_until(REACT, POLL, || {
@@ -1057,15 +1094,28 @@ fn forged_unsigned_replayed_stale_and_oversized_requests_run_nothing() {
     };
     assert_eq!(post(&[], b""), 401);
     assert_eq!(
-        post(&signed_headers(SECRET, now() - 300, &nonce(), b""), b""),
+        post(
+            &signed_headers(
+                SECRET,
+                "manager",
+                manager.addr(),
+                now() - 300,
+                &nonce(),
+                b""
+            ),
+            b""
+        ),
         401
     );
     let big = vec![b' '; 64 * 1024 + 1];
     assert_eq!(
-        post(&signed_headers(SECRET, now(), &nonce(), &big), &big),
+        post(
+            &signed_headers(SECRET, "manager", manager.addr(), now(), &nonce(), &big),
+            &big
+        ),
         413
     );
-    let ok = signed_headers(SECRET, now(), &nonce(), b"");
+    let ok = signed_headers(SECRET, "manager", manager.addr(), now(), &nonce(), b"");
     assert_eq!(post(&ok, b""), 200);
     assert_eq!(post(&ok, b""), 401, "replayed");
     assert_eq!(
@@ -1109,6 +1159,8 @@ fn endpoints_refuse_to_start_without_a_secret_unless_told() {
         "#x",
         "--swarm-manager",
         "--insecure-no-auth",
+        "--manager-address",
+        "127.0.0.1",
         "--workers",
         "w:0",
         "--metrics",

@@ -1,11 +1,13 @@
 //! Arbitrary requests through the real manager and worker endpoints (their axum routers, called
-//! in process): method, path, authentication headers, extra headers and body all come from the
-//! input, and the target signs some of them correctly with the fixed secret so that the checks
-//! after the signature (timestamp, nonce, replay, action decoding) are reached too.
+//! in process, as if on 127.0.0.1:9412): method, path, authentication headers, extra headers and
+//! body all come from the input, and the target signs some of them correctly with the fixed
+//! secret (for the endpoint's role or, on request, the other one) so that the checks after the
+//! signature (role, destination, timestamp, nonce, replay, body) are reached too.
 //!
 //! Never a panic, and nothing runs unless it should: an action (worker) or update (manager)
 //! comes out of the endpoint exactly when the answer is `200`, a `200` needs a request this
-//! target signed, fresh, on `POST /`, within the body limit and (worker) with a valid action,
+//! target signed for this endpoint's role, fresh, not from before the endpoint started, on
+//! `POST /`, within the body limit, with an empty body (manager) or a valid action (worker),
 //! and such a request is always accepted once, never twice.
 //!
 //! Input: a flag byte, an offset byte, then NUL-separated fields
@@ -23,14 +25,19 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use pygen::metrics::Metrics;
-use pygen::swarm::auth::{Auth, MAX_SKEW, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use pygen::endpoint::LocalAddr;
+use pygen::swarm::auth::{
+    Auth, MAX_SKEW, NONCE_HEADER, SIGNATURE_HEADER, START_SKEW, TIMESTAMP_HEADER,
+};
 use pygen::swarm::server::{manager_router, worker_router};
 use pygen::swarm::wire::{Action, MAX_BODY};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 
 /// The shared secret of every request.
-const SECRET: &[u8] = b"fuzz-secret";
+const SECRET: &[u8] = b"fuzz-secret-0123456789";
+/// Where the endpoints listen, as far as the requests know.
+const DESTINATION: &str = "127.0.0.1:9412";
 
 /// Flag bits of the first input byte.
 const MANAGER: u8 = 1 << 2;
@@ -59,12 +66,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The signature of `docs/swarm.md`, computed here rather than through pygen's signer, so the
-/// timestamp and nonce can be anything.
-fn sign(method: &str, path: &str, timestamp: &str, nonce: &str, body: &[u8]) -> String {
+/// The signature of the README's wire format, computed here rather than through pygen's
+/// signer, so the timestamp and nonce can be anything.
+fn sign(role: &str, method: &str, path: &str, timestamp: &str, nonce: &str, body: &[u8]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET);
-    let mut message =
-        format!("pygen-swarm-v1\n{method}\n{path}\n{timestamp}\n{nonce}\n").into_bytes();
+    let mut message = format!(
+        "pygen-swarm-v2\n{role}\n{DESTINATION}\n{method}\n{path}\n{timestamp}\n{nonce}\n"
+    )
+    .into_bytes();
     message.extend_from_slice(body);
     hex(ring::hmac::sign(&key, &message).as_ref())
 }
@@ -114,14 +123,23 @@ fuzz_target!(|data: &[u8]| {
     } else {
         String::from_utf8_lossy(nonce).into_owned()
     };
+    let manager = flags & MANAGER != 0;
+    // The low bits say how far past the limit an oversized body goes; otherwise both set means
+    // "sign for the other role".
+    let wrong_role = flags & OVERSIZE == 0 && flags & 3 == 3;
+    let role = match (manager, wrong_role) {
+        (true, false) | (false, true) => "manager",
+        _ => "worker",
+    };
     let signature = if flags & SIGN != 0 {
-        sign(method.as_str(), &path, &timestamp, &nonce, &body)
+        sign(role, method.as_str(), &path, &timestamp, &nonce, &body)
     } else {
         String::from_utf8_lossy(signature).into_owned()
     };
 
     let mut builder = Request::builder().method(method.clone()).uri(path.as_str());
     builder = builder
+        .header("host", DESTINATION)
         .header(TIMESTAMP_HEADER, timestamp.as_str())
         .header(NONCE_HEADER, nonce.as_str())
         .header(SIGNATURE_HEADER, signature.as_str());
@@ -132,6 +150,7 @@ fuzz_target!(|data: &[u8]| {
             let lower = name.trim().to_ascii_lowercase();
             if lower.starts_with("content")
                 || lower.starts_with("transfer")
+                || lower.starts_with("host")
                 || lower.starts_with("x-pygen")
             {
                 plain_headers = false;
@@ -142,6 +161,7 @@ fuzz_target!(|data: &[u8]| {
     let client: SocketAddr = ([127, 0, 0, 1], 4242).into();
     let Ok(request) = builder
         .extension(ConnectInfo(client))
+        .extension(LocalAddr(([127, 0, 0, 1], 9412).into()))
         .body(Body::from(body.clone()))
     else {
         return;
@@ -154,7 +174,6 @@ fuzz_target!(|data: &[u8]| {
     let metrics = Arc::new(Metrics::new());
     let (act_tx, mut act_rx) = mpsc::channel::<Action>(8);
     let (upd_tx, mut upd_rx) = mpsc::channel::<()>(8);
-    let manager = flags & MANAGER != 0;
     let router = if manager {
         manager_router(auth, metrics, upd_tx)
     } else {
@@ -189,7 +208,14 @@ fuzz_target!(|data: &[u8]| {
     assert!(accepted <= 1, "a nonce is accepted once: {statuses:?}");
 
     let skew = MAX_SKEW.as_secs();
-    let valid_action = manager || Action::decode(&body).is_ok();
+    // The keyring started just before the first send: nothing signed earlier than that less
+    // START_SKEW passes.
+    let start_skew = START_SKEW.as_secs() as i64;
+    let valid_action = if manager {
+        body.is_empty()
+    } else {
+        Action::decode(&body).is_ok()
+    };
     let well_formed = method == Method::POST
         && parts.uri.path() == "/"
         && body.len() <= MAX_BODY
@@ -199,8 +225,10 @@ fuzz_target!(|data: &[u8]| {
     // Signed by this target, with a timestamp clearly inside the window (the clock may tick
     // between signing and checking), and no header that changes how the body is read.
     let must_accept = flags & SIGN != 0
+        && !wrong_role
         && flags & FRESH_TIME != 0
         && offset.unsigned_abs() + 2 <= skew
+        && offset + start_skew >= 2
         && plain_headers
         && well_formed;
     if must_accept {
@@ -212,10 +240,11 @@ fuzz_target!(|data: &[u8]| {
 
     // Accepted: everything had to be right.
     let fresh = timestamp.bytes().all(|b| b.is_ascii_digit())
-        && timestamp
-            .parse::<u64>()
-            .is_ok_and(|t| t.abs_diff(sent_at) <= skew + 2);
+        && timestamp.parse::<u64>().is_ok_and(|t| {
+            t.abs_diff(sent_at) <= skew + 2 && t as i64 + start_skew + 2 >= sent_at as i64
+        });
     assert!(flags & SIGN != 0, "accepted without the target's signature");
+    assert!(!wrong_role, "accepted a request signed for the other role");
     assert!(well_formed, "accepted a malformed request: {parts:?}");
     assert!(
         fresh,

@@ -1,7 +1,9 @@
 //! The `/metrics` HTTP endpoint.
 //!
 //! Binding is separate from serving so that a port already in use is reported at startup, before
-//! anything else runs, and so tests can bind `127.0.0.1:0` and learn the port.
+//! anything else runs, and so tests can bind `127.0.0.1:0` and learn the port. Serving goes
+//! through [`crate::endpoint`], whose limits (header and request timeouts, connection cap,
+//! bounded shutdown) hold for this endpoint as for the Swarm ones.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,6 +17,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use super::{Error, Metrics};
+use crate::endpoint;
 
 /// The content type of the OpenMetrics text format that [`Metrics::encode`] produces.
 pub const CONTENT_TYPE_OPENMETRICS: &str =
@@ -34,26 +37,30 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
 /// Serves `GET /metrics` on `listener` until `shutdown` completes; every other path is a 404.
 ///
 /// After `shutdown` completes, no new connection is accepted and the function returns once the
-/// requests in flight are answered.
+/// requests in flight are answered, or after [`crate::endpoint::SHUTDOWN_GRACE`].
 ///
 /// # Errors
 ///
-/// [`Error::Serve`] if the server stops on an I/O error.
+/// None today: accept errors (out of file descriptors) are logged and retried. The result stays
+/// so that callers handle a stopped endpoint in one place.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let addr = listener
-        .local_addr()
-        .map_or_else(|_| "an unknown address".to_owned(), |a| a.to_string());
     let app = Router::new()
         .route("/metrics", get(scrape))
-        .with_state(metrics);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| Error::Serve { addr, source })
+        .with_state(Arc::clone(&metrics));
+    endpoint::serve(
+        endpoint::Name::Metrics,
+        listener,
+        app,
+        endpoint::Limits::standard(),
+        metrics,
+        shutdown,
+    )
+    .await;
+    Ok(())
 }
 
 async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
@@ -91,6 +98,10 @@ mod tests {
         let response = get_raw(addr, "/metrics").await;
         let (head, body) = response.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("\r\nconnection: close"),
+            "{head}"
+        );
         assert!(
             head.to_ascii_lowercase().contains(
                 "\r\ncontent-type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n"

@@ -34,6 +34,8 @@
 //! | `pygen_manager_send_total` | counter | `target` (bounded), `code` (HTTP status or `-1`, bounded) |
 //! | `pygen_worker_request_total` | counter | `client` (IP address, bounded) |
 //! | `pygen_worker_send_total` | counter | `target` (bounded), `code` (bounded) |
+//! | `pygen_http_connections_dropped_total` | counter | `endpoint`: `manager`/`worker`/`metrics`, `reason`: `header_timeout`/`too_large`/`malformed`/`lifetime`/`evicted`/`shutdown` |
+//! | `pygen_swarm_requests_refused_total` | counter | `endpoint`: `manager`/`worker`, `reason`: `unsigned`/`forged`/`stale`/`replayed`/`misdirected`/`busy`/`bad_request` |
 //! | `pygen_docker_reconnects_total` | counter | — |
 //! | `pygen_docker_connected` | gauge | — (0/1) |
 //! | `pygen_state_age_seconds` | gauge | — (computed at scrape) |
@@ -240,6 +242,15 @@ struct ClientLabels {
     client: String,
 }
 
+/// Labels of `pygen_http_connections_dropped_total` and `pygen_swarm_requests_refused_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    /// The endpoint: `manager`, `worker` or `metrics`.
+    endpoint: &'static str,
+    /// Why, from a fixed list.
+    reason: &'static str,
+}
+
 /// Labels of `pygen_manager_send_total` and `pygen_worker_send_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SendLabels {
@@ -440,6 +451,10 @@ pub struct Metrics {
     manager: PeerTraffic,
     /// `pygen_worker_request_total` and `pygen_worker_send_total`.
     worker: PeerTraffic,
+    /// `pygen_http_connections_dropped_total`: connections closed by the endpoints' limits.
+    connections_dropped: Family<RefusalLabels, Counter>,
+    /// `pygen_swarm_requests_refused_total`: Swarm requests refused before anything ran.
+    requests_refused: Family<RefusalLabels, Counter>,
     /// `pygen_docker_reconnects_total`: event stream reconnections.
     reconnects: Counter,
     /// `pygen_docker_connected`: 1 while the event stream is connected.
@@ -481,6 +496,8 @@ impl Metrics {
             signal_names: BoundedLabels::new(MAX_TARGETS),
             manager: PeerTraffic::new(),
             worker: PeerTraffic::new(),
+            connections_dropped: Family::default(),
+            requests_refused: Family::default(),
             reconnects: Counter::default(),
             connected: Gauge::default(),
             state: Arc::new(Mutex::new(StateClock::new(Instant::now()))),
@@ -638,6 +655,16 @@ impl Metrics {
             "pygen_worker_send",
             "Requests sent by the worker to managers, by manager and HTTP status (-1: no answer)",
             self.worker.sends.clone(),
+        );
+        r.register(
+            "pygen_http_connections_dropped",
+            "Connections closed by an endpoint's limits, by endpoint and reason",
+            self.connections_dropped.clone(),
+        );
+        r.register(
+            "pygen_swarm_requests_refused",
+            "Swarm manager/worker requests refused, by endpoint and reason",
+            self.requests_refused.clone(),
         );
         r.register(
             "pygen_docker_reconnects",
@@ -809,6 +836,20 @@ impl Metrics {
     /// [`Metrics::manager_sent`].
     pub fn worker_sent(&self, target: &str, status: Option<u16>) {
         self.worker.sent(target, status);
+    }
+
+    /// An endpoint (`manager`, `worker`, `metrics`) closed a connection for `reason` (a word
+    /// from the fixed list of `pygen_http_connections_dropped_total`).
+    pub fn connection_dropped(&self, endpoint: &'static str, reason: &'static str) {
+        let labels = RefusalLabels { endpoint, reason };
+        self.connections_dropped.get_or_create(&labels).inc();
+    }
+
+    /// A Swarm endpoint (`manager`, `worker`) refused a request for `reason` (a word from the
+    /// fixed list of `pygen_swarm_requests_refused_total`).
+    pub fn request_refused(&self, endpoint: &'static str, reason: &'static str) {
+        let labels = RefusalLabels { endpoint, reason };
+        self.requests_refused.get_or_create(&labels).inc();
     }
 
     /// The connection to the Docker event stream was re-established after a loss.

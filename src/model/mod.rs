@@ -21,6 +21,7 @@ mod dict;
 mod info;
 mod list;
 mod matching;
+mod redact;
 mod swarm;
 mod swarm_info;
 
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 pub use container::{Container, Mount, Network, PublishedPort};
 pub use matching::MatchPolicy;
+pub use redact::{REDACTED, redact_env};
 pub use swarm::{Node, Service, ServicePort, Swarm, Task, TaskNetwork};
 
 /// Errors of the model layer. None is recoverable by retrying: the input is wrong.

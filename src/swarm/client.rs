@@ -23,7 +23,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
-use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::Role;
+use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
 use super::wire::Action;
 use crate::metrics::Metrics;
 
@@ -320,7 +321,12 @@ impl Sender {
         let mut backoff = BACKOFF_START;
         let attempts = self.retries + 1;
         for attempt in 1..=attempts {
-            let outcome = match tokio::time::timeout_at(deadline, self.post(&url, body)).await {
+            let role = match side {
+                Side::Manager => Role::Worker,
+                Side::Worker => Role::Manager,
+            };
+            let outcome = match tokio::time::timeout_at(deadline, self.post(role, &url, body)).await
+            {
                 Ok(Ok(status)) => {
                     record(side, metrics, label, Some(status));
                     match status {
@@ -372,13 +378,26 @@ impl Sender {
     }
 
     /// One signed `POST` of `body` to `url` within [`REQUEST_TIMEOUT`]; the answer's status.
-    async fn post(&self, url: &str, body: &[u8]) -> Result<u16, String> {
+    async fn post(&self, role: Role, url: &str, body: &[u8]) -> Result<u16, String> {
         let uri: Uri = url.parse().map_err(|e| format!("bad URL {url}: {e}"))?;
-        let mut request = Request::post(uri);
+        // The destination as addressed, signed and sent as the Host header (every URL here
+        // names its port, so the authority is HOST:PORT).
+        let destination = uri
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .ok_or_else(|| format!("bad URL {url}: no host"))?;
+        let mut request = Request::post(uri).header(header::HOST, destination.as_str());
         if !body.is_empty() {
             request = request.header(header::CONTENT_TYPE, "application/json");
         }
-        if let Some(signature) = self.auth.sign("POST", "/", body) {
+        let signed = Signed {
+            role,
+            destination: &destination,
+            method: "POST",
+            path: "/",
+            body,
+        };
+        if let Some(signature) = self.auth.sign(&signed) {
             request = request
                 .header(TIMESTAMP_HEADER, signature.timestamp)
                 .header(NONCE_HEADER, signature.nonce)

@@ -48,12 +48,27 @@ pub enum Role {
     Worker,
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Role {
+    /// The role's name, as signed and as the metrics' `endpoint` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Role::Manager => "manager",
             Role::Worker => "worker",
-        })
+        }
+    }
+
+    /// The role at the other end.
+    pub fn other(self) -> Role {
+        match self {
+            Role::Manager => Role::Worker,
+            Role::Worker => Role::Manager,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

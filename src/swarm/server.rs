@@ -8,9 +8,20 @@
 //! |---|---|
 //! | method and path | 405 / 404 |
 //! | body at most 64 KiB | 413 |
-//! | signature, timestamp, nonce (unless `--insecure-no-auth`) | 401 (503 when the nonce memory is full) |
+//! | signature, role and destination, timestamp, nonce (unless `--insecure-no-auth`) | 401 (503 when the nonce memory is full) |
+//! | manager: the body is empty | 400 |
 //! | worker: the body is a known action with a non-empty target and a known signal | 400 |
 //! | worker: room in the action queue | 503 |
+//!
+//! The destination is the `Host` header, which the sender signs: a request is addressed here
+//! when it names this endpoint's own address and port (as the connection arrived), or a host
+//! name with this endpoint's port (workers reach their manager through a service name; the
+//! manager always addresses a worker by IP address, so a request captured on its way to one
+//! worker is refused by every other). Refused requests are counted
+//! (`pygen_swarm_requests_refused_total`) and logged at most once per
+//! [`endpoint::LOG_INTERVAL`], with the number left out.
+//!
+//! Connections are served by [`crate::endpoint`] with its timeouts and connection cap.
 //!
 //! The manager's answer means "an update is scheduled", the worker's "the action is queued":
 //! neither waits for the work, so a slow restart never holds the sender (docker-pygen's
@@ -22,16 +33,17 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::auth::{Auth, NONCE_HEADER, Rejection, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::auth::{Auth, NONCE_HEADER, Rejection, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
 use super::wire::{Action, MAX_BODY};
 use super::{Error, Role};
+use crate::endpoint::{self, LocalAddr, LogLimiter};
 use crate::metrics::Metrics;
 
 /// What an endpoint does with an accepted request.
@@ -53,6 +65,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     /// What to do with an accepted request.
     duty: Duty,
+    /// Rate limit of the log lines about refused requests.
+    refusals: Arc<LogLimiter>,
 }
 
 /// Opens the listening socket of an endpoint.
@@ -112,6 +126,7 @@ fn router(auth: Arc<Auth>, metrics: Arc<Metrics>, duty: Duty) -> Router {
             auth,
             metrics,
             duty,
+            refusals: Arc::new(LogLimiter::new(endpoint::LOG_INTERVAL)),
         })
 }
 
@@ -123,13 +138,40 @@ async fn serve(
     duty: Duty,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(auth, metrics, duty);
-    axum::serve(
+    let name = match duty {
+        Duty::Update(_) => endpoint::Name::Manager,
+        Duty::Act(_) => endpoint::Name::Worker,
+    };
+    let app = router(auth, Arc::clone(&metrics), duty);
+    endpoint::serve(
+        name,
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        endpoint::Limits::standard(),
+        metrics,
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    Ok(())
+}
+
+/// Whether `destination` (a `Host` header) names the endpoint that `local` (the address the
+/// connection came in on) belongs to: that address itself, or a host name with its port.
+pub fn addressed_here(destination: &str, local: SocketAddr) -> bool {
+    let same_ip = |ip: std::net::IpAddr| ip.to_canonical() == local.ip().to_canonical();
+    if let Ok(addr) = destination.parse::<SocketAddr>() {
+        return same_ip(addr.ip()) && addr.port() == local.port();
+    }
+    let Some((host, port)) = destination.rsplit_once(':') else {
+        return false;
+    };
+    let is_name = !host.is_empty()
+        && host.parse::<std::net::IpAddr>().is_err()
+        && !host.starts_with('[')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+    is_name && port.parse::<u16>() == Ok(local.port())
 }
 
 /// A plain-text answer.
@@ -147,10 +189,29 @@ fn auth_headers(headers: &HeaderMap) -> Option<(&str, &str, &str)> {
     ))
 }
 
+impl Shared {
+    /// Counts a refused request and logs it within the rate limit.
+    fn refused(&self, role: Role, client: SocketAddr, reason: &'static str, detail: &str) {
+        self.metrics.request_refused(role.as_str(), reason);
+        if let Some(held) = self.refusals.allow() {
+            tracing::warn!(
+                client = %client.ip(),
+                endpoint = %role,
+                reason,
+                detail,
+                "refused a request; {held} more refused since the last such message (at most \
+                 one message every {}s; pygen_swarm_requests_refused_total counts them all)",
+                endpoint::LOG_INTERVAL.as_secs()
+            );
+        }
+    }
+}
+
 /// Handles one `POST /` (the body limit is checked before this runs).
 async fn handle(
     State(shared): State<Shared>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    local: Option<Extension<LocalAddr>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -161,11 +222,21 @@ async fn handle(
         Duty::Update(_) => Role::Manager,
         Duty::Act(_) => Role::Worker,
     };
-    if let Err(rejection) = shared
-        .auth
-        .verify(method.as_str(), path, auth_headers(&headers), &body)
-    {
-        tracing::warn!(client = %client.ip(), endpoint = %role, reason = %rejection, "refused an unauthenticated request");
+    let destination = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    // Without the connection's address (a router called in process), nothing is addressed here.
+    let here = local.is_some_and(|Extension(LocalAddr(local))| addressed_here(destination, local));
+    let request = Signed {
+        role,
+        destination,
+        method: method.as_str(),
+        path,
+        body: &body,
+    };
+    if let Err(rejection) = shared.auth.verify(&request, auth_headers(&headers), here) {
+        shared.refused(role, client, rejection.as_str(), &rejection.to_string());
         let status = match rejection {
             Rejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
@@ -173,6 +244,11 @@ async fn handle(
         return answer(status, &rejection.to_string());
     }
     match &shared.duty {
+        Duty::Update(_) if !body.is_empty() => {
+            let text = "the manager endpoint takes no body";
+            shared.refused(role, client, "bad_request", text);
+            answer(StatusCode::BAD_REQUEST, text)
+        }
         Duty::Update(updates) => {
             shared.metrics.manager_request_received(client.ip());
             tracing::info!(client = %client.ip(), "update requested by a worker");
@@ -184,7 +260,7 @@ async fn handle(
             let action = match Action::decode(&body) {
                 Ok(action) => action,
                 Err(err) => {
-                    tracing::warn!(client = %client.ip(), error = %err, "refused a bad action request");
+                    shared.refused(role, client, "bad_request", &err.to_string());
                     return answer(StatusCode::BAD_REQUEST, &err.to_string());
                 }
             };
@@ -241,8 +317,19 @@ mod tests {
         bytes
     }
 
-    fn signed(auth: &Auth, body: &[u8]) -> Vec<(&'static str, String)> {
-        let s = auth.sign("POST", "/", body).expect("a secret");
+    /// A secret long enough to be accepted.
+    const SECRET: &[u8] = b"0123456789abcdef-s3cret";
+
+    fn signed(auth: &Auth, role: Role, to: SocketAddr, body: &[u8]) -> Vec<(&'static str, String)> {
+        let destination = to.to_string();
+        let request = Signed {
+            role,
+            destination: &destination,
+            method: "POST",
+            path: "/",
+            body,
+        };
+        let s = auth.sign(&request).expect("a secret");
         vec![
             (TIMESTAMP_HEADER, s.timestamp),
             (NONCE_HEADER, s.nonce),
@@ -268,11 +355,15 @@ mod tests {
 
     #[tokio::test]
     async fn worker_checks_everything_before_queueing() {
-        let auth = Arc::new(Auth::from_secret(b"s3cret", "test").unwrap());
+        let auth = Arc::new(Auth::from_secret(SECRET, "test").unwrap());
         let (addr, mut rx) = worker(auth.clone(), 8).await;
         let body = br#"{"action": "signal", "args": ["web", "HUP"]}"#;
 
-        let (status, text) = raw(addr, post(addr, "/", &signed(&auth, body), body)).await;
+        let (status, text) = raw(
+            addr,
+            post(addr, "/", &signed(&auth, Role::Worker, addr, body), body),
+        )
+        .await;
         assert_eq!((status, text.as_str()), (200, "OK\n"));
         assert_eq!(
             rx.try_recv(),
@@ -284,28 +375,34 @@ mod tests {
 
         // Unsigned, forged, replayed, another secret.
         assert_eq!(raw(addr, post(addr, "/", &[], body)).await.0, 401);
-        let mut forged = signed(&auth, body);
+        let mut forged = signed(&auth, Role::Worker, addr, body);
         forged[2].1 = "0".repeat(64);
         assert_eq!(raw(addr, post(addr, "/", &forged, body)).await.0, 401);
-        let once = signed(&auth, body);
+        let once = signed(&auth, Role::Worker, addr, body);
         assert_eq!(raw(addr, post(addr, "/", &once, body)).await.0, 200);
         assert!(rx.try_recv().is_ok());
         let (status, text) = raw(addr, post(addr, "/", &once, body)).await;
         assert_eq!(status, 401);
         assert!(text.contains("replay"), "{text}");
-        let other = Auth::from_secret(b"other", "test").unwrap();
+        let other = Auth::from_secret(b"another-secret-of-length", "test").unwrap();
         assert_eq!(
-            raw(addr, post(addr, "/", &signed(&other, body), body))
-                .await
-                .0,
+            raw(
+                addr,
+                post(addr, "/", &signed(&other, Role::Worker, addr, body), body)
+            )
+            .await
+            .0,
             401
         );
         // A body other than the signed one.
         let evil = br#"{"action": "signal", "args": ["db", "KILL"]}"#;
         assert_eq!(
-            raw(addr, post(addr, "/", &signed(&auth, body), evil))
-                .await
-                .0,
+            raw(
+                addr,
+                post(addr, "/", &signed(&auth, Role::Worker, addr, body), evil)
+            )
+            .await
+            .0,
             401
         );
 
@@ -316,30 +413,116 @@ mod tests {
             br#"{"action": "signal", "args": ["", "KILL"]}"#,
             br#"{"action": "signal", "args": ["web", "NOPE"]}"#,
         ] {
-            let (status, _) = raw(addr, post(addr, "/", &signed(&auth, bad), bad)).await;
+            let (status, _) = raw(
+                addr,
+                post(addr, "/", &signed(&auth, Role::Worker, addr, bad), bad),
+            )
+            .await;
             assert_eq!(status, 400, "{}", String::from_utf8_lossy(bad));
         }
 
         // Too large, even when signed: 413.
         let big = vec![b' '; MAX_BODY + 1];
         assert_eq!(
-            raw(addr, post(addr, "/", &signed(&auth, &big), &big))
-                .await
-                .0,
+            raw(
+                addr,
+                post(addr, "/", &signed(&auth, Role::Worker, addr, &big), &big)
+            )
+            .await
+            .0,
             413
         );
         // Other methods and paths.
         let get = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         assert_eq!(raw(addr, get.into_bytes()).await.0, 405);
         assert_eq!(
-            raw(addr, post(addr, "/x", &signed(&auth, body), body))
-                .await
-                .0,
+            raw(
+                addr,
+                post(addr, "/x", &signed(&auth, Role::Worker, addr, body), body)
+            )
+            .await
+            .0,
             404
         );
 
         // Nothing of the refused requests was queued.
         assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_request_for_one_worker_is_refused_by_another() {
+        let auth = Arc::new(Auth::from_secret(SECRET, "test").unwrap());
+        let (one, mut rx_one) = worker(auth.clone(), 8).await;
+        let (two, mut rx_two) = worker(auth.clone(), 8).await;
+        let body = br#"{"action": "restart", "args": ["web"]}"#;
+        let headers = signed(&auth, Role::Worker, one, body);
+        // Replayed unchanged (its Host names worker one) to worker two.
+        let (status, text) = raw(two, post(one, "/", &headers, body)).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (401, "request meant for another endpoint\n")
+        );
+        assert!(rx_two.try_recv().is_err());
+        // Worker one still takes it: the refusal did not use up its nonce.
+        assert_eq!(raw(one, post(one, "/", &headers, body)).await.0, 200);
+        assert!(rx_one.try_recv().is_ok());
+        // A name with the right port counts as addressed here (a manager's service name).
+        let named: SocketAddr = ([127, 0, 0, 1], one.port()).into();
+        assert!(addressed_here(
+            &format!("pygen-manager:{}", one.port()),
+            named
+        ));
+    }
+
+    #[test]
+    fn destinations() {
+        let local: SocketAddr = "10.0.0.5:9412".parse().unwrap();
+        assert!(addressed_here("10.0.0.5:9412", local));
+        assert!(!addressed_here("10.0.0.6:9412", local));
+        assert!(!addressed_here("10.0.0.5:9413", local));
+        assert!(!addressed_here("10.0.0.5", local));
+        assert!(!addressed_here("", local));
+        assert!(addressed_here("tasks.pygen-worker:9412", local));
+        assert!(!addressed_here("tasks.pygen-worker:9411", local));
+        assert!(!addressed_here(":9412", local));
+        assert!(!addressed_here("a b:9412", local));
+        let mapped: SocketAddr = "[::ffff:10.0.0.5]:9412".parse().unwrap();
+        assert!(addressed_here("10.0.0.5:9412", mapped));
+        let v6: SocketAddr = "[fd00::5]:9412".parse().unwrap();
+        assert!(addressed_here("[fd00::5]:9412", v6));
+        assert!(!addressed_here("[fd00::6]:9412", v6));
+    }
+
+    #[tokio::test]
+    async fn refusals_are_counted() {
+        let auth = Arc::new(Auth::from_secret(SECRET, "test").unwrap());
+        let listener = bind(Role::Worker, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, _rx) = mpsc::channel(8);
+        let metrics = Arc::new(Metrics::new());
+        tokio::spawn(serve_worker(
+            listener,
+            auth.clone(),
+            metrics.clone(),
+            tx,
+            std::future::pending(),
+        ));
+        let body = br#"{"action": "restart", "args": ["web"]}"#;
+        for _ in 0..3 {
+            assert_eq!(raw(addr, post(addr, "/", &[], body)).await.0, 401);
+        }
+        let bad = b"not json";
+        let headers = signed(&auth, Role::Worker, addr, bad);
+        assert_eq!(raw(addr, post(addr, "/", &headers, bad)).await.0, 400);
+        let text = metrics.encode();
+        for line in [
+            "pygen_swarm_requests_refused_total{endpoint=\"worker\",reason=\"unsigned\"} 3",
+            "pygen_swarm_requests_refused_total{endpoint=\"worker\",reason=\"bad_request\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing in\n{text}");
+        }
     }
 
     #[tokio::test]
@@ -372,7 +555,7 @@ mod tests {
 
     #[tokio::test]
     async fn manager_schedules_one_update_for_many_requests() {
-        let auth = Arc::new(Auth::from_secret(b"s3cret", "test").unwrap());
+        let auth = Arc::new(Auth::from_secret(SECRET, "test").unwrap());
         let listener = bind(Role::Manager, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -387,10 +570,22 @@ mod tests {
             std::future::pending(),
         ));
         for _ in 0..3 {
-            let (status, text) = raw(addr, post(addr, "/", &signed(&auth, b""), b"")).await;
+            let headers = signed(&auth, Role::Manager, addr, b"");
+            let (status, text) = raw(addr, post(addr, "/", &headers, b"")).await;
             assert_eq!((status, text.as_str()), (200, "OK\n"));
         }
         assert_eq!(raw(addr, post(addr, "/", &[], b"")).await.0, 401);
+        // A body the manager does not expect, even signed.
+        let body = br#"{"action": "restart", "args": ["web"]}"#;
+        let headers = signed(&auth, Role::Manager, addr, body);
+        assert_eq!(raw(addr, post(addr, "/", &headers, body)).await.0, 400);
+        // A request signed for a worker.
+        let headers = signed(&auth, Role::Worker, addr, b"");
+        let (status, text) = raw(addr, post(addr, "/", &headers, b"")).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (401, "request meant for another endpoint\n")
+        );
         assert!(rx.try_recv().is_ok());
         assert!(rx.try_recv().is_err(), "one pending update serves all");
         assert!(

@@ -78,7 +78,17 @@ pub async fn run(
     ));
 
     let (job_tx, jobs) = mpsc::channel::<Job>(ACTION_QUEUE);
-    let executor = tokio::spawn(execute_loop(jobs, metrics.clone()));
+    let executor = tokio::spawn(execute_loop(
+        jobs,
+        metrics.clone(),
+        config.allow_labels.clone(),
+    ));
+    if config.allow_labels.is_empty() {
+        tracing::info!(
+            "no --allow-label: actions from the manager may restart or signal any container \
+             of this node"
+        );
+    }
 
     tracing::info!(
         listen = %listen,
@@ -246,9 +256,28 @@ async fn notify_loop(
     }
 }
 
-/// Runs the received actions one after the other on the local containers.
-async fn execute_loop(mut jobs: mpsc::Receiver<Job>, metrics: Arc<Metrics>) {
+/// Whether `container` carries every label of `allowed` (`--allow-label`); always true when
+/// `allowed` is empty.
+pub fn allowed(container: &Container, allowed: &[(String, Option<String>)]) -> bool {
+    allowed
+        .iter()
+        .all(|(key, value)| match (container.label(key), value) {
+            (Some(_), None) => true,
+            (Some(have), Some(want)) => have == want,
+            (None, _) => false,
+        })
+}
+
+/// Runs the received actions one after the other on the local containers that `allow`
+/// permits.
+async fn execute_loop(
+    mut jobs: mpsc::Receiver<Job>,
+    metrics: Arc<Metrics>,
+    allow: Vec<(String, Option<String>)>,
+) {
     while let Some((docker, running, action)) = jobs.recv().await {
+        let running: Vec<Arc<Container>> =
+            running.into_iter().filter(|c| allowed(c, &allow)).collect();
         let plan = match action {
             Action::Restart { target } => Plan {
                 restarts: vec![target],
@@ -260,5 +289,32 @@ async fn execute_loop(mut jobs: mpsc::Receiver<Job>, metrics: Arc<Metrics>) {
             },
         };
         actions::run(&docker, &running, &plan, &metrics).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(labels: &str) -> Container {
+        Container::from_inspect_json(&format!(
+            r#"{{"Id": "{}", "Name": "/c", "Config": {{"Labels": {labels}}}, "State": {{"Running": true}}}}"#,
+            "a".repeat(64)
+        ))
+        .expect("a container")
+    }
+
+    #[test]
+    fn allow_labels_filter_the_targets() {
+        let proxy = container(r#"{"pygen.allow": "yes", "role": "proxy"}"#);
+        let db = container(r#"{"role": "db"}"#);
+        let key = |k: &str| (k.to_owned(), None);
+        let pair = |k: &str, v: &str| (k.to_owned(), Some(v.to_owned()));
+        assert!(allowed(&db, &[]));
+        assert!(allowed(&proxy, &[key("pygen.allow")]));
+        assert!(!allowed(&db, &[key("pygen.allow")]));
+        assert!(allowed(&proxy, &[pair("role", "proxy")]));
+        assert!(!allowed(&db, &[pair("role", "proxy")]));
+        assert!(!allowed(&proxy, &[key("pygen.allow"), pair("role", "db")]));
     }
 }
