@@ -1,28 +1,28 @@
-//! The model: pure code (no I/O) that turns raw Docker inspect JSON into the objects
-//! templates see, with docker-pygen's dict, list and matching semantics.
+//! The model: typed, engine-free data built from the daemon's JSON, which every template
+//! dialect and the offline `render --state` read. No template engine and no I/O here: the
+//! dialects under `crate::template` turn this data into what their templates see.
 //!
-//! - [`Container`]: one container, parsed once from its inspect body and shared.
-//! - [`Swarm`]: the services (with their tasks) and nodes of a Swarm, parsed once from one
-//!   listing of each.
+//! - [`Container`] (with its [`Network`]s, [`PublishedPort`]s and [`Mount`]s): one container,
+//!   parsed once from its inspect body and shared.
+//! - [`Swarm`]: the [`Service`]s (with their [`Task`]s) and [`Node`]s of a Swarm, parsed once
+//!   from one listing of each.
 //! - [`Snapshot`]: everything a render reads; `pygen state` dumps it and
 //!   `pygen render --state` reads it back.
-//! - [`context()`]: the template context of one render (`containers`, `all_containers`,
-//!   `services`, `all_services`, `nodes`, `own_container_id`, `read_config`).
 //! - [`match_containers`], [`match_services`]: target matching for the restart and signal
-//!   actions.
+//!   actions; the same rules serve the templates' `matching`.
 //!
-//! Layout: `container` (parsing), `swarm` (parsing of services, tasks, nodes), `dict` (map
-//! semantics), `list` (list types and helpers), `matching` (target rules), `info` (a container
-//! as a template object), `swarm_info` (services, tasks, nodes as template objects), `context`.
+//! Layout, leaves first: `json` (forgiving JSON accessors), `time` (sortable timestamps),
+//! `container`, `task`, `service`, `node`, `swarm` (parsing), `matching` (target and ordering
+//! rules), and the snapshot with its dump format here.
 
 mod container;
-mod context;
-mod dict;
-mod info;
-mod list;
-mod matching;
+mod json;
+pub(crate) mod matching;
+mod node;
+mod service;
 mod swarm;
-mod swarm_info;
+mod task;
+mod time;
 
 use std::sync::Arc;
 
@@ -30,7 +30,10 @@ use serde::Serialize;
 
 pub use container::{Container, Mount, Network, PublishedPort};
 pub use matching::MatchPolicy;
-pub use swarm::{Node, Service, ServicePort, Swarm, Task, TaskNetwork};
+pub use node::Node;
+pub use service::{Service, ServicePort};
+pub use swarm::Swarm;
+pub use task::{Task, TaskNetwork};
 
 /// Errors of the model layer. None is recoverable by retrying: the input is wrong.
 ///
@@ -234,15 +237,6 @@ pub fn match_services(
         .into_iter()
         .map(|i| services[i].clone())
         .collect()
-}
-
-/// The template context of a render of `snapshot`: `containers` (running, newest first),
-/// `all_containers` (every container; present only when `with_all_containers`, and built
-/// on first use), `services` (tasks that should run), `all_services` (all tasks), `nodes`
-/// (all three built on first use, empty without a Swarm state), `own_container_id` (string
-/// or none) and `read_config`.
-pub fn context(snapshot: &Snapshot, with_all_containers: bool) -> minijinja::Value {
-    minijinja::Value::from_object(context::Context::new(snapshot, with_all_containers))
 }
 
 #[cfg(test)]
