@@ -99,13 +99,27 @@ struct Dump<'a> {
 }
 
 impl Snapshot {
+    /// Every container in `docker ps --all` order: newest `Created` first, then by id.
+    pub fn newest_first(&self) -> Vec<&Arc<Container>> {
+        let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
+        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        sorted
+    }
+
+    /// The running containers (running, paused or restarting, as `docker ps` lists them),
+    /// newest first: what templates see as their containers.
+    pub fn running(&self) -> Vec<&Arc<Container>> {
+        let mut running = self.newest_first();
+        running.retain(|c| c.is_running());
+        running
+    }
+
     /// Pretty JSON: `{"version":1,"own_container_id":..,"containers":[<inspect objects>]}`,
     /// plus `"swarm":{"services":[..],"tasks":[..],"nodes":[..]}` (the daemon's objects) when
     /// the snapshot has a Swarm state. Containers are written in the context's order (newest
     /// first).
     pub fn to_dump(&self) -> String {
-        let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
-        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        let sorted = self.newest_first();
         let dump = Dump {
             version: DUMP_VERSION,
             own_container_id: self.own_container_id.as_deref(),

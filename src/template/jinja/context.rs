@@ -118,8 +118,7 @@ impl Context {
         cache: Arc<ObjectCache>,
     ) -> Context {
         let own_id: Option<Arc<str>> = snapshot.own_container_id.as_deref().map(Arc::from);
-        let mut sorted: Vec<&Arc<Container>> = snapshot.containers.iter().collect();
-        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        let sorted = snapshot.newest_first();
         let running = cache.objects(
             sorted.iter().copied().filter(|c| c.is_running()),
             &snapshot.containers,
