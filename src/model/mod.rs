@@ -26,7 +26,10 @@ mod time;
 
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 pub use container::{Container, Mount, Network, PublishedPort};
 pub use matching::MatchPolicy;
@@ -137,21 +140,32 @@ impl Snapshot {
 
     /// Reads a dump written by [`Snapshot::to_dump`]. Also accepts the output of
     /// `docker inspect` (a bare array of container objects), with no own container id.
+    ///
+    /// Each container is parsed straight from its slice of `json`: the dump is never built
+    /// as one JSON tree (at ten thousand containers that tree is several times the dump).
     pub fn from_dump(json: &str) -> Result<Snapshot, Error> {
-        let dump: serde_json::Value =
-            serde_json::from_str(json).map_err(|source| Error::InvalidJson { source })?;
+        let invalid = |source| Error::InvalidJson { source };
         let dump_error = |message: &str| Error::Dump {
             message: message.to_owned(),
         };
-        let mut swarm = None;
-        let (containers, own_container_id) = match dump {
-            serde_json::Value::Array(items) => (items, None),
-            serde_json::Value::Object(mut map) => {
-                swarm = match map.remove("swarm") {
+        let top: &RawValue = serde_json::from_str(json).map_err(invalid)?;
+        let (containers, own_container_id, swarm) = match first_byte(top) {
+            b'[' => (
+                serde_json::from_str(top.get()).map_err(invalid)?,
+                None,
+                None,
+            ),
+            b'{' => {
+                let mut map: BTreeMap<&str, &RawValue> =
+                    serde_json::from_str(top.get()).map_err(invalid)?;
+                let value = |raw: &RawValue| -> Result<serde_json::Value, Error> {
+                    serde_json::from_str(raw.get()).map_err(invalid)
+                };
+                let swarm = match map.remove("swarm").map(value).transpose()? {
                     None | Some(serde_json::Value::Null) => None,
                     Some(value) => Some(Arc::new(swarm_from_dump(&value)?)),
                 };
-                match map.get("version") {
+                match map.get("version").copied().map(value).transpose()? {
                     Some(v) if v.as_u64() == Some(DUMP_VERSION) => {}
                     Some(v) => {
                         return Err(dump_error(&format!(
@@ -160,18 +174,21 @@ impl Snapshot {
                     }
                     None => return Err(dump_error("missing \"version\"")),
                 }
-                let own = match map.remove("own_container_id") {
+                let own = match map.remove("own_container_id").map(value).transpose()? {
                     None | Some(serde_json::Value::Null) => None,
                     Some(serde_json::Value::String(s)) => Some(s),
                     Some(_) => {
                         return Err(dump_error("\"own_container_id\" must be a string or null"));
                     }
                 };
-                match map.remove("containers") {
-                    Some(serde_json::Value::Array(items)) => (items, own),
+                let containers: Vec<&RawValue> = match map.remove("containers") {
+                    Some(raw) if first_byte(raw) == b'[' => {
+                        serde_json::from_str(raw.get()).map_err(invalid)?
+                    }
                     Some(_) => return Err(dump_error("\"containers\" must be an array")),
                     None => return Err(dump_error("missing \"containers\"")),
-                }
+                };
+                (containers, own, swarm)
             }
             _ => return Err(dump_error("expected an object (or an array of containers)")),
         };
@@ -179,18 +196,16 @@ impl Snapshot {
             .into_iter()
             .enumerate()
             .map(|(index, item)| {
-                if !item.is_object() {
-                    return Err(Error::DumpContainer {
-                        index,
-                        source: Box::new(Error::NotAnObject),
-                    });
+                let failed = |e: Error| Error::DumpContainer {
+                    index,
+                    source: Box::new(e),
+                };
+                if first_byte(item) != b'{' {
+                    return Err(failed(Error::NotAnObject));
                 }
-                Container::from_inspect_json(&item.to_string())
+                Container::from_inspect_json(item.get())
                     .map(Arc::new)
-                    .map_err(|e| Error::DumpContainer {
-                        index,
-                        source: Box::new(e),
-                    })
+                    .map_err(failed)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Snapshot {
@@ -199,6 +214,12 @@ impl Snapshot {
             swarm,
         })
     }
+}
+
+/// The first byte of a JSON value (`{`, `[`, `"`, a digit, …); raw values hold no leading
+/// whitespace.
+fn first_byte(raw: &RawValue) -> u8 {
+    raw.get().as_bytes().first().copied().unwrap_or(b' ')
 }
 
 /// The `swarm` part of a state dump: `services`, `tasks` and `nodes` arrays (each optional).
