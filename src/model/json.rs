@@ -4,6 +4,8 @@
 //!
 //! Shared by the container and Swarm parsers, so that both read odd data the same way.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 /// Looks a key up in a list of pairs, exactly (as `dict.get` does).
@@ -93,6 +95,29 @@ pub(super) fn compact_json(json: &str) -> String {
     }
     // Only ASCII whitespace outside strings was dropped, so the bytes are still UTF-8.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Labels, env or platform pairs, shared with the template maps that show them.
+pub(crate) type Pairs = Arc<[(Box<str>, Box<str>)]>;
+
+/// `ID` of an object.
+pub(super) fn id_of(value: &Json) -> &str {
+    text(at(value, &["ID"]))
+}
+
+/// A number as i64, when it is one.
+pub(super) fn int(value: &Json) -> Option<i64> {
+    value.as_i64()
+}
+
+/// A port number, when the value is one in range.
+pub(super) fn port(value: &Json) -> Option<u16> {
+    value.as_u64().and_then(|n| u16::try_from(n).ok())
+}
+
+/// An address without its prefix length: `10.0.0.3/24` → `10.0.0.3`.
+pub(super) fn strip_prefix_len(addr: &str) -> &str {
+    addr.split_once('/').map_or(addr, |(ip, _)| ip)
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 
 use serde_json::Value as Json;
 
-use super::json::{at, labels, text};
-use super::swarm::{Pairs, id_of, int};
+use super::json::{Pairs, at, id_of, int, labels, text};
 
 /// A Swarm node, parsed from one item of `GET /nodes`.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::json::{at, labels, text};
-use super::swarm::{Pairs, id_of, int, port, strip_prefix_len};
+use super::json::{Pairs, at, id_of, int, labels, port, strip_prefix_len, text};
 use super::task::Task;
 
 /// One port of a service's endpoint (`EndpointSpec.Ports[]` or `Endpoint.Ports[]`).

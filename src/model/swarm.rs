@@ -20,19 +20,6 @@ use super::json::{at, text};
 use super::node::Node;
 use super::service::Service;
 
-/// Label Swarm puts on task containers: the service id.
-pub(crate) const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
-/// Label Swarm puts on task containers: the service name.
-pub(crate) const SERVICE_NAME_LABEL: &str = "com.docker.swarm.service.name";
-/// Label Swarm puts on task containers: the task id.
-pub(crate) const TASK_ID_LABEL: &str = "com.docker.swarm.task.id";
-/// Label Swarm puts on task containers: the task name.
-pub(crate) const TASK_NAME_LABEL: &str = "com.docker.swarm.task.name";
-/// Label Swarm puts on task containers: the node id.
-pub(crate) const NODE_ID_LABEL: &str = "com.docker.swarm.node.id";
-
-/// Labels, env or platform pairs, shared with the template maps that show them.
-pub(crate) type Pairs = Arc<[(Box<str>, Box<str>)]>;
 /// Everything pygen knows about the Swarm, from one listing of services, tasks and nodes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Swarm {
@@ -114,31 +101,14 @@ impl Swarm {
     }
 }
 
-/// `ID` of an object.
-pub(super) fn id_of(value: &Json) -> &str {
-    text(at(value, &["ID"]))
-}
-
-/// A number as i64, when it is one.
-pub(super) fn int(value: &Json) -> Option<i64> {
-    value.as_i64()
-}
-
-/// A port number, when the value is one in range.
-pub(super) fn port(value: &Json) -> Option<u16> {
-    value.as_u64().and_then(|n| u16::try_from(n).ok())
-}
-
-/// An address without its prefix length: `10.0.0.3/24` → `10.0.0.3`.
-pub(super) fn strip_prefix_len(addr: &str) -> &str {
-    addr.split_once('/').map_or(addr, |(ip, _)| ip)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::service::mode_name;
     use crate::model::task::Task;
+    use crate::model::task::{
+        NODE_ID_LABEL, SERVICE_ID_LABEL, SERVICE_NAME_LABEL, TASK_ID_LABEL, TASK_NAME_LABEL,
+    };
 
     const SERVICES: &str = include_str!("../../tests/data/swarm/services.json");
     const TASKS: &str = include_str!("../../tests/data/swarm/tasks.json");

@@ -3,11 +3,19 @@
 
 use serde_json::Value as Json;
 
+use super::json::{Pairs, id_of, int, strip_prefix_len};
 use super::json::{at, env, labels, opt_text, text};
-use super::swarm::{
-    NODE_ID_LABEL, Pairs, SERVICE_ID_LABEL, SERVICE_NAME_LABEL, TASK_ID_LABEL, TASK_NAME_LABEL,
-    id_of, int, strip_prefix_len,
-};
+
+/// Label Swarm puts on task containers: the service id.
+pub(crate) const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
+/// Label Swarm puts on task containers: the service name.
+pub(crate) const SERVICE_NAME_LABEL: &str = "com.docker.swarm.service.name";
+/// Label Swarm puts on task containers: the task id.
+pub(crate) const TASK_ID_LABEL: &str = "com.docker.swarm.task.id";
+/// Label Swarm puts on task containers: the task name.
+pub(crate) const TASK_NAME_LABEL: &str = "com.docker.swarm.task.name";
+/// Label Swarm puts on task containers: the node id.
+pub(crate) const NODE_ID_LABEL: &str = "com.docker.swarm.node.id";
 
 /// One network attachment of a task (`NetworksAttachments[]`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,17 +7,15 @@
 //! `with_health(status)` and `.self`; task lists `with_status(status)` and `.self`; service
 //! lists `.self`.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value, from_args};
 use minijinja::{Error, ErrorKind, State};
 
-use super::container::container_of;
-use super::dict::{eq_ignore_case, map_get_exact};
-use crate::model::matching::{Hits, Kind, Resource, matching_indices};
-use crate::model::{Container, MatchPolicy};
+use super::dict::eq_ignore_case;
+use crate::model::MatchPolicy;
+use crate::model::matching::{Hits, Kind, matching_indices};
 
 /// Which list type a [`List`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,49 +222,6 @@ fn network_ids_of(target: &Value) -> Option<HashSet<String>> {
     }
     let id = target.get_attr("id").ok()?;
     Some(id.as_str().map(str::to_owned).into_iter().collect())
-}
-
-/// A string attribute of a template value.
-fn str_attr(value: &Value, key: &str) -> Option<Cow<'static, str>> {
-    value
-        .get_attr(key)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| Cow::Owned(s.to_owned())))
-}
-
-/// Template values under the model's matching rules: containers read directly, anything else
-/// (other model maps, plain data in tests and dumps) through attribute access.
-impl Resource for Value {
-    fn id(&self) -> Option<Cow<'_, str>> {
-        match container_of(self) {
-            Some(c) => Some(Cow::Borrowed(Container::id(c))),
-            None => str_attr(self, "id"),
-        }
-    }
-    fn name(&self) -> Option<Cow<'_, str>> {
-        match container_of(self) {
-            Some(c) => Some(Cow::Borrowed(Container::name(c))),
-            None => str_attr(self, "name"),
-        }
-    }
-    fn label(&self, key: &str) -> Option<Cow<'_, str>> {
-        match container_of(self) {
-            Some(c) => Container::label(c, key).map(Cow::Borrowed),
-            None => map_get_exact(&self.get_attr("labels").ok()?, key).map(Cow::Owned),
-        }
-    }
-    fn env(&self, key: &str) -> Option<Cow<'_, str>> {
-        match container_of(self) {
-            Some(c) => Container::env_var(c, key).map(Cow::Borrowed),
-            None => map_get_exact(&self.get_attr("env").ok()?, key).map(Cow::Owned),
-        }
-    }
-    fn field(&self, key: &str) -> Option<Cow<'_, str>> {
-        match container_of(self) {
-            Some(_) => None,
-            None => str_attr(self, key),
-        }
-    }
 }
 
 impl Object for List {

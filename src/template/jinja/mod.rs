@@ -9,6 +9,7 @@ pub(crate) mod environment;
 pub(crate) mod list;
 pub(crate) mod object;
 pub(crate) mod read_config;
+pub(crate) mod resource;
 pub(crate) mod swarm;
 pub(crate) mod template;
 

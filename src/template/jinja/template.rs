@@ -19,7 +19,7 @@ use minijinja::{Environment, ErrorKind};
 use super::context::{Context, ObjectCache};
 use super::environment;
 use crate::model::Snapshot;
-use crate::template::{Compiled, Dialect, Error, Unit};
+use crate::template::engine::{Compiled, Dialect, Error, Unit};
 
 /// The Jinja dialect: docker-pygen's template language.
 #[derive(Debug, Clone, Copy, Default)]
