@@ -53,6 +53,10 @@ pub(crate) struct ContainerFields {
     container: Arc<Container>,
     /// `raw`, parsed from the compact JSON on first use.
     raw: OnceLock<Value>,
+    /// `labels`, made on first use (groupby and sort read it once per comparison).
+    labels: OnceLock<Value>,
+    /// `env`, made on first use.
+    env: OnceLock<Value>,
     /// `networks`, built on first use.
     networks: OnceLock<Value>,
     /// `ports`, built on first use.
@@ -68,6 +72,8 @@ pub(crate) fn container_value(container: Arc<Container>) -> Value {
     Model::value(ContainerFields {
         container,
         raw: OnceLock::new(),
+        labels: OnceLock::new(),
+        env: OnceLock::new(),
         networks: OnceLock::new(),
         ports: OnceLock::new(),
         published_ports: OnceLock::new(),
@@ -95,8 +101,14 @@ impl Fields for ContainerFields {
             "image" => Value::from(c.image()),
             "status" => Value::from(c.status()),
             "health" => Value::from(c.health()),
-            "labels" => Value::from_object(StrMap::new(c.clone(), Part::Labels)),
-            "env" => Value::from_object(StrMap::new(c.clone(), Part::Env)),
+            "labels" => self
+                .labels
+                .get_or_init(|| Value::from_object(StrMap::new(c.clone(), Part::Labels)))
+                .clone(),
+            "env" => self
+                .env
+                .get_or_init(|| Value::from_object(StrMap::new(c.clone(), Part::Env)))
+                .clone(),
             "networks" => self
                 .networks
                 .get_or_init(|| {
