@@ -1,12 +1,12 @@
 //! Times the model and template layers over synthetic containers built from the recorded
-//! inspect sample: parsing inspect bodies, building the template context, and rendering
+//! inspect sample: parsing inspect bodies and rendering
 //! `nginx.example`. Run with `cargo bench --bench model`; prints figures, asserts nothing.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pygen::model::{self, Container, Snapshot};
+use pygen::model::{Container, Snapshot};
 use pygen::template::Template;
 
 const SAMPLE: &str = include_str!("../tests/data/sample-inspect.json");
@@ -112,11 +112,7 @@ fn main() {
         println!("{:<58} {} KiB", "compact JSON kept", kept / 1024);
 
         report(
-            "build the context",
-            time(200, || model::context(&snapshot, true)),
-        );
-        report(
-            "render nginx.example (context + render)",
+            "render nginx.example (objects kept between renders)",
             time(50, || template.render_snapshot(&snapshot).expect("renders")),
         );
         report(

@@ -9,8 +9,8 @@
 //! - [`config`]: the validated configuration built from the command line.
 //! - [`docker`]: the connection to the daemon, the state cache kept current from events.
 //! - [`ownid`]: detection of the container pygen itself runs in.
-//! - [`model`]: pure code that turns raw inspect data into the objects templates see.
-//! - [`template`]: template loading (file, URL, inline) and the minijinja environment.
+//! - [`model`]: typed, engine-free data built from the daemon's JSON; matching and ordering.
+//! - [`template`]: the template-engine seam, loading (file, URL, inline), the Jinja dialect.
 //! - [`output`]: change detection and atomic writes of the target file.
 //! - [`pacer`]: when a render runs after events: at once, or paced during bursts.
 //! - [`timer`]: the min/max batching of notifications.

@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use minijinja::Value;
-use pygen::template::Template;
+use pygen::template::Unit;
+use pygen::template::jinja::JinjaTemplate;
 
 /// One template case.
 struct Case {
@@ -192,8 +193,13 @@ fn all_cases() -> Vec<Case> {
 fn render(case: &Case) -> Result<String, String> {
     let context: Value = serde_json::from_str(&case.data)
         .map_err(|e| format!("bad data JSON in the case file: {e}"))?;
-    Template::from_text("case", case.template.clone())
-        .and_then(|t| t.render(context))
+    JinjaTemplate::compile(Unit {
+        name: "case".to_owned(),
+        description: "inline template".to_owned(),
+        text: case.template.clone(),
+        folder: None,
+    })
+    .and_then(|t| t.render(context))
         .map_err(|e| e.to_string())
 }
 

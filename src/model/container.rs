@@ -11,6 +11,8 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::Error;
+use super::json::{at, compact_json, env, labels, lookup_exact, opt_text, text};
+use super::time::Timestamp;
 
 /// One network the container is attached to (`NetworkSettings.Networks.<name>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,18 +108,6 @@ pub struct Container {
     pub(crate) mounts: Box<[Mount]>,
     /// The whole inspect body, compacted (whitespace outside strings removed).
     raw: Box<str>,
-}
-
-/// An instant as (seconds since the Unix epoch, nanoseconds), for ordering only.
-///
-/// Docker trims trailing zeros of the fraction (`…29.0956Z`), so its strings do not sort
-/// as text; this does. Unparsable or missing times sort as the epoch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Timestamp {
-    /// Whole seconds since 1970-01-01T00:00:00Z (negative before).
-    secs: i64,
-    /// Nanoseconds within the second.
-    nanos: u32,
 }
 
 /// The sections of the inspect body that pygen reads; everything else (HostConfig,
@@ -236,6 +226,46 @@ impl Container {
         &self.image
     }
 
+    /// `Config.Hostname`.
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
+    /// `Created` as Docker gives it (RFC 3339).
+    pub fn created(&self) -> &str {
+        &self.created
+    }
+
+    /// `State.StartedAt` as Docker gives it.
+    pub fn started_at(&self) -> &str {
+        &self.started_at
+    }
+
+    /// `Image`: the id (`sha256:…`) of the image the container runs.
+    pub fn image_id(&self) -> &str {
+        &self.image_id
+    }
+
+    /// `Config.Labels`, sorted by key.
+    pub fn labels(&self) -> &[(Box<str>, Box<str>)] {
+        &self.labels
+    }
+
+    /// `Config.Env` as (key, value) pairs, in list order.
+    pub fn env(&self) -> &[(Box<str>, Box<str>)] {
+        &self.env
+    }
+
+    /// Exposed TCP ports, ordered as the `Config.ExposedPorts` keys sorted as strings.
+    pub fn tcp_ports(&self) -> &[u16] {
+        &self.tcp_ports
+    }
+
+    /// Exposed UDP ports, ordered like [`Container::tcp_ports`].
+    pub fn udp_ports(&self) -> &[u16] {
+        &self.udp_ports
+    }
+
     /// The value of a label (exact key), if set.
     pub fn label(&self, key: &str) -> Option<&str> {
         lookup_exact(&self.labels, key)
@@ -278,69 +308,6 @@ impl Container {
             .cmp(&a.created_at)
             .then_with(|| a.id.cmp(&b.id))
     }
-}
-
-/// Looks a key up in a list of pairs, exactly (as `dict.get` does).
-pub(crate) fn lookup_exact<'a>(pairs: &'a [(Box<str>, Box<str>)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
-}
-
-/// The value at a path of object keys, or `Null`.
-pub(super) fn at<'a>(value: &'a Json, path: &[&str]) -> &'a Json {
-    static NULL: Json = Json::Null;
-    path.iter()
-        .try_fold(value, |v, key| v.get(key))
-        .unwrap_or(&NULL)
-}
-
-/// A string value, `''` for anything else.
-pub(super) fn text(value: &Json) -> &str {
-    value.as_str().unwrap_or("")
-}
-
-/// A string value, `None` for anything else.
-pub(super) fn opt_text(value: Option<&Json>) -> Option<Box<str>> {
-    value.and_then(Json::as_str).map(Box::from)
-}
-
-/// `Config.Labels`: string values only, sorted by key.
-pub(super) fn labels(value: Option<&Json>) -> Box<[(Box<str>, Box<str>)]> {
-    let Some(map) = value.and_then(Json::as_object) else {
-        return Box::default();
-    };
-    let mut pairs: Vec<(Box<str>, Box<str>)> = map
-        .iter()
-        .map(|(k, v)| (Box::from(k.as_str()), Box::from(scalar_text(v).as_str())))
-        .collect();
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    pairs.into_boxed_slice()
-}
-
-/// A label value as text: strings as they are, other scalars in their JSON spelling.
-fn scalar_text(value: &Json) -> String {
-    match value {
-        Json::String(s) => s.clone(),
-        Json::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// `Config.Env`: each `K=V` split on the first `=`; an entry without `=` is a key with an
-/// empty value. A repeated key keeps its first position and takes the last value, like a
-/// Python dict built from the list.
-pub(super) fn env(value: Option<&Json>) -> Box<[(Box<str>, Box<str>)]> {
-    let Some(list) = value.and_then(Json::as_array) else {
-        return Box::default();
-    };
-    let mut pairs: Vec<(Box<str>, Box<str>)> = Vec::with_capacity(list.len());
-    for entry in list.iter().filter_map(Json::as_str) {
-        let (key, val) = entry.split_once('=').unwrap_or((entry, ""));
-        match pairs.iter_mut().find(|(k, _)| &**k == key) {
-            Some(existing) => existing.1 = val.into(),
-            None => pairs.push((key.into(), val.into())),
-        }
-    }
-    pairs.into_boxed_slice()
 }
 
 /// `NetworkSettings.Networks`, sorted by network name.
@@ -443,97 +410,6 @@ fn mounts(value: &Json) -> Box<[Mount]> {
         .collect()
 }
 
-/// Removes the whitespace between JSON tokens of a document already known to be valid.
-fn compact_json(json: &str) -> String {
-    let bytes = json.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            continue;
-        }
-        out.push(b);
-    }
-    // Only ASCII whitespace outside strings was dropped, so the bytes are still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-impl Timestamp {
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, the form Docker uses.
-    fn parse(text: &str) -> Option<Timestamp> {
-        let b = text.as_bytes();
-        let num = |range: std::ops::Range<usize>| -> Option<i64> {
-            let part = text.get(range)?;
-            if part.bytes().all(|c| c.is_ascii_digit()) {
-                part.parse().ok()
-            } else {
-                None
-            }
-        };
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-            return None;
-        }
-        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        let mut rest = &text[19..];
-        let mut nanos = 0u32;
-        if let Some(frac) = rest.strip_prefix('.') {
-            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                return None;
-            }
-            let kept = &frac[..digits.min(9)];
-            // Pad to nanoseconds: "0956" means 095_600_000 ns.
-            nanos = kept.parse::<u32>().ok()? * 10u32.pow(9 - kept.len() as u32);
-            rest = &frac[digits..];
-        }
-        let offset = match rest {
-            "Z" | "z" => 0,
-            _ => {
-                let sign = match rest.as_bytes().first()? {
-                    b'+' => 1,
-                    b'-' => -1,
-                    _ => return None,
-                };
-                if rest.len() != 6 || rest.as_bytes()[3] != b':' {
-                    return None;
-                }
-                let h: i64 = rest[1..3].parse().ok()?;
-                let m: i64 = rest[4..6].parse().ok()?;
-                sign * (h * 3600 + m * 60)
-            }
-        };
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-            return None;
-        }
-        let days = days_from_civil(year, month, day);
-        let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
-        Some(Timestamp { secs, nanos })
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,12 +477,6 @@ mod tests {
     }
 
     #[test]
-    fn compact_keeps_whitespace_inside_strings() {
-        let raw = "{ \"a b\" : \"x \\\" y\\\\\" ,\n \"c\": [ 1 , 2 ] }";
-        assert_eq!(compact_json(raw), "{\"a b\":\"x \\\" y\\\\\",\"c\":[1,2]}");
-    }
-
-    #[test]
     fn odd_data_never_fails() {
         let raw = r#"{
             "Id": "abc",
@@ -659,21 +529,6 @@ mod tests {
             Container::from_inspect_json("nope"),
             Err(Error::InvalidJson { .. })
         ));
-    }
-
-    #[test]
-    fn timestamps_sort_numerically_not_as_text() {
-        let short = Timestamp::parse("2026-11-25T09:20:29.0956Z").expect("valid");
-        let long = Timestamp::parse("2026-11-25T09:20:29.095605542Z").expect("valid");
-        assert!(short < long);
-        let epoch = Timestamp::parse("1970-01-01T00:00:00Z").expect("valid");
-        assert_eq!(epoch, Timestamp { secs: 0, nanos: 0 });
-        let offset = Timestamp::parse("1970-01-01T02:00:00+02:00").expect("valid");
-        assert_eq!(offset, epoch);
-        let leap = Timestamp::parse("2024-03-01T00:00:00Z").expect("valid");
-        assert_eq!(leap.secs, 1_709_251_200);
-        assert_eq!(Timestamp::parse("yesterday"), None);
-        assert_eq!(Timestamp::parse("2024-13-01T00:00:00Z"), None);
     }
 
     #[test]

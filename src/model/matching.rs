@@ -1,5 +1,7 @@
 //! Target matching: which resources a target string names. Shared by the templates'
-//! `matching`/`not_matching` and by the restart/signal actions ([`super::match_containers`]).
+//! `matching`/`not_matching` (each dialect implements [`Resource`] for its values) and by the
+//! restart/signal actions ([`super::match_containers`]). Pure rules over strings: no template
+//! engine here.
 //!
 //! Rules (docker-pygen's, all exact and case-sensitive), in this order:
 //! 1. id, name, label `pygen.target` or env `PYGEN_TARGET` equal to the target;
@@ -15,11 +17,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use minijinja::value::Value;
-
 use super::container::Container;
-use super::dict::map_get_exact;
-use super::info::ContainerInfo;
+use super::service::Service;
 
 /// How the id-prefix rule applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +43,7 @@ pub(crate) enum Kind {
     Service,
     /// Swarm tasks: container id, service id, service labels.
     Task,
-    /// Networks: base rules plus object matching (see `list.rs`).
+    /// Networks: base rules plus object matching (done by the dialect's network lists).
     Network,
 }
 
@@ -98,46 +97,21 @@ impl<T: Resource + ?Sized> Resource for Arc<T> {
     }
 }
 
-/// A string attribute of a template value.
-fn str_attr(value: &Value, key: &str) -> Option<Cow<'static, str>> {
-    value
-        .get_attr(key)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| Cow::Owned(s.to_owned())))
-}
-
-/// Template values: containers read directly, anything else (other model maps, plain data
-/// in tests and dumps) through attribute access.
-impl Resource for Value {
+impl Resource for Service {
     fn id(&self) -> Option<Cow<'_, str>> {
-        match self.downcast_object_ref::<ContainerInfo>() {
-            Some(info) => Resource::id(info.container()),
-            None => str_attr(self, "id"),
-        }
+        Some(Cow::Borrowed(&self.id))
     }
     fn name(&self) -> Option<Cow<'_, str>> {
-        match self.downcast_object_ref::<ContainerInfo>() {
-            Some(info) => Resource::name(info.container()),
-            None => str_attr(self, "name"),
-        }
+        Some(Cow::Borrowed(&self.name))
     }
     fn label(&self, key: &str) -> Option<Cow<'_, str>> {
-        match self.downcast_object_ref::<ContainerInfo>() {
-            Some(info) => Resource::label(info.container(), key),
-            None => map_get_exact(&self.get_attr("labels").ok()?, key).map(Cow::Owned),
-        }
+        Service::label(self, key).map(Cow::Borrowed)
     }
-    fn env(&self, key: &str) -> Option<Cow<'_, str>> {
-        match self.downcast_object_ref::<ContainerInfo>() {
-            Some(info) => Resource::env(info.container(), key),
-            None => map_get_exact(&self.get_attr("env").ok()?, key).map(Cow::Owned),
-        }
+    fn env(&self, _key: &str) -> Option<Cow<'_, str>> {
+        None
     }
-    fn field(&self, key: &str) -> Option<Cow<'_, str>> {
-        match self.downcast_object_ref::<ContainerInfo>() {
-            Some(_) => None,
-            None => str_attr(self, key),
-        }
+    fn field(&self, _key: &str) -> Option<Cow<'_, str>> {
+        None
     }
 }
 

@@ -1,38 +1,44 @@
-//! The model: pure code (no I/O) that turns raw Docker inspect JSON into the objects
-//! templates see, with docker-pygen's dict, list and matching semantics.
+//! The model: typed, engine-free data built from the daemon's JSON, which every template
+//! dialect and the offline `render --state` read. No template engine and no I/O here: the
+//! dialects under `crate::template` turn this data into what their templates see.
 //!
-//! - [`Container`]: one container, parsed once from its inspect body and shared.
-//! - [`Swarm`]: the services (with their tasks) and nodes of a Swarm, parsed once from one
-//!   listing of each.
+//! - [`Container`] (with its [`Network`]s, [`PublishedPort`]s and [`Mount`]s): one container,
+//!   parsed once from its inspect body and shared.
+//! - [`Swarm`]: the [`Service`]s (with their [`Task`]s) and [`Node`]s of a Swarm, parsed once
+//!   from one listing of each.
 //! - [`Snapshot`]: everything a render reads; `pygen state` dumps it and
 //!   `pygen render --state` reads it back.
-//! - [`context()`]: the template context of one render (`containers`, `all_containers`,
-//!   `services`, `all_services`, `nodes`, `own_container_id`, `read_config`).
 //! - [`match_containers`], [`match_services`]: target matching for the restart and signal
-//!   actions.
+//!   actions; the same rules serve the templates' `matching`.
 //!
-//! Layout: `container` (parsing), `swarm` (parsing of services, tasks, nodes), `dict` (map
-//! semantics), `list` (list types and helpers), `matching` (target rules), `info` (a container
-//! as a template object), `swarm_info` (services, tasks, nodes as template objects), `context`.
+//! Layout, leaves first: `json` (forgiving JSON accessors), `time` (sortable timestamps),
+//! `container`, `task`, `service`, `node`, `swarm` (parsing), `matching` (target and ordering
+//! rules), and the snapshot with its dump format here.
 
 mod container;
-mod context;
-mod dict;
-mod info;
-mod list;
-mod matching;
+mod json;
+pub(crate) mod matching;
+mod node;
 mod redact;
+mod service;
 mod swarm;
-mod swarm_info;
+mod task;
+mod time;
 
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 pub use container::{Container, Mount, Network, PublishedPort};
 pub use matching::MatchPolicy;
 pub use redact::{REDACTED, redact_env};
-pub use swarm::{Node, Service, ServicePort, Swarm, Task, TaskNetwork};
+pub use node::Node;
+pub use service::{Service, ServicePort};
+pub use swarm::Swarm;
+pub use task::{Task, TaskNetwork};
 
 /// Errors of the model layer. None is recoverable by retrying: the input is wrong.
 ///
@@ -98,13 +104,27 @@ struct Dump<'a> {
 }
 
 impl Snapshot {
+    /// Every container in `docker ps --all` order: newest `Created` first, then by id.
+    pub fn newest_first(&self) -> Vec<&Arc<Container>> {
+        let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
+        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        sorted
+    }
+
+    /// The running containers (running, paused or restarting, as `docker ps` lists them),
+    /// newest first: what templates see as their containers.
+    pub fn running(&self) -> Vec<&Arc<Container>> {
+        let mut running = self.newest_first();
+        running.retain(|c| c.is_running());
+        running
+    }
+
     /// Pretty JSON: `{"version":1,"own_container_id":..,"containers":[<inspect objects>]}`,
     /// plus `"swarm":{"services":[..],"tasks":[..],"nodes":[..]}` (the daemon's objects) when
     /// the snapshot has a Swarm state. Containers are written in the context's order (newest
     /// first).
     pub fn to_dump(&self) -> String {
-        let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
-        sorted.sort_by(|a, b| Container::newest_first(a, b));
+        let sorted = self.newest_first();
         let dump = Dump {
             version: DUMP_VERSION,
             own_container_id: self.own_container_id.as_deref(),
@@ -122,21 +142,32 @@ impl Snapshot {
 
     /// Reads a dump written by [`Snapshot::to_dump`]. Also accepts the output of
     /// `docker inspect` (a bare array of container objects), with no own container id.
+    ///
+    /// Each container is parsed straight from its slice of `json`: the dump is never built
+    /// as one JSON tree (at ten thousand containers that tree is several times the dump).
     pub fn from_dump(json: &str) -> Result<Snapshot, Error> {
-        let dump: serde_json::Value =
-            serde_json::from_str(json).map_err(|source| Error::InvalidJson { source })?;
+        let invalid = |source| Error::InvalidJson { source };
         let dump_error = |message: &str| Error::Dump {
             message: message.to_owned(),
         };
-        let mut swarm = None;
-        let (containers, own_container_id) = match dump {
-            serde_json::Value::Array(items) => (items, None),
-            serde_json::Value::Object(mut map) => {
-                swarm = match map.remove("swarm") {
+        let top: &RawValue = serde_json::from_str(json).map_err(invalid)?;
+        let (containers, own_container_id, swarm) = match first_byte(top) {
+            b'[' => (
+                serde_json::from_str(top.get()).map_err(invalid)?,
+                None,
+                None,
+            ),
+            b'{' => {
+                let mut map: BTreeMap<&str, &RawValue> =
+                    serde_json::from_str(top.get()).map_err(invalid)?;
+                let value = |raw: &RawValue| -> Result<serde_json::Value, Error> {
+                    serde_json::from_str(raw.get()).map_err(invalid)
+                };
+                let swarm = match map.remove("swarm").map(value).transpose()? {
                     None | Some(serde_json::Value::Null) => None,
                     Some(value) => Some(Arc::new(swarm_from_dump(&value)?)),
                 };
-                match map.get("version") {
+                match map.get("version").copied().map(value).transpose()? {
                     Some(v) if v.as_u64() == Some(DUMP_VERSION) => {}
                     Some(v) => {
                         return Err(dump_error(&format!(
@@ -145,18 +176,21 @@ impl Snapshot {
                     }
                     None => return Err(dump_error("missing \"version\"")),
                 }
-                let own = match map.remove("own_container_id") {
+                let own = match map.remove("own_container_id").map(value).transpose()? {
                     None | Some(serde_json::Value::Null) => None,
                     Some(serde_json::Value::String(s)) => Some(s),
                     Some(_) => {
                         return Err(dump_error("\"own_container_id\" must be a string or null"));
                     }
                 };
-                match map.remove("containers") {
-                    Some(serde_json::Value::Array(items)) => (items, own),
+                let containers: Vec<&RawValue> = match map.remove("containers") {
+                    Some(raw) if first_byte(raw) == b'[' => {
+                        serde_json::from_str(raw.get()).map_err(invalid)?
+                    }
                     Some(_) => return Err(dump_error("\"containers\" must be an array")),
                     None => return Err(dump_error("missing \"containers\"")),
-                }
+                };
+                (containers, own, swarm)
             }
             _ => return Err(dump_error("expected an object (or an array of containers)")),
         };
@@ -164,18 +198,16 @@ impl Snapshot {
             .into_iter()
             .enumerate()
             .map(|(index, item)| {
-                if !item.is_object() {
-                    return Err(Error::DumpContainer {
-                        index,
-                        source: Box::new(Error::NotAnObject),
-                    });
+                let failed = |e: Error| Error::DumpContainer {
+                    index,
+                    source: Box::new(e),
+                };
+                if first_byte(item) != b'{' {
+                    return Err(failed(Error::NotAnObject));
                 }
-                Container::from_inspect_json(&item.to_string())
+                Container::from_inspect_json(item.get())
                     .map(Arc::new)
-                    .map_err(|e| Error::DumpContainer {
-                        index,
-                        source: Box::new(e),
-                    })
+                    .map_err(failed)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Snapshot {
@@ -184,6 +216,12 @@ impl Snapshot {
             swarm,
         })
     }
+}
+
+/// The first byte of a JSON value (`{`, `[`, `"`, a digit, …); raw values hold no leading
+/// whitespace.
+fn first_byte(raw: &RawValue) -> u8 {
+    raw.get().as_bytes().first().copied().unwrap_or(b' ')
 }
 
 /// The `swarm` part of a state dump: `services`, `tasks` and `nodes` arrays (each optional).
@@ -236,15 +274,6 @@ pub fn match_services(
         .into_iter()
         .map(|i| services[i].clone())
         .collect()
-}
-
-/// The template context of a render of `snapshot`: `containers` (running, newest first),
-/// `all_containers` (every container; present only when `with_all_containers`, and built
-/// on first use), `services` (tasks that should run), `all_services` (all tasks), `nodes`
-/// (all three built on first use, empty without a Swarm state), `own_container_id` (string
-/// or none) and `read_config`.
-pub fn context(snapshot: &Snapshot, with_all_containers: bool) -> minijinja::Value {
-    minijinja::Value::from_object(context::Context::new(snapshot, with_all_containers))
 }
 
 #[cfg(test)]

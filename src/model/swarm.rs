@@ -7,6 +7,8 @@
 //! Parsing is forgiving like the containers': an unexpected type empties one field, an item
 //! that is not an object (or has no `ID`) is skipped, and a task whose service is gone is left
 //! out.
+//!
+//! The objects themselves live in `service`, `task` and `node`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,22 +16,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::container::{at, env, labels, opt_text, text};
-use super::matching::Resource;
-
-/// Label Swarm puts on task containers: the service id.
-pub(crate) const SERVICE_ID_LABEL: &str = "com.docker.swarm.service.id";
-/// Label Swarm puts on task containers: the service name.
-pub(crate) const SERVICE_NAME_LABEL: &str = "com.docker.swarm.service.name";
-/// Label Swarm puts on task containers: the task id.
-const TASK_ID_LABEL: &str = "com.docker.swarm.task.id";
-/// Label Swarm puts on task containers: the task name.
-const TASK_NAME_LABEL: &str = "com.docker.swarm.task.name";
-/// Label Swarm puts on task containers: the node id.
-const NODE_ID_LABEL: &str = "com.docker.swarm.node.id";
-
-/// Labels, env or platform pairs, shared with the template maps that show them.
-pub(crate) type Pairs = Arc<[(Box<str>, Box<str>)]>;
+use super::json::{at, text};
+use super::node::Node;
+use super::service::Service;
 
 /// Everything pygen knows about the Swarm, from one listing of services, tasks and nodes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,137 +27,6 @@ pub struct Swarm {
     pub(crate) services: Box<[Arc<Service>]>,
     /// The nodes, in the daemon's `/nodes` order; empty when they were not listed.
     pub(crate) nodes: Box<[Arc<Node>]>,
-}
-
-/// One port of a service's endpoint (`EndpointSpec.Ports[]` or `Endpoint.Ports[]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServicePort {
-    /// `Protocol`: `tcp` (Docker's default when absent), `udp`, `sctp`, …
-    pub protocol: Box<str>,
-    /// `TargetPort`: the port inside the containers.
-    pub target: Option<u16>,
-    /// `PublishedPort`: the port on the nodes, when published.
-    pub published: Option<u16>,
-    /// `PublishMode`: `ingress` (Docker's default when absent) or `host`.
-    pub mode: Box<str>,
-}
-
-/// A Swarm service, parsed from one item of `GET /services`, with all its tasks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Service {
-    /// `ID`.
-    pub(crate) id: Box<str>,
-    /// `Spec.Name`.
-    pub(crate) name: Box<str>,
-    /// `Version.Index`: changes with every update of the service.
-    pub(crate) version: Option<i64>,
-    /// `Spec.TaskTemplate.ContainerSpec.Image` (usually digest-pinned).
-    pub(crate) image: Box<str>,
-    /// `Spec.Labels` (service labels, not container labels), sorted by key.
-    pub(crate) labels: Pairs,
-    /// The key of `Spec.Mode`: `replicated`, `global`, `replicated-job`, `global-job`.
-    pub(crate) mode: Box<str>,
-    /// `Spec.Mode.Replicated.Replicas` (or `ReplicatedJob.TotalCompletions`), when replicated.
-    pub(crate) replicas: Option<u64>,
-    /// `Spec.EndpointSpec.Ports`: the ports as configured, in spec order.
-    pub(crate) spec_ports: Box<[ServicePort]>,
-    /// `Endpoint.Ports`: the ports as the Swarm set them up, with auto-assigned published
-    /// ports; the spec's ports when the endpoint has none yet.
-    pub(crate) endpoint_ports: Box<[ServicePort]>,
-    /// Network ids of `Spec.TaskTemplate.Networks[].Target` then `Spec.Networks[].Target`
-    /// (deprecated), each once, in spec order.
-    pub(crate) networks: Box<[Box<str>]>,
-    /// `Endpoint.VirtualIPs`: (network id, address without the prefix length).
-    pub(crate) vips: Box<[(Box<str>, Box<str>)]>,
-    /// The ingress network: from a task attachment flagged `Ingress`, else the last virtual-IP
-    /// network that is not a spec network (older daemons do not flag it).
-    pub(crate) ingress_id: Option<Box<str>>,
-    /// Name of the ingress network, from a task attachment.
-    pub(crate) ingress_name: Option<Box<str>>,
-    /// Every task of the service, in the daemon's `/tasks` order.
-    pub(crate) tasks: Box<[Arc<Task>]>,
-    /// The service's JSON, compact.
-    raw: Box<str>,
-}
-
-/// One network attachment of a task (`NetworksAttachments[]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskNetwork {
-    /// `Network.ID`.
-    pub id: Box<str>,
-    /// `Network.Spec.Name`.
-    pub name: Option<Box<str>>,
-    /// Whether this is the ingress network (flagged by the daemon, or guessed from the
-    /// service's virtual IPs on older daemons).
-    pub is_ingress: bool,
-    /// `Network.Spec.Labels`, sorted by key.
-    pub labels: Pairs,
-    /// `Addresses`, without the prefix length.
-    pub addresses: Box<[Box<str>]>,
-}
-
-/// A Swarm task, parsed from one item of `GET /tasks`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Task {
-    /// `ID`.
-    pub(crate) id: Box<str>,
-    /// `<service>.<slot>.<id>`, or `<service>.<node id>.<id>` for tasks without a slot
-    /// (global services): the name Docker gives the task's container.
-    pub(crate) name: Box<str>,
-    /// `NodeID`; `None` while the task is not assigned to a node.
-    pub(crate) node_id: Option<Box<str>>,
-    /// `ServiceID`.
-    pub(crate) service_id: Box<str>,
-    /// `Slot`; `None` for global services.
-    pub(crate) slot: Option<i64>,
-    /// `Status.ContainerStatus.ContainerID`; `None` before the container exists.
-    pub(crate) container_id: Option<Box<str>>,
-    /// `Spec.ContainerSpec.Image`.
-    pub(crate) image: Box<str>,
-    /// `Status.State`: `new`, …, `running`, `complete`, `failed`, `shutdown`, …
-    pub(crate) status: Box<str>,
-    /// `DesiredState`.
-    pub(crate) desired_state: Box<str>,
-    /// `Spec.ContainerSpec.Labels` plus the `com.docker.swarm.*` labels Swarm puts on the
-    /// task's container (service id and name, task id and name, node id), sorted by key.
-    pub(crate) labels: Pairs,
-    /// `Spec.ContainerSpec.Env`, split like a container's.
-    pub(crate) env: Pairs,
-    /// `NetworksAttachments`, in the daemon's order.
-    pub(crate) networks: Box<[TaskNetwork]>,
-    /// The task's JSON, compact.
-    raw: Box<str>,
-}
-
-/// A Swarm node, parsed from one item of `GET /nodes`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    /// `ID`.
-    pub(crate) id: Box<str>,
-    /// `Spec.Name`, else `Description.Hostname`, else the short id.
-    pub(crate) name: Box<str>,
-    /// `Version.Index`.
-    pub(crate) version: Option<i64>,
-    /// `Status.State`: `ready`, `down`, …
-    pub(crate) state: Box<str>,
-    /// `Status.Addr`.
-    pub(crate) address: Box<str>,
-    /// `Description.Hostname`, `''` when unknown.
-    pub(crate) hostname: Box<str>,
-    /// `Spec.Role`: `manager` or `worker`.
-    pub(crate) role: Box<str>,
-    /// `Spec.Availability`: `active`, `pause`, `drain`.
-    pub(crate) availability: Box<str>,
-    /// `Spec.Labels`, sorted by key.
-    pub(crate) labels: Pairs,
-    /// `Description.Platform` (`OS`, `Architecture`), in the daemon's key order.
-    pub(crate) platform: Pairs,
-    /// `Description.Engine.EngineVersion`, `''` when unknown.
-    pub(crate) engine_version: Box<str>,
-    /// `ManagerStatus.Leader`: whether the node leads the managers.
-    pub(crate) leader: bool,
-    /// The node's JSON, compact.
-    raw: Box<str>,
 }
 
 /// The dump layout of a [`Swarm`]: the objects as the daemon gave them.
@@ -231,400 +89,26 @@ impl Swarm {
     pub(crate) fn to_dump(&self) -> SwarmDump {
         let parse = |raw: &str| serde_json::from_str(raw).unwrap_or(Json::Null);
         SwarmDump {
-            services: self.services.iter().map(|s| parse(&s.raw)).collect(),
+            services: self.services.iter().map(|s| parse(s.raw_json())).collect(),
             tasks: self
                 .services
                 .iter()
                 .flat_map(|s| s.tasks.iter())
-                .map(|t| parse(&t.raw))
+                .map(|t| parse(t.raw_json()))
                 .collect(),
-            nodes: self.nodes.iter().map(|n| parse(&n.raw)).collect(),
+            nodes: self.nodes.iter().map(|n| parse(n.raw_json())).collect(),
         }
-    }
-}
-
-/// `ID` of an object.
-fn id_of(value: &Json) -> &str {
-    text(at(value, &["ID"]))
-}
-
-/// A number as i64, when it is one.
-fn int(value: &Json) -> Option<i64> {
-    value.as_i64()
-}
-
-/// A port number, when the value is one in range.
-fn port(value: &Json) -> Option<u16> {
-    value.as_u64().and_then(|n| u16::try_from(n).ok())
-}
-
-/// An address without its prefix length: `10.0.0.3/24` → `10.0.0.3`.
-fn strip_prefix_len(addr: &str) -> &str {
-    addr.split_once('/').map_or(addr, |(ip, _)| ip)
-}
-
-/// The ports of an `EndpointSpec` or `Endpoint`: every entry, whatever its protocol
-/// (docker-pygen failed on anything but tcp and udp, B9).
-fn ports(value: &Json) -> Box<[ServicePort]> {
-    let Some(list) = value.as_array() else {
-        return Box::default();
-    };
-    list.iter()
-        .filter(|p| p.is_object())
-        .map(|p| ServicePort {
-            protocol: match text(at(p, &["Protocol"])) {
-                "" => "tcp".into(),
-                other => other.into(),
-            },
-            target: port(at(p, &["TargetPort"])),
-            published: port(at(p, &["PublishedPort"])).filter(|&p| p != 0),
-            mode: match text(at(p, &["PublishMode"])) {
-                "" => "ingress".into(),
-                other => other.into(),
-            },
-        })
-        .collect()
-}
-
-/// The `Target`s of a list of network attachment configs.
-fn network_targets(value: &Json) -> impl Iterator<Item = &str> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| text(at(n, &["Target"])))
-        .filter(|t| !t.is_empty())
-}
-
-impl Service {
-    /// Parses a service and the task items that belong to it.
-    fn parse(value: &Json, task_items: &[&Json]) -> Service {
-        let spec = at(value, &["Spec"]);
-        let template = at(spec, &["TaskTemplate"]);
-        let mut networks: Vec<Box<str>> = Vec::new();
-        for target in network_targets(at(template, &["Networks"]))
-            .chain(network_targets(at(spec, &["Networks"])))
-        {
-            if !networks.iter().any(|n| &**n == target) {
-                networks.push(target.into());
-            }
-        }
-        let vips: Box<[(Box<str>, Box<str>)]> = at(value, &["Endpoint", "VirtualIPs"])
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|vip| {
-                let network = text(at(vip, &["NetworkID"]));
-                (!network.is_empty()).then(|| {
-                    (
-                        Box::from(network),
-                        Box::from(strip_prefix_len(text(at(vip, &["Addr"])))),
-                    )
-                })
-            })
-            .collect();
-        // Older daemons do not flag the ingress network on task attachments: docker-pygen took
-        // the last virtual-IP network that the spec does not name.
-        let guessed_ingress = vips
-            .iter()
-            .rev()
-            .map(|(network, _)| network)
-            .find(|network| !networks.contains(network))
-            .cloned();
-        let (mode, replicas) = match at(spec, &["Mode"]).as_object() {
-            Some(map) => match map.iter().next() {
-                Some((key, detail)) => {
-                    let replicas = detail
-                        .get("Replicas")
-                        .or_else(|| detail.get("TotalCompletions"))
-                        .and_then(Json::as_u64);
-                    (mode_name(key), replicas)
-                }
-                None => (Box::from(""), None),
-            },
-            None => (Box::from(""), None),
-        };
-        let name: Box<str> = text(at(spec, &["Name"])).into();
-        let id: Box<str> = id_of(value).into();
-        let tasks: Box<[Arc<Task>]> = task_items
-            .iter()
-            .map(|t| Arc::new(Task::parse(t, &name, guessed_ingress.as_deref())))
-            .collect();
-        let flagged = tasks
-            .iter()
-            .flat_map(|t| t.networks.iter())
-            .find(|n| n.is_ingress);
-        let ingress_id = flagged.map(|n| n.id.clone()).or(guessed_ingress);
-        let ingress_name = ingress_id.as_ref().and_then(|id| {
-            tasks
-                .iter()
-                .flat_map(|t| t.networks.iter())
-                .find(|n| &n.id == id)
-                .and_then(|n| n.name.clone())
-        });
-        let spec_ports = ports(at(spec, &["EndpointSpec", "Ports"]));
-        let endpoint_ports = match at(value, &["Endpoint", "Ports"]) {
-            Json::Array(_) => ports(at(value, &["Endpoint", "Ports"])),
-            _ => spec_ports.clone(),
-        };
-        Service {
-            id,
-            name,
-            version: int(at(value, &["Version", "Index"])),
-            image: text(at(template, &["ContainerSpec", "Image"])).into(),
-            labels: labels(spec.get("Labels")).into(),
-            mode,
-            replicas,
-            spec_ports,
-            endpoint_ports,
-            networks: networks.into_boxed_slice(),
-            vips,
-            ingress_id,
-            ingress_name,
-            tasks,
-            raw: serde_json::to_string(value).unwrap_or_default().into(),
-        }
-    }
-
-    /// The service id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The service name (`Spec.Name`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// `Version.Index`, which a service update must quote.
-    pub fn version(&self) -> Option<i64> {
-        self.version
-    }
-
-    /// A service label (exact key), if set.
-    pub fn label(&self, key: &str) -> Option<&str> {
-        super::container::lookup_exact(&self.labels, key)
-    }
-
-    /// Every task of the service, in the daemon's order.
-    pub fn tasks(&self) -> &[Arc<Task>] {
-        &self.tasks
-    }
-
-    /// The service's JSON, compact.
-    pub fn raw_json(&self) -> &str {
-        &self.raw
-    }
-
-    /// The virtual IP of the service on network `id`, if it has one.
-    pub(crate) fn vip(&self, id: &str) -> Option<&str> {
-        self.vips
-            .iter()
-            .find(|(network, _)| &**network == id)
-            .map(|(_, addr)| &**addr)
-    }
-}
-
-/// The spelling of a service mode key: `Replicated` → `replicated`, `ReplicatedJob` →
-/// `replicated-job`.
-fn mode_name(key: &str) -> Box<str> {
-    let mut out = String::with_capacity(key.len() + 1);
-    for (i, c) in key.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out.into()
-}
-
-impl Task {
-    /// Parses a task of the service named `service_name`; `guessed_ingress` is the service's
-    /// ingress network as guessed from its virtual IPs.
-    fn parse(value: &Json, service_name: &str, guessed_ingress: Option<&str>) -> Task {
-        let id: Box<str> = id_of(value).into();
-        let node_id = match text(at(value, &["NodeID"])) {
-            "" => None,
-            node => Some(Box::from(node)),
-        };
-        let slot = int(at(value, &["Slot"])).filter(|&s| s != 0);
-        let name: Box<str> = match slot {
-            Some(slot) => format!("{service_name}.{slot}.{id}"),
-            None => format!("{service_name}.{}.{id}", node_id.as_deref().unwrap_or("")),
-        }
-        .into();
-        let service_id: Box<str> = text(at(value, &["ServiceID"])).into();
-        let container_spec = at(value, &["Spec", "ContainerSpec"]);
-        let mut pairs: Vec<(Box<str>, Box<str>)> = labels(container_spec.get("Labels")).into();
-        for (key, val) in [
-            (SERVICE_ID_LABEL, &*service_id),
-            (SERVICE_NAME_LABEL, service_name),
-            (TASK_ID_LABEL, &*id),
-            (TASK_NAME_LABEL, &*name),
-            (NODE_ID_LABEL, node_id.as_deref().unwrap_or("")),
-        ] {
-            pairs.retain(|(k, _)| &**k != key);
-            pairs.push((key.into(), val.into()));
-        }
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let networks = at(value, &["NetworksAttachments"])
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|attachment| {
-                let network = at(attachment, &["Network"]);
-                let id = id_of(network);
-                if id.is_empty() {
-                    return None;
-                }
-                let spec = at(network, &["Spec"]);
-                Some(TaskNetwork {
-                    id: id.into(),
-                    name: opt_text(spec.get("Name")),
-                    is_ingress: at(spec, &["Ingress"]).as_bool() == Some(true)
-                        || guessed_ingress == Some(id),
-                    labels: labels(spec.get("Labels")).into(),
-                    addresses: at(attachment, &["Addresses"])
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Json::as_str)
-                        .map(|a| Box::from(strip_prefix_len(a)))
-                        .collect(),
-                })
-            })
-            .collect();
-        Task {
-            name,
-            node_id,
-            service_id,
-            slot,
-            container_id: match text(at(value, &["Status", "ContainerStatus", "ContainerID"])) {
-                "" => None,
-                container => Some(container.into()),
-            },
-            image: text(at(container_spec, &["Image"])).into(),
-            status: text(at(value, &["Status", "State"])).into(),
-            desired_state: text(at(value, &["DesiredState"])).into(),
-            labels: pairs.into(),
-            env: env(container_spec.get("Env")).into(),
-            networks,
-            raw: serde_json::to_string(value).unwrap_or_default().into(),
-            id,
-        }
-    }
-
-    /// The task id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// `Status.State`.
-    pub fn status(&self) -> &str {
-        &self.status
-    }
-
-    /// `DesiredState`.
-    pub fn desired_state(&self) -> &str {
-        &self.desired_state
-    }
-
-    /// Whether the task should run (desired state `running`): what `services` shows.
-    pub fn is_desired_running(&self) -> bool {
-        &*self.desired_state == "running"
-    }
-
-    /// Whether the task is on its way to its desired state: it should run but does not yet,
-    /// or it runs but should stop. Such tasks change state soon without any event.
-    pub fn is_settling(&self) -> bool {
-        let state = &*self.status;
-        match &*self.desired_state {
-            "running" => matches!(
-                state,
-                "new" | "pending" | "assigned" | "accepted" | "preparing" | "ready" | "starting"
-            ),
-            "shutdown" | "remove" => state == "running",
-            _ => false,
-        }
-    }
-
-    /// The task's JSON, compact.
-    pub fn raw_json(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl Node {
-    /// Parses a node.
-    fn parse(value: &Json) -> Node {
-        let id: Box<str> = id_of(value).into();
-        let hostname = text(at(value, &["Description", "Hostname"]));
-        let name = match text(at(value, &["Spec", "Name"])) {
-            "" if !hostname.is_empty() => hostname,
-            "" => id.get(..12).unwrap_or(&id),
-            name => name,
-        };
-        let platform = at(value, &["Description", "Platform"])
-            .as_object()
-            .map(|map| {
-                map.iter()
-                    .map(|(k, v)| (Box::from(k.as_str()), Box::from(text(v))))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Node {
-            name: name.into(),
-            version: int(at(value, &["Version", "Index"])),
-            state: text(at(value, &["Status", "State"])).into(),
-            address: text(at(value, &["Status", "Addr"])).into(),
-            hostname: hostname.into(),
-            role: text(at(value, &["Spec", "Role"])).into(),
-            availability: text(at(value, &["Spec", "Availability"])).into(),
-            labels: labels(at(value, &["Spec"]).get("Labels")).into(),
-            platform,
-            engine_version: text(at(value, &["Description", "Engine", "EngineVersion"])).into(),
-            leader: at(value, &["ManagerStatus", "Leader"]).as_bool() == Some(true),
-            raw: serde_json::to_string(value).unwrap_or_default().into(),
-            id,
-        }
-    }
-
-    /// The node id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The node's JSON, compact.
-    pub fn raw_json(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl Resource for Service {
-    fn id(&self) -> Option<std::borrow::Cow<'_, str>> {
-        Some(std::borrow::Cow::Borrowed(&self.id))
-    }
-    fn name(&self) -> Option<std::borrow::Cow<'_, str>> {
-        Some(std::borrow::Cow::Borrowed(&self.name))
-    }
-    fn label(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
-        Service::label(self, key).map(std::borrow::Cow::Borrowed)
-    }
-    fn env(&self, _key: &str) -> Option<std::borrow::Cow<'_, str>> {
-        None
-    }
-    fn field(&self, _key: &str) -> Option<std::borrow::Cow<'_, str>> {
-        None
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::service::mode_name;
+    use crate::model::task::Task;
+    use crate::model::task::{
+        NODE_ID_LABEL, SERVICE_ID_LABEL, SERVICE_NAME_LABEL, TASK_ID_LABEL, TASK_NAME_LABEL,
+    };
 
     const SERVICES: &str = include_str!("../../tests/data/swarm/services.json");
     const TASKS: &str = include_str!("../../tests/data/swarm/tasks.json");
@@ -695,14 +179,14 @@ mod tests {
         assert!(task.is_desired_running());
         assert!(!task.is_settling());
         assert_eq!(task.container_id.as_ref().map(|c| c.len()), Some(64));
-        let label = |key: &str| super::super::container::lookup_exact(&task.labels, key);
+        let label = |key: &str| crate::model::json::lookup_exact(&task.labels, key);
         assert_eq!(label("cl"), Some("2"));
         assert_eq!(label(SERVICE_NAME_LABEL), Some("ptest-a"));
         assert_eq!(label(SERVICE_ID_LABEL), Some(&*a.id));
         assert_eq!(label(TASK_NAME_LABEL), Some(&*task.name));
         assert_eq!(label(NODE_ID_LABEL), task.node_id.as_deref());
         assert_eq!(
-            super::super::container::lookup_exact(&task.env, "PYGEN_ENV_KEY"),
+            crate::model::json::lookup_exact(&task.env, "PYGEN_ENV_KEY"),
             Some("v")
         );
         let names: Vec<_> = task.networks.iter().map(|n| n.name.as_deref()).collect();
@@ -780,13 +264,10 @@ mod tests {
         assert_eq!(s.tasks.len(), 1);
         let t = &s.tasks[0];
         assert_eq!(&*t.name, "one..t1");
-        assert_eq!(
-            super::super::container::lookup_exact(&t.env, "A"),
-            Some("b=c")
-        );
+        assert_eq!(crate::model::json::lookup_exact(&t.env, "A"), Some("b=c"));
         // Swarm's own labels win over look-alikes in the container spec.
         assert_eq!(
-            super::super::container::lookup_exact(&t.labels, TASK_ID_LABEL),
+            crate::model::json::lookup_exact(&t.labels, TASK_ID_LABEL),
             Some("t1")
         );
     }

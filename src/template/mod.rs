@@ -1,116 +1,25 @@
-//! Templates: where they come from (inline `#...`, a file, an `http(s)://` URL), the
-//! minijinja environment they run in, and rendering with located errors.
+//! Templates: the seam between pygen and its template languages, and where templates come
+//! from (inline `#...`, a file, an `http(s)://` URL).
 //!
-//! Every [`Template::load`] builds a fresh environment, so reloading a template re-reads the
-//! main file and its includes alike (docker-pygen re-read includes but never the main
-//! template, B21). The engine stays behind [`Template::load`] and [`Template::render`].
-//!
-//! File templates resolve `include`/`import`/`extends` names relative to the template's own
-//! folder, as Jinja2's `FileSystemLoader` did: `/` separates folders, and a name with a `..`
-//! part is not found (templates cannot reach outside their folder). Inline and URL templates
-//! have nothing to include from; trying gives an error saying so.
+//! A [`Dialect`] compiles a template's text into a [`Compiled`] template, which renders a
+//! [`Snapshot`] of the model and says which parts of it it reads; errors carry the template
+//! name, line and column ([`Error::Syntax`], [`Error::Render`]). The Jinja dialect
+//! ([`jinja::Jinja`], docker-pygen's language) is the default; another dialect plugs in beside
+//! it by implementing the two traits, without touching the Docker client, the model, the
+//! output, the timer or the actions. [`Template`] is what the rest of pygen holds: a loaded,
+//! compiled template of any dialect.
 
-mod environment;
+pub(crate) mod engine;
 mod fetch;
 pub mod go;
-mod jinja;
-pub(crate) mod read_config;
+pub mod jinja;
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use minijinja::{Environment, ErrorKind};
+pub use engine::{Compiled, Dialect, EngineError, Error, Unit};
 
-use crate::model::{self, Snapshot};
-
-/// Errors of loading and rendering templates.
-///
-/// Each message is complete on its own (`{}` prints the path or URL and the cause, or
-/// `name:line:column: message`); the underlying error stays reachable as the source.
-///
-/// Loading errors ([`Error::Read`], [`Error::Fetch`], [`Error::Status`], [`Error::Client`],
-/// [`Error::Syntax`]) may clear up when the file or server is fixed, so a reload can retry.
-/// [`Error::Render`] depends on the data and template together; the next render may pass.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The template file cannot be read (missing, unreadable, not UTF-8).
-    #[error("cannot read template {}: {source}", path.display())]
-    Read {
-        /// The path as given (made absolute).
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The template URL cannot be fetched (unreachable, timeout, TLS).
-    #[error("cannot fetch template {url}: {reason}")]
-    Fetch {
-        /// The URL.
-        url: String,
-        /// The cause in short (e.g. `timed out after 5s`, `Connection refused`).
-        reason: String,
-        /// The HTTP client's error.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The server answered the template URL with a non-2xx status.
-    #[error("cannot fetch template {url}: HTTP status {status}")]
-    Status {
-        /// The URL.
-        url: String,
-        /// The HTTP status code.
-        status: u16,
-    },
-    /// The HTTP client could not be set up (TLS configuration).
-    #[error("cannot set up the HTTP client: {source}")]
-    Client {
-        /// The HTTP client's error.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The template does not compile.
-    #[error("{}: {message}", location(name, *line, *column))]
-    Syntax {
-        /// Name of the template with the error (file name, URL, `inline`, or an include).
-        name: String,
-        /// 1-based line of the error.
-        line: Option<usize>,
-        /// 1-based column of the error.
-        column: Option<usize>,
-        /// What is wrong.
-        message: String,
-        /// The engine's error.
-        #[source]
-        source: minijinja::Error,
-    },
-    /// Rendering failed (undefined attribute of an undefined value, unknown filter, a
-    /// missing include, an error raised by a function).
-    #[error("{}: {message}", location(name, *line, *column))]
-    Render {
-        /// Name of the template where it failed (may be an included one).
-        name: String,
-        /// 1-based line of the failing expression.
-        line: Option<usize>,
-        /// 1-based column of the failing expression.
-        column: Option<usize>,
-        /// What went wrong.
-        message: String,
-        /// The engine's error.
-        #[source]
-        source: minijinja::Error,
-    },
-}
-
-/// `name:line:column`, leaving out what is unknown.
-fn location(name: &str, line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(line), Some(column)) => format!("{name}:{line}:{column}"),
-        (Some(line), None) => format!("{name}:{line}"),
-        _ => name.to_owned(),
-    }
-}
+use crate::model::Snapshot;
 
 /// Where a template comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,47 +68,41 @@ impl Default for LoadOptions {
     }
 }
 
-/// Sources of the templates an environment loaded (as written, with the map from the
-/// compiled text's offsets back to them), for error columns.
-type Sources = Arc<Mutex<HashMap<String, (Arc<str>, jinja::rewrite::OffsetMap)>>>;
-
-/// A loaded, compiled template with its own environment.
+/// A loaded, compiled template, of the Jinja dialect unless loaded with another.
+#[derive(Debug)]
 pub struct Template {
-    /// The environment holding the main template and, once used, its includes.
-    env: Environment<'static>,
-    /// Name of the main template in `env`.
-    name: String,
+    /// The dialect's compiled template.
+    compiled: Box<dyn Compiled>,
     /// Where it came from, for logs.
     description: String,
-    /// Sources by template name (main and includes), to turn error offsets into columns.
-    sources: Sources,
-    /// Variables the main template reads from the context.
-    undeclared: HashSet<String>,
-    /// Whether the template pulls in other templates, whose variables are not known.
-    pulls_in_templates: bool,
-}
-
-impl std::fmt::Debug for Template {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Template")
-            .field("name", &self.name)
-            .field("description", &self.description)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Template {
-    /// Loads and compiles a template. A file is read now and its includes on first use; a
-    /// URL is fetched now with `options`.
+    /// Loads and compiles a Jinja template. A file is read now and its includes on first use;
+    /// a URL is fetched now with `options`.
     pub async fn load(source: &Source, options: &LoadOptions) -> Result<Template, Error> {
-        match source {
-            Source::Inline(text) => {
-                Template::build("inline", "inline template".to_owned(), text.clone(), None)
-            }
-            Source::Url(url) => {
-                let text = fetch::fetch(url, options).await?;
-                Template::build(url, url.clone(), text, None)
-            }
+        Template::load_in(&jinja::Jinja, source, options).await
+    }
+
+    /// Loads a template like [`Template::load`] and compiles it with `dialect`.
+    pub async fn load_in(
+        dialect: &dyn Dialect,
+        source: &Source,
+        options: &LoadOptions,
+    ) -> Result<Template, Error> {
+        let unit = match source {
+            Source::Inline(text) => Unit {
+                name: "inline".to_owned(),
+                description: "inline template".to_owned(),
+                text: text.clone(),
+                folder: None,
+            },
+            Source::Url(url) => Unit {
+                name: url.clone(),
+                description: url.clone(),
+                text: fetch::fetch(url, options).await?,
+                folder: None,
+            },
             Source::File(path) => {
                 let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
                 let text =
@@ -213,209 +116,68 @@ impl Template {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| path.display().to_string());
-                let folder = path.parent().map(Path::to_path_buf);
-                Template::build(&name, path.display().to_string(), text, folder)
+                Unit {
+                    name,
+                    description: path.display().to_string(),
+                    text,
+                    folder: path.parent().map(Path::to_path_buf),
+                }
             }
-        }
-    }
-
-    /// A template from text, named `name` in error messages; it cannot include others.
-    pub fn from_text(name: &str, text: String) -> Result<Template, Error> {
-        Template::build(name, name.to_owned(), text, None)
-    }
-
-    /// Compiles `text` as template `name` in a fresh environment whose includes come from
-    /// `folder` (or are refused when there is none).
-    fn build(
-        name: &str,
-        description: String,
-        text: String,
-        folder: Option<PathBuf>,
-    ) -> Result<Template, Error> {
-        let text = jinja::whitespace::normalize(text);
-        let mut env = environment::new_environment();
-        let sources: Sources = Arc::default();
-        let pulls_in_templates = pulls_in_templates(&text);
-        let main_source: Arc<str> = Arc::from(text.as_str());
-        let (compiled, offsets) = jinja::rewrite::prepare(&text);
-        lock(&sources).insert(name.to_owned(), (main_source, offsets));
-        set_loader(&mut env, folder, sources.clone(), &description);
-        if let Err(e) = env.add_template_owned(name.to_owned(), compiled) {
-            return Err(located(e, name, &sources, true));
-        }
-        let undeclared = match env.get_template(name) {
-            Ok(t) => t.undeclared_variables(false),
-            Err(e) => return Err(located(e, name, &sources, true)),
         };
+        Template::compile(dialect, unit)
+    }
+
+    /// A Jinja template from text, named `name` in error messages; it cannot include others.
+    pub fn from_text(name: &str, text: String) -> Result<Template, Error> {
+        Template::compile(
+            &jinja::Jinja,
+            Unit {
+                name: name.to_owned(),
+                description: name.to_owned(),
+                text,
+                folder: None,
+            },
+        )
+    }
+
+    /// Compiles `unit` with `dialect`.
+    pub fn compile(dialect: &dyn Dialect, unit: Unit) -> Result<Template, Error> {
+        let description = unit.description.clone();
         Ok(Template {
-            env,
-            name: name.to_owned(),
+            compiled: dialect.compile(unit)?,
             description,
-            sources,
-            undeclared,
-            pulls_in_templates,
         })
     }
 
-    /// Renders with `context` (any map; normally [`model::context`]). Synchronous and
-    /// CPU-bound: async callers run it in `spawn_blocking`.
-    pub fn render(&self, context: minijinja::Value) -> Result<String, Error> {
-        let template = self
-            .env
-            .get_template(&self.name)
-            .map_err(|e| located(e, &self.name, &self.sources, false))?;
-        template
-            .render(context)
-            .map_err(|e| located(e, &self.name, &self.sources, false))
-    }
-
-    /// Renders a snapshot: builds the context (with `all_containers` only when the template
-    /// may read it) and renders.
+    /// Renders a snapshot of the model.
     pub fn render_snapshot(&self, snapshot: &Snapshot) -> Result<String, Error> {
-        let with_all = self.uses_variable("all_containers");
-        self.render(model::context(snapshot, with_all))
+        self.compiled.render(snapshot)
     }
 
-    /// Whether the template may read context variable `name`. Conservative: true whenever
-    /// the template includes, imports or extends others, whose variables are not known.
+    /// Whether the template may read context variable `name` (see [`Compiled::reads`]).
     pub fn uses_variable(&self, name: &str) -> bool {
-        self.pulls_in_templates || self.undeclared.contains(name)
+        self.compiled.reads(name)
     }
 
     /// Where the template came from: the file path, the URL, or `inline template`.
     pub fn source_description(&self) -> &str {
         &self.description
     }
-}
 
-/// Locks the source map; a panic elsewhere while holding it left it usable anyway.
-fn lock(
-    sources: &Sources,
-) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<str>, jinja::rewrite::OffsetMap)>> {
-    sources
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Installs the loader for includes: files under `folder`, or an explanatory error.
-fn set_loader(
-    env: &mut Environment<'static>,
-    folder: Option<PathBuf>,
-    sources: Sources,
-    description: &str,
-) {
-    let Some(folder) = folder else {
-        let description = description.to_owned();
-        env.set_loader(move |name: &str| -> Result<Option<String>, minijinja::Error> {
-            Err(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!("cannot load '{name}': only file templates can include other templates ({description} is not a file)"),
-            ))
-        });
-        return;
-    };
-    env.set_loader(move |name: &str| {
-        let Some(path) = resolve(&folder, name) else {
-            return Ok(None);
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let text = jinja::whitespace::normalize(text);
-                let (compiled, offsets) = jinja::rewrite::prepare(&text);
-                lock(&sources).insert(name.to_owned(), (Arc::from(text.as_str()), offsets));
-                Ok(Some(compiled))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!("cannot read {}: {e}", path.display()),
-            )
-            .with_source(e)),
-        }
-    });
-}
-
-/// The file an include name refers to: `/`-separated parts under `folder`; empty and `.`
-/// parts are skipped, and any `..` part makes the name unresolvable (as in Jinja2).
-fn resolve(folder: &Path, name: &str) -> Option<PathBuf> {
-    let mut path = folder.to_path_buf();
-    let mut any = false;
-    for part in name.split(['/', '\\']) {
-        match part {
-            "" | "." => {}
-            ".." => return None,
-            part => {
-                path.push(part);
-                any = true;
-            }
-        }
-    }
-    any.then_some(path)
-}
-
-/// Whether `text` has an `include`, `import`, `from … import` or `extends` tag.
-fn pulls_in_templates(text: &str) -> bool {
-    text.match_indices("{%").any(|(at, _)| {
-        let tag = text[at + 2..]
-            .trim_start_matches(['-', '+', '~'])
-            .trim_start();
-        let word: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        matches!(word.as_str(), "include" | "import" | "from" | "extends")
-    })
-}
-
-/// Turns an engine error into ours, with the template name, line and column. An error in an
-/// included template arrives wrapped ("could not render include"); the innermost located
-/// error is the one that says what is wrong and where.
-fn located(error: minijinja::Error, main: &str, sources: &Sources, syntax: bool) -> Error {
-    let mut inner: &minijinja::Error = &error;
-    while let Some(next) = std::error::Error::source(inner)
-        .and_then(|s| s.downcast_ref::<minijinja::Error>())
-        .filter(|next| next.line().is_some())
-    {
-        inner = next;
-    }
-    let name = inner.name().unwrap_or(main).to_owned();
-    let line = inner.line();
-    let column = inner.range().and_then(|range| {
-        let sources = lock(sources);
-        let (source, offsets) = sources.get(&name)?;
-        let before = source.get(..offsets.original(range.start))?;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Some(before[line_start..].chars().count() + 1)
-    });
-    let message = match inner.detail() {
-        Some(detail) => format!("{}: {detail}", inner.kind()),
-        None => inner.kind().to_string(),
-    };
-    if syntax || inner.kind() == ErrorKind::SyntaxError {
-        Error::Syntax {
-            name,
-            line,
-            column,
-            message,
-            source: error,
-        }
-    } else {
-        Error::Render {
-            name,
-            line,
-            column,
-            message,
-            source: error,
-        }
+    /// The dialect's compiled template.
+    pub fn compiled(&self) -> &dyn Compiled {
+        &*self.compiled
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::jinja::JinjaTemplate;
     use minijinja::context;
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::sync::Arc;
 
     /// A test file under `tests/`.
     fn data(path: &str) -> PathBuf {
@@ -428,6 +190,15 @@ mod tests {
         let json =
             std::fs::read_to_string(data(&format!("data/{name}"))).expect("test data exists");
         Snapshot::from_dump(&json).expect("test data is a valid dump")
+    }
+
+    /// The Jinja template behind `template`, to render it with a context of the test's own.
+    fn jinja(template: &Template) -> &JinjaTemplate {
+        template
+            .compiled()
+            .as_any()
+            .downcast_ref::<JinjaTemplate>()
+            .expect("a Jinja template")
     }
 
     async fn load(value: &str) -> Result<Template, Error> {
@@ -446,7 +217,7 @@ mod tests {
     fn read_config_works_with_any_context() {
         let template = Template::from_text("t", "{{ read_config('NOPE_X', default='d') }}".into())
             .expect("compiles");
-        assert_eq!(template.render(context! {}).expect("renders"), "d");
+        assert_eq!(jinja(&template).render(context! {}).expect("renders"), "d");
     }
 
     #[test]
@@ -482,8 +253,11 @@ mod tests {
             .await
             .expect("loads");
         assert_eq!(template.source_description(), "inline template");
-        let render =
-            |who: &str, what: &str| template.render(context! { who, what }).expect("renders");
+        let render = |who: &str, what: &str| {
+            jinja(&template)
+                .render(context! { who, what })
+                .expect("renders")
+        };
         assert_eq!(render("You", "can"), "You can use inline templates");
         assert_eq!(render("I", "could"), "I could use inline templates");
     }
@@ -498,13 +272,13 @@ mod tests {
             let template = load(&path).await.expect("loads");
             assert!(Path::new(template.source_description()).is_absolute());
             assert_eq!(
-                template
+                jinja(&template)
                     .render(context! { name => "world" })
                     .expect("renders"),
                 "Hello world!"
             );
             assert_eq!(
-                template
+                jinja(&template)
                     .render(context! { name => "Jinja2" })
                     .expect("renders"),
                 "Hello Jinja2!"
@@ -544,7 +318,9 @@ mod tests {
         let main = dir.path().join("main.tmpl").display().to_string();
         let template = load(&main).await.expect("loads");
         assert_eq!(
-            template.render(context! { name => "x" }).expect("renders"),
+            jinja(&template)
+                .render(context! { name => "x" })
+                .expect("renders"),
             "head v1|hi x"
         );
 
@@ -552,12 +328,15 @@ mod tests {
         write("parts/head.txt", "head v2");
         write("main.tmpl", "{% include 'parts/head.txt' %}!");
         let template = load(&main).await.expect("reloads");
-        assert_eq!(template.render(context! {}).expect("renders"), "head v2!");
+        assert_eq!(
+            jinja(&template).render(context! {}).expect("renders"),
+            "head v2!"
+        );
 
         // Names cannot leave the folder.
         write("main.tmpl", "{% include '../outside.txt' %}");
         let template = load(&main).await.expect("loads");
-        let err = template
+        let err = jinja(&template)
             .render(context! {})
             .expect_err("outside the folder");
         assert_eq!(
@@ -578,7 +357,9 @@ mod tests {
         let template = load(&dir.path().join("main.tmpl").display().to_string())
             .await
             .expect("loads");
-        let err = template.render(context! {}).expect_err("x is undefined");
+        let err = jinja(&template)
+            .render(context! {})
+            .expect_err("x is undefined");
         assert_eq!(
             err.to_string(),
             "inc.txt:2:6: undefined value: `x` is undefined"
@@ -587,7 +368,7 @@ mod tests {
         let template = load(&dir.path().join("main.tmpl").display().to_string())
             .await
             .expect("loads");
-        let err = template
+        let err = jinja(&template)
             .render(context! {})
             .expect_err("syntax error in the include");
         assert!(matches!(err, Error::Syntax { .. }));
@@ -615,7 +396,9 @@ mod tests {
             "a\n{% for x in [1] %}\n {{ x|nofilter }}{% endfor %}".into(),
         )
         .expect("compiles: filters are looked up when used");
-        let err = template.render(context! {}).expect_err("unknown filter");
+        let err = jinja(&template)
+            .render(context! {})
+            .expect_err("unknown filter");
         assert!(matches!(err, Error::Render { .. }));
         assert_eq!(
             err.to_string(),
@@ -623,7 +406,7 @@ mod tests {
         );
 
         let template = Template::from_text("inline", "{% include 'x' %}".into()).expect("compiles");
-        let err = template
+        let err = jinja(&template)
             .render(context! {})
             .expect_err("inline templates cannot include");
         assert!(
@@ -864,13 +647,13 @@ mod tests {
         let template = load(&url).await.expect("fetches");
         assert_eq!(template.source_description(), url);
         assert_eq!(
-            template
+            jinja(&template)
                 .render(context! { name => "world" })
                 .expect("renders"),
             "Hello world!"
         );
         assert_eq!(
-            template
+            jinja(&template)
                 .render(context! { name => "Jinja2" })
                 .expect("renders"),
             "Hello Jinja2!"
@@ -894,7 +677,7 @@ mod tests {
 
         let url = format!("http://127.0.0.1:{}/include.txt", addr.port());
         let template = load(&url).await.expect("fetches");
-        let err = template
+        let err = jinja(&template)
             .render(context! {})
             .expect_err("URL templates cannot include");
         assert!(
@@ -967,7 +750,7 @@ mod tests {
             .await
             .expect("--no-ssl-check accepts it");
         assert_eq!(
-            template
+            jinja(&template)
                 .render(context! { name => "TLS" })
                 .expect("renders"),
             "Hello TLS!"

@@ -520,11 +520,17 @@ mod tests {
 
 #[cfg(test)]
 mod located_tests {
-    use crate::template::Template;
+    use crate::template::Unit;
+    use crate::template::jinja::JinjaTemplate;
 
     fn error(text: &str) -> String {
-        Template::from_text("t", text.into())
-            .and_then(|t| t.render(minijinja::context! {}))
+        JinjaTemplate::compile(Unit {
+            name: "t".to_owned(),
+            description: "inline template".to_owned(),
+            text: text.into(),
+            folder: None,
+        })
+        .and_then(|t| t.render(minijinja::context! {}))
             .map_or_else(|e| e.to_string(), |out| format!("rendered {out}"))
     }
 

@@ -7,70 +7,16 @@
 //! objects are equal when their ids are, like the containers. pygen differs from docker-pygen
 //! on purpose here: the ingress `gateway` and the task networks' `is_ingress` are ordinary keys
 //! (B8), ports of any protocol are listed (B9), service networks come sorted by name (B10), and
-//! `.self` is none when pygen does not run in a task (B13, see `list.rs`).
+//! `.self` is none when pygen does not run in a task (B13, see `list.rs`). The map behaviour itself is `object.rs`'s, shared with containers.
 
-use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use minijinja::value::{DynObject, Enumerator, Object, ObjectRepr, Value};
+use minijinja::value::Value;
 
-use super::dict::{Dict, Missing, StrMap, find_key};
-use super::info::{opt_str, raw_value};
+use super::dict::{Dict, Missing, StrMap};
 use super::list::{List, ListKind};
-use super::swarm::{Node, Service, ServicePort, Task, TaskNetwork};
-
-/// What a model object shows: its keys and how each is made.
-pub(crate) trait Fields: std::fmt::Debug + Send + Sync + 'static {
-    /// The keys, in the order `items()` and `|tojson` show them.
-    const KEYS: &'static [&'static str];
-    /// The value of one of [`Fields::KEYS`].
-    fn field(&self, key: &str) -> Option<Value>;
-    /// The id two objects are compared by.
-    fn id(&self) -> &str;
-}
-
-/// A model object as a template map.
-#[derive(Debug)]
-pub(crate) struct Model<T: Fields>(T);
-
-impl<T: Fields> Model<T> {
-    /// Exact key, then the first key equal ignoring case.
-    fn lookup(&self, key: &str) -> Option<Value> {
-        let i = find_key(T::KEYS.iter().copied(), key)?;
-        self.0.field(T::KEYS[i])
-    }
-}
-
-impl<T: Fields> Object for Model<T> {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Map
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.get_value_by_str(key.as_str()?)
-    }
-
-    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        self.lookup(key).or(Some(Value::from(())))
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(T::KEYS)
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(T::KEYS.len())
-    }
-
-    fn is_true(self: &Arc<Self>) -> bool {
-        true
-    }
-
-    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
-        let other = other.downcast_ref::<Model<T>>()?;
-        Some(self.0.id().cmp(other.0.id()))
-    }
-}
+use super::object::{Fields, Model, opt_str, raw_value};
+use crate::model::{Node, Service, ServicePort, Task, TaskNetwork};
 
 /// A string as a template value.
 fn s(text: &str) -> Value {
@@ -132,7 +78,7 @@ pub(crate) fn service_value(
     running_only: bool,
     own_id: Option<Arc<str>>,
 ) -> Value {
-    Value::from_object(Model(ServiceFields {
+    Model::value(ServiceFields {
         service,
         running_only,
         own_id,
@@ -140,7 +86,7 @@ pub(crate) fn service_value(
         tasks: OnceLock::new(),
         networks: OnceLock::new(),
         ingress: OnceLock::new(),
-    }))
+    })
 }
 
 impl ServiceFields {
@@ -323,11 +269,11 @@ pub(crate) struct TaskFields {
 
 /// The template value of a task.
 pub(crate) fn task_value(task: Arc<Task>) -> Value {
-    Value::from_object(Model(TaskFields {
+    Model::value(TaskFields {
         task,
         raw: OnceLock::new(),
         networks: OnceLock::new(),
-    }))
+    })
 }
 
 /// A task network: `id`, `name`, `is_ingress`, `labels`, `ip_addresses`.
@@ -410,10 +356,10 @@ pub(crate) struct NodeFields {
 
 /// The template value of a node.
 pub(crate) fn node_value(node: Arc<Node>) -> Value {
-    Value::from_object(Model(NodeFields {
+    Model::value(NodeFields {
         node,
         raw: OnceLock::new(),
-    }))
+    })
 }
 
 impl Fields for NodeFields {
@@ -470,12 +416,12 @@ mod tests {
     //! docker-pygen's `test_swarm.py` model checks, over recorded API JSON.
 
     use super::*;
-    use crate::model::swarm::Swarm;
+    use crate::model::Swarm;
     use minijinja::{Environment, context};
 
-    const SERVICES: &str = include_str!("../../tests/data/swarm/services.json");
-    const TASKS: &str = include_str!("../../tests/data/swarm/tasks.json");
-    const NODES: &str = include_str!("../../tests/data/swarm/nodes.json");
+    const SERVICES: &str = include_str!("../../../tests/data/swarm/services.json");
+    const TASKS: &str = include_str!("../../../tests/data/swarm/tasks.json");
+    const NODES: &str = include_str!("../../../tests/data/swarm/nodes.json");
 
     fn swarm() -> Swarm {
         let items = |json: &str| -> Vec<serde_json::Value> { serde_json::from_str(json).unwrap() };

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectExt, ObjectRepr, Value, from_args};
 use minijinja::{Error, ErrorKind, State};
 
-use super::container::{Container, lookup_exact};
+use crate::model::Container;
 
 /// What attribute access gives for a key the map does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,15 +106,18 @@ impl StrMap {
     /// The pairs shown.
     fn pairs(&self) -> &[(Box<str>, Box<str>)] {
         match &self.pairs {
-            Pairs::Container(container, Part::Labels) => &container.labels,
-            Pairs::Container(container, Part::Env) => &container.env,
+            Pairs::Container(container, Part::Labels) => container.labels(),
+            Pairs::Container(container, Part::Env) => container.env(),
             Pairs::Shared(pairs) => pairs,
         }
     }
 
     /// Exact lookup, as the matching rules and `dict.get` use.
     pub(crate) fn get_exact(&self, key: &str) -> Option<&str> {
-        lookup_exact(self.pairs(), key)
+        self.pairs()
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
     }
 
     /// Exact, then case-insensitive lookup.

@@ -14,7 +14,8 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value, from_args};
 use minijinja::{Error, ErrorKind, State};
 
 use super::dict::eq_ignore_case;
-use super::matching::{Hits, Kind, MatchPolicy, matching_indices};
+use crate::model::MatchPolicy;
+use crate::model::matching::{Hits, Kind, matching_indices};
 
 /// Which list type a [`List`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

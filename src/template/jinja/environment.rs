@@ -33,8 +33,8 @@ pub(crate) fn new_environment() -> Environment<'static> {
     env.add_filter("any", any);
     env.add_filter("all", all);
     env.add_global("read_config", super::read_config::function());
-    super::jinja::filters::register(&mut env);
-    super::jinja::python::register(&mut env);
+    super::filters::register(&mut env);
+    super::python::register(&mut env);
     env
 }
 

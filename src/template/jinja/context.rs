@@ -1,21 +1,63 @@
 //! The template context: the variables every render sees (api.md §2).
 //!
 //! Built per render from a [`Snapshot`]; cheap, because the containers are shared and their
-//! template values are made only when read. `all_containers` is a lazy value like
+//! template objects are kept across renders in an [`ObjectCache`] until the container changes
+//! (an event that touches one container of ten thousand rebuilds one object, not all). `all_containers` is a lazy value like
 //! docker-pygen's `Lazy`: its list is made on first use, and only when requested. The Swarm
 //! lists (`services`, `all_services`, `nodes`) are made on first use too, from the snapshot's
 //! Swarm state; they are empty when the daemon is not a Swarm manager.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 
-use super::Snapshot;
-use super::container::Container;
-use super::info::ContainerInfo;
+use super::container::container_value;
 use super::list::{List, ListKind};
-use super::swarm::Swarm;
-use super::swarm_info::{node_value, service_value};
+use super::swarm::{node_value, service_value};
+use crate::model::{Container, Snapshot, Swarm};
+
+/// The template objects of containers, by id, kept across the renders of one template while
+/// their container is the same shared value (the state cache replaces the `Arc` when an event
+/// changes a container). An object keeps what templates read of it (`networks`, `ports`, and
+/// `raw` when a template reads it), so a render reuses that work for unchanged containers.
+#[derive(Debug, Default)]
+pub(crate) struct ObjectCache {
+    /// Container id → the container an object shows and the object.
+    objects: Mutex<HashMap<Box<str>, Kept>>,
+}
+
+/// A container and its template object.
+type Kept = (Arc<Container>, Value);
+
+impl ObjectCache {
+    /// The objects of `containers`, in their order: kept ones when the container is the same
+    /// value, new ones otherwise. Objects of containers not among `all` (every container of
+    /// the snapshot) are dropped.
+    fn objects<'a>(
+        &self,
+        containers: impl Iterator<Item = &'a Arc<Container>>,
+        all: &[Arc<Container>],
+    ) -> Vec<Value> {
+        // A render that panicked while holding the lock left whole entries behind: still usable.
+        let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        let values = containers
+            .map(|c| match objects.get(c.id()) {
+                Some((kept, value)) if Arc::ptr_eq(kept, c) => value.clone(),
+                _ => {
+                    let value = container_value(c.clone());
+                    objects.insert(c.id().into(), (c.clone(), value.clone()));
+                    value
+                }
+            })
+            .collect();
+        if objects.len() > all.len() {
+            let present: HashSet<&str> = all.iter().map(|c| c.id()).collect();
+            objects.retain(|id, _| present.contains(&**id));
+        }
+        values
+    }
+}
 
 /// Context keys, in the order `debug()` shows them.
 const KEYS_WITH_ALL: &[&str] = &[
@@ -38,13 +80,22 @@ const KEYS: &[&str] = &[
     "read_config",
 ];
 
+/// What `all_containers` is built from, on first use.
+#[derive(Debug)]
+struct AllContainers {
+    /// Every container, newest first.
+    sorted: Vec<Arc<Container>>,
+    /// Where the container objects are kept.
+    cache: Arc<ObjectCache>,
+}
+
 /// The context of one render.
 #[derive(Debug)]
 pub(crate) struct Context {
     /// `containers`: running containers, newest first.
     containers: Value,
     /// Every container, newest first, when `all_containers` was requested.
-    all: Option<Vec<Arc<Container>>>,
+    all: Option<AllContainers>,
     /// `all_containers`, built on first use.
     all_value: OnceLock<Value>,
     /// pygen's own container id, for `own_container_id` and `.self`.
@@ -60,19 +111,24 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// The context of a render of `snapshot`.
-    pub(crate) fn new(snapshot: &Snapshot, with_all_containers: bool) -> Context {
+    /// The context of a render of `snapshot`, with container objects from `cache`.
+    pub(crate) fn new(
+        snapshot: &Snapshot,
+        with_all_containers: bool,
+        cache: Arc<ObjectCache>,
+    ) -> Context {
         let own_id: Option<Arc<str>> = snapshot.own_container_id.as_deref().map(Arc::from);
-        let mut sorted: Vec<&Arc<Container>> = snapshot.containers.iter().collect();
-        sorted.sort_by(|a, b| Container::newest_first(a, b));
-        let running = sorted
-            .iter()
-            .filter(|c| c.is_running())
-            .map(|c| ContainerInfo::value(Arc::clone(c)))
-            .collect();
+        let sorted = snapshot.newest_first();
+        let running = cache.objects(
+            sorted.iter().copied().filter(|c| c.is_running()),
+            &snapshot.containers,
+        );
         Context {
             containers: List::new(ListKind::CONTAINERS, running, own_id.clone()).into_value(),
-            all: with_all_containers.then(|| sorted.into_iter().cloned().collect()),
+            all: with_all_containers.then(|| AllContainers {
+                sorted: sorted.into_iter().cloned().collect(),
+                cache,
+            }),
             all_value: OnceLock::new(),
             own_id,
             swarm: snapshot.swarm.clone(),
@@ -126,10 +182,7 @@ impl Object for Context {
                 let all = self.all.as_ref()?;
                 self.all_value
                     .get_or_init(|| {
-                        let items = all
-                            .iter()
-                            .map(|c| ContainerInfo::value(c.clone()))
-                            .collect();
+                        let items = all.cache.objects(all.sorted.iter(), &all.sorted);
                         List::new(ListKind::CONTAINERS, items, self.own_id.clone()).into_value()
                     })
                     .clone()
@@ -141,7 +194,7 @@ impl Object for Context {
                 .clone(),
             "nodes" => self.nodes.get_or_init(|| self.nodes()).clone(),
             "own_container_id" => Value::from(self.own_id.as_deref()),
-            "read_config" => crate::template::read_config::function(),
+            "read_config" => super::read_config::function(),
             _ => return None,
         })
     }
@@ -191,7 +244,7 @@ mod tests {
 
     #[test]
     fn containers_are_running_ones_newest_first() {
-        let ctx = Value::from_object(Context::new(&snapshot(), false));
+        let ctx = Value::from_object(Context::new(&snapshot(), false, Arc::default()));
         assert_eq!(
             render(
                 "{{ containers|map(attribute='name')|join(',') }}",
@@ -211,7 +264,7 @@ mod tests {
 
     #[test]
     fn all_containers_is_lazy() {
-        let context = Arc::new(Context::new(&snapshot(), true));
+        let context = Arc::new(Context::new(&snapshot(), true, Arc::default()));
         let ctx = Value::from_dyn_object(context.clone());
         assert_eq!(render("{{ containers|length }}", ctx.clone()), "3");
         assert!(!context.all_containers_built());
@@ -233,7 +286,7 @@ mod tests {
             own_container_id: None,
             swarm: None,
         };
-        let ctx = Value::from_object(Context::new(&snapshot, true));
+        let ctx = Value::from_object(Context::new(&snapshot, true, Arc::default()));
         let template = "{% for c in all_containers %}{{ all_containers|length }}{{ c.name }}\
                         -{% set first = all_containers|first %}{{ first.id }}{% endfor %}";
         assert_eq!(render(template, ctx), "1mocked-12");
@@ -241,7 +294,7 @@ mod tests {
 
     #[test]
     fn swarm_variables_are_empty_lists() {
-        let ctx = Value::from_object(Context::new(&snapshot(), false));
+        let ctx = Value::from_object(Context::new(&snapshot(), false, Arc::default()));
         let template = "{{ services|length }} {{ all_services|length }} {{ nodes|length }} \
                         {{ services.self }} {{ services.matching('x')|length }} \
                         {{ services.first }} {{ nodes.matching('x')|length }} {{ services or 'empty' }}";
@@ -252,7 +305,7 @@ mod tests {
     fn no_own_id_gives_none() {
         let mut snap = snapshot();
         snap.own_container_id = None;
-        let ctx = Value::from_object(Context::new(&snap, false));
+        let ctx = Value::from_object(Context::new(&snap, false, Arc::default()));
         assert_eq!(
             render("{{ own_container_id }} {{ containers.self }}", ctx),
             "None None"

@@ -1,20 +1,18 @@
-//! `ContainerInfo`: one container as templates see it (an item of `containers`).
+//! One container as templates see it (an item of `containers`): docker-pygen's
+//! `ContainerInfo`, a map object (see `object.rs`) over the shared [`Container`].
 //!
-//! A map object over the shared [`Container`]. Field values are made when a template reads
-//! them; the ones that build many values (`raw`, `networks`, `ports`, `published_ports`,
-//! `mounts`) are kept for the rest of the render. Missing attributes give `none` (printed
-//! `None`), as on docker-pygen's model objects; `in` and subscripts see only real keys.
-//! Two containers are equal when their ids are, and comparing with anything else (`c == none`)
-//! is simply false (docker-pygen raised, B12).
+//! Field values are made when a template reads them; the ones that build many values (`raw`,
+//! `networks`, `ports`, `published_ports`, `mounts`) are kept as long as the object lives,
+//! which is across renders while the container does not change (see `context.rs`).
 
-use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use minijinja::value::{DynObject, Enumerator, Object, ObjectRepr, Value};
+use minijinja::value::Value;
 
-use super::container::{Container, Mount, Network, PublishedPort};
-use super::dict::{Dict, Missing, Part, StrMap, find_key};
+use super::dict::{Dict, Missing, Part, StrMap};
 use super::list::{List, ListKind};
+use super::object::{Fields, Model, opt_str, raw_value};
+use crate::model::{Container, Mount, Network, PublishedPort};
 
 /// The keys of a container, in the order `items()` and `|tojson` show them.
 ///
@@ -48,13 +46,17 @@ const KEYS: &[&str] = &[
     "mounts",
 ];
 
-/// One container as a template value.
+/// One container as templates see it.
 #[derive(Debug)]
-pub(crate) struct ContainerInfo {
+pub(crate) struct ContainerFields {
     /// The parsed container.
     container: Arc<Container>,
     /// `raw`, parsed from the compact JSON on first use.
     raw: OnceLock<Value>,
+    /// `labels`, made on first use (groupby and sort read it once per comparison).
+    labels: OnceLock<Value>,
+    /// `env`, made on first use.
+    env: OnceLock<Value>,
     /// `networks`, built on first use.
     networks: OnceLock<Value>,
     /// `ports`, built on first use.
@@ -65,25 +67,30 @@ pub(crate) struct ContainerInfo {
     mounts: OnceLock<Value>,
 }
 
-impl ContainerInfo {
-    /// The template value of `container`.
-    pub(crate) fn value(container: Arc<Container>) -> Value {
-        Value::from_object(ContainerInfo {
-            container,
-            raw: OnceLock::new(),
-            networks: OnceLock::new(),
-            ports: OnceLock::new(),
-            published_ports: OnceLock::new(),
-            mounts: OnceLock::new(),
-        })
-    }
+/// The template value of `container`.
+pub(crate) fn container_value(container: Arc<Container>) -> Value {
+    Model::value(ContainerFields {
+        container,
+        raw: OnceLock::new(),
+        labels: OnceLock::new(),
+        env: OnceLock::new(),
+        networks: OnceLock::new(),
+        ports: OnceLock::new(),
+        published_ports: OnceLock::new(),
+        mounts: OnceLock::new(),
+    })
+}
 
-    /// The container shown.
-    pub(crate) fn container(&self) -> &Arc<Container> {
-        &self.container
-    }
+/// The container a template value shows, when it is one.
+pub(crate) fn container_of(value: &Value) -> Option<&Arc<Container>> {
+    value
+        .downcast_object_ref::<Model<ContainerFields>>()
+        .map(|model| &model.0.container)
+}
 
-    /// The value of one of [`KEYS`].
+impl Fields for ContainerFields {
+    const KEYS: &'static [&'static str] = KEYS;
+
     fn field(&self, key: &str) -> Option<Value> {
         let c = &self.container;
         Some(match key {
@@ -94,78 +101,51 @@ impl ContainerInfo {
             "image" => Value::from(c.image()),
             "status" => Value::from(c.status()),
             "health" => Value::from(c.health()),
-            "labels" => Value::from_object(StrMap::new(c.clone(), Part::Labels)),
-            "env" => Value::from_object(StrMap::new(c.clone(), Part::Env)),
+            "labels" => self
+                .labels
+                .get_or_init(|| Value::from_object(StrMap::new(c.clone(), Part::Labels)))
+                .clone(),
+            "env" => self
+                .env
+                .get_or_init(|| Value::from_object(StrMap::new(c.clone(), Part::Env)))
+                .clone(),
             "networks" => self
                 .networks
                 .get_or_init(|| {
-                    let items = c.networks.iter().map(network_value).collect();
+                    let items = c.networks().iter().map(network_value).collect();
                     List::new(ListKind::NETWORKS, items, None).into_value()
                 })
                 .clone(),
             "ports" => self.ports.get_or_init(|| ports_value(c)).clone(),
-            "hostname" => Value::from(&*c.hostname),
-            "created" => Value::from(&*c.created),
-            "started_at" => Value::from(&*c.started_at),
-            "image_id" => Value::from(&*c.image_id),
+            "hostname" => Value::from(c.hostname()),
+            "created" => Value::from(c.created()),
+            "started_at" => Value::from(c.started_at()),
+            "image_id" => Value::from(c.image_id()),
             "published_ports" => self
                 .published_ports
                 .get_or_init(|| {
-                    List::plain(c.published_ports.iter().map(published_port_value).collect())
-                        .into_value()
+                    List::plain(
+                        c.published_ports()
+                            .iter()
+                            .map(published_port_value)
+                            .collect(),
+                    )
+                    .into_value()
                 })
                 .clone(),
             "mounts" => self
                 .mounts
                 .get_or_init(|| {
-                    List::plain(c.mounts.iter().map(mount_value).collect()).into_value()
+                    List::plain(c.mounts().iter().map(mount_value).collect()).into_value()
                 })
                 .clone(),
             _ => return None,
         })
     }
 
-    /// Exact key, then the first key equal ignoring case.
-    fn lookup(&self, key: &str) -> Option<Value> {
-        let i = find_key(KEYS.iter().copied(), key)?;
-        self.field(KEYS[i])
+    fn id(&self) -> &str {
+        self.container.id()
     }
-}
-
-impl Object for ContainerInfo {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Map
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.get_value_by_str(key.as_str()?)
-    }
-
-    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        self.lookup(key).or(Some(Value::from(())))
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(KEYS)
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(KEYS.len())
-    }
-
-    fn is_true(self: &Arc<Self>) -> bool {
-        true
-    }
-
-    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
-        let other = other.downcast_ref::<ContainerInfo>()?;
-        Some(self.container.id().cmp(other.container.id()))
-    }
-}
-
-/// An optional string as a template value (`none` when absent).
-pub(super) fn opt_str(value: &Option<Box<str>>) -> Value {
-    Value::from(value.as_deref())
 }
 
 /// A network entry: `name`, `id`, `ip_address` (docker-pygen's), plus pygen's `gateway`,
@@ -194,7 +174,7 @@ fn ports_value(c: &Container) -> Value {
     let list =
         |ports: &[u16]| List::plain(ports.iter().map(|&p| Value::from(p)).collect()).into_value();
     Value::from_object(Dict::from_static(
-        [("tcp", list(&c.tcp_ports)), ("udp", list(&c.udp_ports))],
+        [("tcp", list(c.tcp_ports())), ("udp", list(c.udp_ports()))],
         Missing::None,
     ))
 }
@@ -227,20 +207,6 @@ fn mount_value(m: &Mount) -> Value {
     ))
 }
 
-/// `raw`: the inspect JSON as plain template values. The top level also answers keys
-/// ignoring case (`raw.id` is `Id`, as docker-py's `container.id` was); deeper levels are
-/// plain maps. A body that no longer parses (it was checked when stored) gives `none`.
-pub(super) fn raw_value(json: &str) -> Value {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
-        return Value::from(());
-    };
-    let entries = map
-        .into_iter()
-        .map(|(k, v)| (Value::from(k), Value::from(minijinja::value::Serde(v))))
-        .collect();
-    Value::from_object(Dict::new(entries, Missing::Undefined))
-}
-
 #[cfg(test)]
 mod tests {
     //! docker-pygen's `test_docker_state.py` property checks, over recorded inspect JSON.
@@ -248,10 +214,10 @@ mod tests {
     use super::*;
     use minijinja::{Environment, context};
 
-    const SAMPLE: &str = include_str!("../../tests/data/sample-inspect.json");
+    const SAMPLE: &str = include_str!("../../../tests/data/sample-inspect.json");
 
     fn info() -> Value {
-        ContainerInfo::value(Arc::new(
+        container_value(Arc::new(
             Container::from_inspect_json(SAMPLE).expect("valid"),
         ))
     }
@@ -389,7 +355,7 @@ mod tests {
             .replace("9cf9cfc3e4a3", "123456789abc")
             .replace("\"bridge\": {", "\"other\": {")
             .replace("4e55a744bd4f", "5e55a744bd4f");
-        let other = ContainerInfo::value(Arc::new(
+        let other = container_value(Arc::new(
             Container::from_inspect_json(&other).expect("valid"),
         ));
         let ctx = context! { c => info(), o => other };
