@@ -34,8 +34,8 @@ use serde_json::value::RawValue;
 
 pub use container::{Container, Mount, Network, PublishedPort};
 pub use matching::MatchPolicy;
-pub use redact::{REDACTED, redact_env};
 pub use node::Node;
+pub use redact::{REDACTED, redact_env};
 pub use service::{Service, ServicePort};
 pub use swarm::Swarm;
 pub use task::{Task, TaskNetwork};

@@ -318,11 +318,11 @@ mod tests {
             "None|None|None"
         );
         assert_eq!(
-            render(
+            super::super::render_for_test(
                 "{{ 'missing' in c }} {{ c['missing'] is defined }}",
                 ctx.clone()
             ),
-            "False False"
+            "False True"
         );
         assert_eq!(
             render("{{ c.ID == c.id }} {{ c.Name }}", ctx.clone()),

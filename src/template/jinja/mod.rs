@@ -32,3 +32,17 @@ pub(crate) mod template;
 pub(crate) mod whitespace;
 
 pub use template::{Jinja, JinjaTemplate};
+
+/// Renders `text` with `ctx` through the whole Jinja dialect (environment and pre-pass), as
+/// templates are rendered, for unit tests whose answer depends on the pre-pass (`in`).
+#[cfg(test)]
+pub(crate) fn render_for_test(text: &str, ctx: minijinja::Value) -> String {
+    JinjaTemplate::compile(crate::template::Unit {
+        name: "t".to_owned(),
+        description: "inline template".to_owned(),
+        text: text.to_owned(),
+        folder: None,
+    })
+    .and_then(|t| t.render(ctx))
+    .unwrap_or_else(|e| format!("ERROR {e}"))
+}

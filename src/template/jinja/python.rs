@@ -531,7 +531,7 @@ mod located_tests {
             folder: None,
         })
         .and_then(|t| t.render(minijinja::context! {}))
-            .map_or_else(|e| e.to_string(), |out| format!("rendered {out}"))
+        .map_or_else(|e| e.to_string(), |out| format!("rendered {out}"))
     }
 
     #[test]
