@@ -29,7 +29,7 @@ use crate::docker::swarm::{Role, SwarmCache, Wants};
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
-use crate::pacer::RenderPacer;
+use crate::pacer::RenderRequests;
 use crate::template::{self, LoadOptions, Source, Template};
 use crate::timer::NotificationTimer;
 use crate::{docker, ownid};
@@ -323,7 +323,7 @@ pub async fn watch(
         was_connected: false,
         needs_sync: false,
         metrics,
-        pacer: RenderPacer::new(),
+        pacer: RenderRequests::new(),
         render_from_event: false,
         notifying: None,
         notify_again: false,
@@ -336,11 +336,9 @@ pub async fn watch(
     };
     tokio::pin!(shutdown);
     loop {
-        let render_at = if generator.docker.is_some() {
-            generator.pacer.due()
-        } else {
-            None
-        };
+        // A render starts as soon as one is owed: never on a timer. Events that arrive while a
+        // render runs wait in the feed and are all served by the next one.
+        let render_due = generator.docker.is_some() && generator.pacer.is_pending();
         tokio::select! {
             biased;
             () = &mut shutdown => {
@@ -357,7 +355,7 @@ pub async fn watch(
             Some(()) = reload.recv() => generator.reload().await,
             Some(()) = recv_opt(generator.updates.as_mut()) => generator.update_requested(),
             () = sleep_until_opt(generator.poll_at) => generator.poll().await,
-            () = sleep_until_opt(render_at) => {
+            () = std::future::ready(()), if render_due => {
                 // Take every event that is already waiting, so one render serves them all.
                 while let Ok(item) = feed.try_recv() {
                     generator.handle_feed(item);
@@ -367,7 +365,7 @@ pub async fn watch(
             () = generator.timer.fired() => generator.notify(),
             () = fired_opt(generator.repeat.as_mut()) => {
                 tracing::debug!("repeating the generation");
-                generator.pacer.request_now();
+                generator.pacer.request();
             }
             finished = join_opt(generator.notifying.as_mut()) => {
                 generator.notifying = None;
@@ -407,8 +405,8 @@ struct Generator {
     needs_sync: bool,
     /// The metrics shared with the endpoint.
     metrics: Arc<Metrics>,
-    /// When the next render runs.
-    pacer: RenderPacer,
+    /// Whether a render is owed.
+    pacer: RenderRequests,
     /// Whether the pending render was asked for by a watched event (it then schedules `--repeat`).
     render_from_event: bool,
     /// The restarts and signals to run on change.
@@ -463,7 +461,7 @@ impl Generator {
                 self.needs_sync = true;
                 self.swarm.mark_dirty();
                 self.metrics.set_connected(true);
-                self.pacer.request_now();
+                self.pacer.request();
             }
             Feed::Disconnected(_) => {
                 self.docker = None;
@@ -512,7 +510,9 @@ impl Generator {
 
     /// Brings the cache up to date and renders; on change, schedules the notifications.
     async fn update(&mut self) {
-        self.pacer.started();
+        if let Some(wait) = self.pacer.start() {
+            self.metrics.update_started(wait);
+        }
         let Some(raw) = self.raw.clone() else {
             return;
         };
@@ -673,7 +673,7 @@ impl Generator {
                 tracing::error!("{}; keeping the previous template", describe(&err));
             }
         }
-        self.pacer.request_now();
+        self.pacer.request();
     }
 }
 

@@ -12,7 +12,7 @@
 //! - [`model`]: pure code that turns raw inspect data into the objects templates see.
 //! - [`template`]: template loading (file, URL, inline) and the minijinja environment.
 //! - [`output`]: change detection and atomic writes of the target file.
-//! - [`pacer`]: when a render runs after events: at once, or paced during bursts.
+//! - [`pacer`]: whether a render is owed: renders start at once, never on a timer.
 //! - [`timer`]: the min/max batching of notifications.
 //! - [`actions`]: restart and signal actions and their target matching.
 //! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
