@@ -1,9 +1,11 @@
 //! The loop that ties pygen together: events in, renders, atomic writes, batched notifications.
 //!
 //! One task owns everything mutable (the state cache, the template, the timers), so there are no
-//! locks and no two renders or two notification runs at once. Renders run inline: the model
-//! never calls the Docker API while a template reads it, so a render is pure CPU work of a few
-//! milliseconds. Notifications run in their own task so a slow restart never holds back renders.
+//! locks and no two renders or two notification runs at once. Renders (and the write that
+//! follows) run on the blocking pool, off the runtime that serves the event stream, `/metrics`
+//! and the Swarm endpoints: a slow template, a big `read_config` file or a slow disk delays
+//! the target, never those. Notifications run in their own task so a slow restart never holds
+//! back renders.
 //!
 //! When the template reads `services`, `all_services` or `nodes`, the Swarm state is listed
 //! before a render only when something marked it dirty (a service or node event, an event of a
@@ -317,7 +319,8 @@ pub async fn watch(
             })
         }),
         config,
-        template,
+        template: Arc::new(template),
+        rendering: None,
         cache: StateCache::new(ownid::detect()),
         docker: None,
         was_connected: false,
@@ -338,7 +341,9 @@ pub async fn watch(
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
         // render runs wait in the feed and are all served by the next one.
-        let render_due = generator.docker.is_some() && generator.pacer.is_pending();
+        let render_due = generator.docker.is_some()
+            && generator.pacer.is_pending()
+            && generator.rendering.is_none();
         tokio::select! {
             biased;
             () = &mut shutdown => {
@@ -362,6 +367,9 @@ pub async fn watch(
                 }
                 generator.update().await;
             }
+            finished = join_opt(generator.rendering.as_mut().map(|r| &mut r.task)) => {
+                generator.rendered(finished);
+            }
             () = generator.timer.fired() => generator.notify(),
             () = fired_opt(generator.repeat.as_mut()) => {
                 tracing::debug!("repeating the generation");
@@ -381,6 +389,10 @@ pub async fn watch(
     if let Some(task) = generator.notifying.take() {
         task.abort();
     }
+    // A render in progress ends on its own (it cannot be interrupted) and its atomic write
+    // either lands whole or not at all; the process does not wait for it longer than the
+    // runtime's shutdown allows.
+    drop(generator.rendering.take());
     let _ = stop_tx.send(true);
     if let Some(task) = endpoint_task {
         let _ = task.await;
@@ -392,8 +404,11 @@ pub async fn watch(
 struct Generator {
     /// The validated command line.
     config: Config,
-    /// The template in use; replaced only by a successful reload.
-    template: Template,
+    /// The template in use; replaced only by a successful reload (a render in progress keeps
+    /// the one it started with).
+    template: Arc<Template>,
+    /// The render running on the blocking pool, if any: never two at once.
+    rendering: Option<Rendering>,
     /// The containers, kept current from events.
     cache: StateCache,
     /// The current daemon client; `None` while the daemon is unreachable.
@@ -552,13 +567,23 @@ impl Generator {
         let from_event = std::mem::take(&mut self.render_from_event);
         let mut snapshot = self.cache.snapshot();
         snapshot.swarm = self.swarm.snapshot();
-        match render_and_write(
-            &self.template,
-            &snapshot,
-            self.config.target.as_ref(),
-            &self.metrics,
-        ) {
-            Ok(changed) => {
+        let template = Arc::clone(&self.template);
+        let target = self.config.target.clone();
+        let metrics = Arc::clone(&self.metrics);
+        let task = tokio::task::spawn_blocking(move || {
+            render_and_write(&template, &snapshot, target.as_ref(), &metrics)
+        });
+        self.rendering = Some(Rendering { task, from_event });
+    }
+
+    /// A render finished: on change, schedules the notifications; a failure keeps the last good
+    /// target.
+    fn rendered(&mut self, finished: Result<Result<bool, Error>, tokio::task::JoinError>) {
+        let Some(Rendering { from_event, .. }) = self.rendering.take() else {
+            return;
+        };
+        match finished {
+            Ok(Ok(changed)) => {
                 if changed && !self.plan.is_empty() {
                     self.timer.schedule();
                 }
@@ -567,6 +592,9 @@ impl Generator {
                         repeat.schedule();
                     }
                 }
+            }
+            Ok(Err(err)) => {
+                tracing::error!("{}; keeping the last good target", describe(&err));
             }
             Err(err) => {
                 tracing::error!("{}; keeping the last good target", describe(&err));
@@ -667,7 +695,7 @@ impl Generator {
             Ok(template) => {
                 tracing::info!(template = %template.source_description(), "template reloaded");
                 self.swarm.set_wants(swarm_wants(&template));
-                self.template = template;
+                self.template = Arc::new(template);
             }
             Err(err) => {
                 tracing::error!("{}; keeping the previous template", describe(&err));
@@ -675,6 +703,14 @@ impl Generator {
         }
         self.pacer.request();
     }
+}
+
+/// A render on the blocking pool, and what started it.
+struct Rendering {
+    /// The render and write; yields whether the target changed.
+    task: JoinHandle<Result<bool, Error>>,
+    /// Whether a watched event asked for it (it then schedules `--repeat`).
+    from_event: bool,
 }
 
 /// Sleeps until the instant, or forever when there is none.
@@ -702,7 +738,7 @@ async fn fired_opt(timer: Option<&mut NotificationTimer>) {
 }
 
 /// Waits for an optional task, or forever when there is none.
-async fn join_opt(task: Option<&mut JoinHandle<()>>) -> Result<(), tokio::task::JoinError> {
+async fn join_opt<T>(task: Option<&mut JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
     match task {
         Some(task) => task.await,
         None => std::future::pending().await,

@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 const EXIT_USAGE: u8 = 2;
 /// Exit status for runtime failures.
 const EXIT_FAILURE: u8 = 1;
+/// How long a render still running at shutdown may take to finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -38,7 +40,12 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Renders run on the blocking pool and cannot be interrupted: one stuck in a template (a
+    // pipe read by `read_config`, a hung network file system) must not keep pygen alive after
+    // SIGTERM. A render that finishes in time still lands its atomic write.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(err)) => {
             eprintln!("pygen: {}", generator::describe(err.as_ref()));

@@ -1,9 +1,12 @@
 //! Watch mode against the real daemon: events keep the target current, notifications reach
-//! their containers, bursts end exact with no render held back, the daemon can go away, and `/metrics` parses.
+//! their containers, bursts end exact with no render held back, a blocked render holds back
+//! nothing else, the daemon can go away, and `/metrics` parses.
 
 mod common;
 
 use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -451,4 +454,88 @@ fn sigint_stops_cleanly_too() {
         status.is_some_and(|s| s.success()),
         "exit status {status:?}"
     );
+}
+
+#[test]
+fn a_render_that_blocks_does_not_hold_back_metrics() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A render that reads a named pipe blocks until someone writes into it: a template as slow
+    // as the test wants, with no timing involved.
+    let pipe = dir.path().join("slow.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let template = dir.path().join("slow.tmpl");
+    fs::write(
+        &template,
+        format!(
+            "{{{{ read_config('x', path='{}', single_config=True) }}}}\n",
+            pipe.display()
+        ),
+    )
+    .expect("write template");
+    let target = dir.path().join("out.conf");
+    let port = free_port();
+    let process = PygenProcess::spawn([
+        "--template",
+        template.to_str().unwrap_or_default(),
+        "--target",
+        target.to_str().unwrap_or_default(),
+        "--metrics",
+        &port.to_string(),
+        "--metrics-address",
+        "127.0.0.1",
+    ]);
+    // Opening the write end without blocking succeeds only once the render holds the read end:
+    // from then on the render waits for this test.
+    let mut writer = None;
+    let blocked = wait_until(REACT, POLL, || {
+        writer = std::fs::OpenOptions::new()
+            .write(true)
+            // O_NONBLOCK (the same value on every Linux architecture pygen builds for).
+            .custom_flags(0o4000)
+            .open(&pipe)
+            .ok();
+        writer.is_some()
+    });
+    assert!(
+        blocked,
+        "the render never opened the pipe:\n{}",
+        process.stderr()
+    );
+    // The render is stuck, yet the metrics endpoint answers.
+    let metrics = scrape_with_timeout(port, Duration::from_secs(10));
+    assert!(
+        metrics.contains("pygen_renders_total"),
+        "/metrics did not answer while a render ran: {metrics:?}\n{}",
+        process.stderr()
+    );
+    assert!(!target.exists(), "the render was not blocked");
+    let mut writer = writer.expect("checked above");
+    writer.write_all(b"released\n").expect("write to the pipe");
+    drop(writer);
+    let written = wait_until(REACT, POLL, || {
+        fs::read_to_string(&target).is_ok_and(|c| c.contains("released"))
+    });
+    assert!(written, "the render did not finish:\n{}", process.stderr());
+}
+
+/// GET /metrics, giving up after `timeout` (empty answer then).
+fn scrape_with_timeout(port: u16, timeout: Duration) -> String {
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    if stream.set_read_timeout(Some(timeout)).is_err() {
+        return String::new();
+    }
+    let request = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let mut response = String::new();
+    if stream.write_all(request).is_err() {
+        return String::new();
+    }
+    let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+    response
 }
