@@ -17,7 +17,9 @@
 //! - [`actions`]: restart and signal actions and their target matching.
 //! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
-//! - [`generator`]: the loop that ties them together; shutdown and SIGHUP handling.
+//! - [`generator`]: the loop that ties them together, and the one-shot pass.
+//! - [`offline`]: `pygen state` and `pygen render --state`: the same renders from a saved state.
+//! - [`report`]: the one printer for an error and its causes.
 #![deny(missing_docs)]
 
 pub mod actions;
@@ -27,9 +29,11 @@ pub mod docker;
 pub mod generator;
 pub mod metrics;
 pub mod model;
+pub mod offline;
 pub mod output;
 pub mod ownid;
 pub mod pacer;
+pub mod report;
 pub mod swarm;
 pub mod template;
 pub mod timer;

@@ -48,11 +48,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(err)) => {
-            eprintln!("pygen: {}", generator::describe(err.as_ref()));
+            eprintln!("pygen: {}", pygen::report::describe(err.as_ref()));
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Runtime(err)) => {
-            eprintln!("pygen: {}", generator::describe(err.as_ref()));
+            eprintln!("pygen: {}", pygen::report::describe(err.as_ref()));
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -110,7 +110,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Mode::Run(config) => run_main(config).await,
         Mode::Worker(config) => run_worker(config).await,
         Mode::State(state) => {
-            let dump = generator::dump_state(state.docker_address.as_deref()).await?;
+            let dump = pygen::offline::dump_state(state.docker_address.as_deref()).await?;
             println!("{dump}");
             Ok(())
         }
@@ -119,7 +119,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 no_ssl_check: render.no_ssl_check,
                 timeout: render.template_timeout,
             };
-            generator::render_offline(
+            pygen::offline::render_offline(
                 &render.state,
                 &render.template,
                 &options,

@@ -1,4 +1,4 @@
-//! The loop that ties pygen together: events in, renders, atomic writes, batched notifications.
+//! The watch loop: events in, renders, atomic writes, batched notifications.
 //!
 //! One task owns everything mutable (the state cache, the template, the timers), so there are no
 //! locks and no two renders or two notification runs at once. Renders (and the write that
@@ -14,9 +14,8 @@
 //! state changes Swarm sends no event for, and renders only when the listing changed.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bollard::Docker;
 use tokio::sync::mpsc;
@@ -27,244 +26,17 @@ use crate::config::{Config, Intervals};
 use crate::docker::events::{self, Effect, Feed};
 use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
-use crate::docker::swarm::{Role, SwarmCache, Wants};
+use crate::docker::swarm::{Role, SwarmCache};
 use crate::metrics::Metrics;
-use crate::model::Snapshot;
-use crate::output::{self, WriteOutcome};
 use crate::pacer::RenderRequests;
-use crate::template::{self, LoadOptions, Source, Template};
+use crate::report::describe;
+use crate::template::Template;
 use crate::timer::NotificationTimer;
 use crate::{docker, ownid};
 
-/// Errors that end a generator run.
-///
-/// In watch mode only startup errors end the run; everything after startup is logged, counted
-/// and retried. In one-shot mode every error ends the run.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The template could not be loaded (missing file, syntax error, unreachable URL).
-    #[error(transparent)]
-    Template(#[from] template::Error),
-    /// The target's folder does not exist or is not a folder.
-    #[error("target {path}: folder {folder} does not exist")]
-    TargetFolder {
-        /// The target file given with `--target`.
-        path: PathBuf,
-        /// Its folder.
-        folder: PathBuf,
-    },
-    /// The Docker daemon could not be reached or configured.
-    #[error(transparent)]
-    Connect(#[from] docker::connect::Error),
-    /// Reading the daemon's state failed.
-    #[error(transparent)]
-    State(#[from] docker::state::Error),
-    /// Writing the target failed.
-    #[error(transparent)]
-    Output(#[from] output::Error),
-    /// The metrics endpoint could not start.
-    #[error(transparent)]
-    Metrics(#[from] crate::metrics::Error),
-    /// The Swarm manager role could not start.
-    #[error(transparent)]
-    Swarm(#[from] crate::swarm::Error),
-    /// The client for raw state reads could not be built (TLS files).
-    #[error(transparent)]
-    Raw(#[from] Box<crate::docker::raw::Error>),
-    /// Listing the Swarm's services, tasks or nodes failed.
-    #[error(transparent)]
-    SwarmState(crate::docker::swarm::Error),
-    /// A state dump could not be read.
-    #[error("state dump {path}: {source}")]
-    StateDump {
-        /// The dump file.
-        path: PathBuf,
-        /// What was wrong with it.
-        #[source]
-        source: StateDumpError,
-    },
-}
-
-/// Why a state dump could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum StateDumpError {
-    /// The file could not be read.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    /// The file is not a state dump.
-    #[error(transparent)]
-    Model(#[from] crate::model::Error),
-}
-
-impl Error {
-    /// Whether the error is the user's configuration (exit status 2) rather than a runtime
-    /// failure (exit status 1).
-    pub fn is_configuration(&self) -> bool {
-        match self {
-            Error::Template(err) => matches!(
-                err,
-                template::Error::Read { .. } | template::Error::Syntax { .. }
-            ),
-            Error::TargetFolder { .. } | Error::StateDump { .. } => true,
-            Error::Swarm(err) => err.is_configuration(),
-            Error::Connect(_)
-            | Error::State(_)
-            | Error::SwarmState(_)
-            | Error::Raw(_)
-            | Error::Output(_)
-            | Error::Metrics(_) => false,
-        }
-    }
-}
-
-/// One line for an error and its causes, for logs and the final message. A cause whose text
-/// the line already holds is left out (many errors here already name their cause), and so is
-/// minijinja's `(in name:line)` suffix when the location is already given.
-pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = err.to_string();
-    let mut cause = err.source();
-    while let Some(current) = cause {
-        let text = current.to_string();
-        let core = match text.rfind(" (in ") {
-            Some(at) if text.ends_with(')') => &text[..at],
-            _ => text.as_str(),
-        };
-        if !line.contains(core) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        cause = current.source();
-    }
-    line
-}
-
-/// Loads the template named on the command line.
-async fn load_template(config: &Config) -> Result<Template, template::Error> {
-    let options = LoadOptions {
-        no_ssl_check: config.no_ssl_check,
-        timeout: config.template_timeout,
-    };
-    Template::load(&Source::parse(&config.template), &options).await
-}
-
-/// Checks that the target's folder exists, so a typo fails at startup and not at the first write.
-fn check_target_folder(target: &Option<PathBuf>) -> Result<(), Error> {
-    let Some(path) = target else { return Ok(()) };
-    let folder = match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if folder.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::TargetFolder {
-            path: path.clone(),
-            folder,
-        })
-    }
-}
-
-/// The notifications configured on the command line.
-fn plan(config: &Config) -> Plan {
-    Plan {
-        restarts: config.restart.clone(),
-        signals: config.signal.clone(),
-    }
-}
-
-/// What the template reads from the Swarm.
-fn swarm_wants(template: &Template) -> Wants {
-    Wants {
-        services: template.uses_variable("services") || template.uses_variable("all_services"),
-        nodes: template.uses_variable("nodes"),
-    }
-}
-
-/// The client for the state reads (containers, Swarm listings): the daemon's own JSON over
-/// kept-alive connections, speaking the API version `docker` negotiated.
-fn raw_client(address: Option<&str>, docker: &Docker) -> Result<RawClient, Error> {
-    let endpoint = docker::connect::plan(address, &docker::connect::Env::from_process())?;
-    RawClient::new(&endpoint, &docker.client_version()).map_err(|err| Error::Raw(Box::new(err)))
-}
-
-/// Renders once from the daemon, writes the target if it changed, runs the actions if it did
-/// (always in stdout mode, as docker-pygen does), and returns.
-pub async fn one_shot(config: &Config) -> Result<(), Error> {
-    let template = load_template(config).await?;
-    check_target_folder(&config.target)?;
-    let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
-    let raw = raw_client(config.docker_address.as_deref(), &docker)?;
-    let mut cache = StateCache::new(ownid::detect());
-    let stats = cache.full_sync(&raw).await?;
-    tracing::debug!(
-        containers = stats.inspected,
-        ms = stats.duration.as_secs_f64() * 1e3,
-        "state read"
-    );
-    let metrics = Metrics::new();
-    let mut snapshot = cache.snapshot();
-    let mut swarm = SwarmCache::new(swarm_wants(&template));
-    if swarm.needs_refresh() {
-        swarm
-            .refresh(&raw, &metrics)
-            .await
-            .map_err(Error::SwarmState)?;
-        snapshot.swarm = swarm.snapshot();
-    }
-    let changed = render_and_write(&template, &snapshot, config.target.as_ref(), &metrics)?;
-    let plan = plan(config);
-    if changed && !plan.is_empty() {
-        let reach = Reach {
-            services: Some(&raw),
-            workers: None,
-        };
-        actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
-    }
-    Ok(())
-}
-
-/// Renders the snapshot and writes (or prints) the result. Returns whether the target changed;
-/// in stdout mode every render counts as a change.
-fn render_and_write(
-    template: &Template,
-    snapshot: &Snapshot,
-    target: Option<&PathBuf>,
-    metrics: &Metrics,
-) -> Result<bool, Error> {
-    let started = Instant::now();
-    let rendered = template.render_snapshot(snapshot);
-    let render_time = started.elapsed();
-    metrics.render_finished(render_time, rendered.is_ok());
-    let content = rendered?;
-    let changed = match target {
-        None => {
-            tracing::debug!("Printing generated content to stdout");
-            output::print_stdout(&content)?;
-            true
-        }
-        Some(path) => match output::write_if_changed(path, &content)
-            .inspect_err(|_| metrics.write_failed())?
-        {
-            WriteOutcome::Unchanged => {
-                tracing::debug!(target = %path.display(), "Skip updating target file, contents have not changed");
-                false
-            }
-            WriteOutcome::Written { bytes, in_place } => {
-                metrics.write_done();
-                tracing::info!(
-                    target = %path.display(),
-                    bytes,
-                    render_ms = format_args!("{:.2}", render_time.as_secs_f64() * 1e3),
-                    in_place,
-                    "Target file updated"
-                );
-                true
-            }
-        },
-    };
-    metrics.target_updated(started.elapsed());
-    Ok(changed)
-}
+use super::{
+    Error, check_target_folder, load_template, plan, raw_client, render_and_write, swarm_wants,
+};
 
 /// The long-running generator: watches events until `shutdown` resolves. Each message on
 /// `reload` (SIGHUP) re-reads the template source and renders at once.
@@ -743,43 +515,4 @@ async fn join_opt<T>(task: Option<&mut JoinHandle<T>>) -> Result<T, tokio::task:
         Some(task) => task.await,
         None => std::future::pending().await,
     }
-}
-
-/// `pygen state`: the daemon state that renders read, as JSON (with the Swarm's services,
-/// tasks and nodes when the daemon is a Swarm manager).
-pub async fn dump_state(docker_address: Option<&str>) -> Result<String, Error> {
-    let docker = docker::connect::connect_negotiated(docker_address).await?;
-    let raw = raw_client(docker_address, &docker)?;
-    let mut cache = StateCache::new(ownid::detect());
-    cache.full_sync(&raw).await?;
-    let mut snapshot = cache.snapshot();
-    let mut swarm = SwarmCache::new(Wants {
-        services: true,
-        nodes: true,
-    });
-    swarm
-        .refresh(&raw, &Metrics::new())
-        .await
-        .map_err(Error::SwarmState)?;
-    snapshot.swarm = swarm.snapshot();
-    Ok(snapshot.to_dump())
-}
-
-/// `pygen render`: renders a template from a state dump, with no daemon at all.
-pub async fn render_offline(
-    state: &std::path::Path,
-    source: &str,
-    options: &LoadOptions,
-    target: Option<&PathBuf>,
-) -> Result<(), Error> {
-    let template = Template::load(&Source::parse(source), options).await?;
-    let dump_error = |source: StateDumpError| Error::StateDump {
-        path: state.to_path_buf(),
-        source,
-    };
-    let text = std::fs::read_to_string(state).map_err(|e| dump_error(e.into()))?;
-    let snapshot = Snapshot::from_dump(&text).map_err(|e| dump_error(e.into()))?;
-    check_target_folder(&target.cloned())?;
-    render_and_write(&template, &snapshot, target, &Metrics::new())?;
-    Ok(())
 }
