@@ -19,6 +19,7 @@
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
 //! - [`generator`]: the loop that ties them together, and the one-shot pass.
 //! - [`offline`]: `pygen state` and `pygen render --state`: the same renders from a saved state.
+//! - [`shutdown`]: the one shutdown signal every task holds.
 //! - [`report`]: the one printer for an error and its causes.
 #![deny(missing_docs)]
 
@@ -34,6 +35,7 @@ pub mod output;
 pub mod ownid;
 pub mod pacer;
 pub mod report;
+pub mod shutdown;
 pub mod swarm;
 pub mod template;
 pub mod timer;

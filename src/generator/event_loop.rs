@@ -13,7 +13,6 @@
 //! one `/tasks` call; a poll (`--swarm-poll`, sooner while tasks are settling) catches the task
 //! state changes Swarm sends no event for, and renders only when the listing changed.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +29,7 @@ use crate::docker::swarm::{Role, SwarmCache};
 use crate::metrics::Metrics;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
+use crate::shutdown::Shutdown;
 use crate::template::Template;
 use crate::timer::NotificationTimer;
 use crate::{docker, ownid};
@@ -38,12 +38,12 @@ use super::{
     Error, check_target_folder, load_template, plan, raw_client, render_and_write, swarm_wants,
 };
 
-/// The long-running generator: watches events until `shutdown` resolves. Each message on
+/// The long-running generator: watches events until `shutdown`. Each message on
 /// `reload` (SIGHUP) re-reads the template source and renders at once.
 pub async fn watch(
     config: Config,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
+    mut shutdown: Shutdown,
     mut reload: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
     let template = load_template(&config).await?;
@@ -63,22 +63,18 @@ pub async fn watch(
                 .map_err(|e| e.to_string())
         }
     });
-    // Stops the manager endpoint when the watch ends, however it ends.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The manager endpoint stops with the process's shutdown, which the caller triggers
+    // however the watch ends.
     let manager = match &config.swarm {
-        Some(swarm) => {
-            let mut stop = stop_rx.clone();
-            let endpoint = crate::swarm::start_manager(swarm, Arc::clone(&metrics), async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            })
-            .await?;
-            Some(endpoint)
-        }
+        Some(swarm) => Some(
+            crate::swarm::start_manager(swarm, Arc::clone(&metrics), shutdown.clone().wait())
+                .await?,
+        ),
         None => None,
     };
-    let (workers, updates, endpoint_task) = match manager {
-        Some(m) => (Some(m.workers), Some(m.updates), Some(m.task)),
-        None => (None, None, None),
+    let (workers, updates) = match manager {
+        Some(m) => (Some(m.workers), Some(m.updates)),
+        None => (None, None),
     };
     let wants = swarm_wants(&template);
     let mut generator = Generator {
@@ -109,7 +105,6 @@ pub async fn watch(
         poll_at: None,
         quick_polls: QUICK_POLLS,
     };
-    tokio::pin!(shutdown);
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
         // render runs wait in the feed and are all served by the next one.
@@ -118,7 +113,7 @@ pub async fn watch(
             && generator.rendering.is_none();
         tokio::select! {
             biased;
-            () = &mut shutdown => {
+            () = shutdown.recv() => {
                 tracing::info!("shutting down");
                 break;
             }
@@ -165,10 +160,6 @@ pub async fn watch(
     // either lands whole or not at all; the process does not wait for it longer than the
     // runtime's shutdown allows.
     drop(generator.rendering.take());
-    let _ = stop_tx.send(true);
-    if let Some(task) = endpoint_task {
-        let _ = task.await;
-    }
     Ok(())
 }
 

@@ -10,11 +10,10 @@
 //! request is signed and checked.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
 
 use bollard::Docker;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::auth::Auth;
 use super::client::{Peer, Sender};
@@ -27,6 +26,7 @@ use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
 use crate::model::Container;
+use crate::shutdown::Shutdown;
 use crate::{docker, ownid};
 
 /// How many received actions may wait for their turn; more are refused with 503.
@@ -40,7 +40,7 @@ type Job = (Docker, Vec<Arc<Container>>, Action);
 pub async fn run(
     config: WorkerConfig,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
+    mut shutdown: Shutdown,
     mut hangup: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
     let auth = Arc::new(Auth::from_config(&config.auth, "worker")?);
@@ -53,15 +53,11 @@ pub async fn run(
     )?;
     let listener = server::bind(Role::Worker, config.listen).await?;
     let listen = listener.local_addr().unwrap_or(config.listen);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
 
     let (action_tx, mut actions) = mpsc::channel(ACTION_QUEUE);
     let endpoint = tokio::spawn({
         let (auth, metrics) = (auth.clone(), metrics.clone());
-        let stop = stopped(stop_rx.clone());
+        let stop = shutdown.clone().wait();
         async move {
             if let Err(err) = server::serve_worker(listener, auth, metrics, action_tx, stop).await {
                 tracing::error!(error = %err, "the worker endpoint stopped");
@@ -103,11 +99,10 @@ pub async fn run(
         jobs: job_tx,
     };
     let mut was_connected = false;
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             biased;
-            () = &mut shutdown => {
+            () = shutdown.recv() => {
                 tracing::info!("shutting down");
                 break;
             }
@@ -166,10 +161,11 @@ pub async fn run(
             Some(action) = actions.recv() => state.dispatch(action).await,
         }
     }
-    let _ = stop_tx.send(true);
+    // The endpoint stops with the process's shutdown, which the caller triggers however this
+    // loop ends, and waits for.
+    drop(endpoint);
     drop(state);
     drop(notice_tx);
-    let _ = endpoint.await;
     notifier.abort();
     executor.abort();
     Ok(())
