@@ -16,27 +16,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::Docker;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::actions::{self, Plan, Reach};
 use crate::config::{Config, Intervals};
-use crate::docker::events::{self, Effect, Feed};
-use crate::docker::raw::RawClient;
-use crate::docker::state::StateCache;
+use crate::docker::events;
 use crate::docker::swarm::{Role, SwarmCache};
+use crate::docker::watch::{Change, Synced, Watch};
 use crate::metrics::Metrics;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
 use crate::template::Template;
 use crate::timer::NotificationTimer;
-use crate::{docker, ownid};
 
-use super::{
-    Error, check_target_folder, load_template, plan, raw_client, render_and_write, swarm_wants,
-};
+use super::{Error, check_target_folder, load_template, plan, render_and_write, swarm_wants};
 
 /// The long-running generator: watches events until `shutdown`. Each message on
 /// `reload` (SIGHUP) re-reads the template source and renders at once.
@@ -48,21 +43,7 @@ pub async fn watch(
 ) -> Result<(), Error> {
     let template = load_template(&config).await?;
     check_target_folder(&config.target)?;
-    // Check the address once so a malformed one is a startup error, not an endless retry; a
-    // daemon that is down is waited for.
-    docker::connect::plan(
-        config.docker_address.as_deref(),
-        &docker::connect::Env::from_process(),
-    )?;
-    let address = config.docker_address.clone();
-    let mut feed = events::spawn(move || {
-        let address = address.clone();
-        async move {
-            docker::connect::connect_negotiated(address.as_deref())
-                .await
-                .map_err(|e| e.to_string())
-        }
-    });
+    let watch = Watch::start(config.docker_address.clone(), Arc::clone(&metrics))?;
     // The manager endpoint stops with the process's shutdown, which the caller triggers
     // however the watch ends.
     let manager = match &config.swarm {
@@ -89,17 +70,13 @@ pub async fn watch(
         config,
         template: Arc::new(template),
         rendering: None,
-        cache: StateCache::new(ownid::detect()),
-        docker: None,
-        was_connected: false,
-        needs_sync: false,
+        watch,
         metrics,
         pacer: RenderRequests::new(),
         render_from_event: false,
         notifying: None,
         notify_again: false,
         swarm: SwarmCache::new(wants),
-        raw: None,
         workers,
         updates,
         poll_at: None,
@@ -108,7 +85,7 @@ pub async fn watch(
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
         // render runs wait in the feed and are all served by the next one.
-        let render_due = generator.docker.is_some()
+        let render_due = generator.watch.clients().is_some()
             && generator.pacer.is_pending()
             && generator.rendering.is_none();
         tokio::select! {
@@ -117,8 +94,8 @@ pub async fn watch(
                 tracing::info!("shutting down");
                 break;
             }
-            item = feed.recv() => match item {
-                Some(item) => generator.handle_feed(item),
+            change = generator.watch.next() => match change {
+                Some(change) => generator.handle_change(change),
                 None => {
                     tracing::error!("the event feed stopped");
                     break;
@@ -129,8 +106,8 @@ pub async fn watch(
             () = sleep_until_opt(generator.poll_at) => generator.poll().await,
             () = std::future::ready(()), if render_due => {
                 // Take every event that is already waiting, so one render serves them all.
-                while let Ok(item) = feed.try_recv() {
-                    generator.handle_feed(item);
+                while let Some(change) = generator.watch.try_next() {
+                    generator.handle_change(change);
                 }
                 generator.update().await;
             }
@@ -145,7 +122,7 @@ pub async fn watch(
             finished = join_opt(generator.notifying.as_mut()) => {
                 generator.notifying = None;
                 if let Err(err) = finished {
-                    tracing::error!(error = %err, "the notification task failed");
+                    tracing::error!(error = %describe(&err), "the notification task failed");
                 }
                 if std::mem::take(&mut generator.notify_again) {
                     generator.notify();
@@ -172,15 +149,8 @@ struct Generator {
     template: Arc<Template>,
     /// The render running on the blocking pool, if any: never two at once.
     rendering: Option<Rendering>,
-    /// The containers, kept current from events.
-    cache: StateCache,
-    /// The current daemon client; `None` while the daemon is unreachable.
-    docker: Option<Docker>,
-    /// Whether a connection was ever made, so the next one counts as a reconnect.
-    was_connected: bool,
-    /// Whether the cache must be rebuilt from scratch before the next render (a reconnect whose
-    /// sync failed).
-    needs_sync: bool,
+    /// The event feed, the containers kept current from it, and the daemon's clients.
+    watch: Watch,
     /// The metrics shared with the endpoint.
     metrics: Arc<Metrics>,
     /// Whether a render is owed.
@@ -199,8 +169,6 @@ struct Generator {
     notify_again: bool,
     /// Services, tasks and nodes, listed when the template reads them.
     swarm: SwarmCache,
-    /// The client for the Swarm listings and service updates; `None` while disconnected.
-    raw: Option<RawClient>,
     /// The workers, with `--swarm-manager`: container actions go to them.
     workers: Option<Arc<crate::swarm::Workers>>,
     /// Update requests from workers, with `--swarm-manager`.
@@ -220,41 +188,18 @@ const SETTLING_POLL: Duration = Duration::from_secs(1);
 const QUICK_POLLS: u32 = 30;
 
 impl Generator {
-    /// Applies one item of the event feed.
-    fn handle_feed(&mut self, item: Feed) {
-        match item {
-            Feed::Connected(docker) => {
-                if self.was_connected {
-                    self.metrics.reconnected();
-                }
-                self.was_connected = true;
-                self.raw = match raw_client(self.config.docker_address.as_deref(), &docker) {
-                    Ok(raw) => Some(raw),
-                    Err(err) => {
-                        tracing::error!("{}; the state cannot be read", describe(&err));
-                        None
-                    }
-                };
-                self.docker = Some(docker);
-                self.needs_sync = true;
+    /// Reacts to one change the watch saw (already applied to its cache).
+    fn handle_change(&mut self, change: Change) {
+        match change {
+            Change::Connected => {
                 self.swarm.mark_dirty();
-                self.metrics.set_connected(true);
                 self.pacer.request();
             }
-            Feed::Disconnected(_) => {
-                self.docker = None;
-                self.raw = None;
+            Change::Disconnected => {
                 self.poll_at = None;
-                self.metrics.set_connected(false);
             }
-            Feed::Event(event) => {
+            Change::Event(event) => {
                 let action = event.action.as_deref().unwrap_or_default();
-                self.metrics.event_received(action);
-                match events::effect(&event) {
-                    Effect::Dirty(id) => self.cache.mark_dirty(id),
-                    Effect::Removed(id) => self.cache.remove(id),
-                    Effect::None => {}
-                }
                 if events::touches_swarm(&event) {
                     self.swarm.mark_dirty();
                     let is_swarm_object = matches!(
@@ -291,36 +236,22 @@ impl Generator {
         if let Some(wait) = self.pacer.start() {
             self.metrics.update_started(wait);
         }
-        let Some(raw) = self.raw.clone() else {
-            return;
-        };
-        let synced = if self.needs_sync {
-            let synced = self.cache.full_sync(&raw).await;
-            if let Ok(stats) = &synced {
-                self.needs_sync = false;
-                tracing::info!(
-                    containers = stats.inspected,
-                    ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3),
-                    "state synced"
-                );
-            }
-            synced
-        } else if self.cache.is_dirty() {
-            self.cache.refresh(&raw).await
-        } else {
-            Ok(crate::docker::state::SyncStats {
-                inspected: 0,
-                removed: 0,
-                duration: Duration::ZERO,
-            })
-        };
-        match synced {
-            Ok(stats) => {
-                self.metrics.api_containers(stats.duration, true);
+        match self.watch.bring_current().await {
+            Ok(None) => return,
+            Ok(Some(synced)) => {
+                if let Synced::Full(stats) = synced {
+                    tracing::info!(
+                        containers = stats.inspected,
+                        ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3),
+                        "state synced"
+                    );
+                }
+                let duration = synced.stats().map_or(Duration::ZERO, |s| s.duration);
+                self.metrics.api_containers(duration, true);
                 self.metrics.state_refreshed();
             }
             Err(err) => {
-                tracing::error!(error = %err, "cannot read the Docker state; keeping the target as it is");
+                tracing::error!("{}; keeping the target as it is", describe(&err));
                 return;
             }
         }
@@ -328,7 +259,7 @@ impl Generator {
             self.refresh_swarm().await;
         }
         let from_event = std::mem::take(&mut self.render_from_event);
-        let mut snapshot = self.cache.snapshot();
+        let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
         let template = Arc::clone(&self.template);
         let target = self.config.target.clone();
@@ -371,28 +302,27 @@ impl Generator {
             self.notify_again = true;
             return;
         }
-        let Some(docker) = self.docker.clone() else {
+        let Some(clients) = self.watch.clients().cloned() else {
             tracing::warn!("Docker daemon unreachable; notifications skipped");
             return;
         };
-        let running = self.cache.running();
+        let running = self.watch.cache().running();
         let plan = self.plan.clone();
         let metrics = Arc::clone(&self.metrics);
-        let raw = self.raw.clone();
         let workers = self.workers.clone();
         self.notifying = Some(tokio::spawn(async move {
             let reach = Reach {
-                services: raw.as_ref(),
+                services: Some(&clients.raw),
                 workers: workers.as_deref(),
             };
-            actions::run_plan(&docker, &running, &plan, reach, &metrics).await;
+            actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
         }));
     }
 
     /// Lists the Swarm again (a render is due, or a poll), then plans the next poll. Returns
     /// whether the listing changed. A failure keeps the previous listing.
     async fn refresh_swarm(&mut self) -> bool {
-        let Some(raw) = self.raw.clone() else {
+        let Some(raw) = self.watch.clients().map(|c| c.raw.clone()) else {
             return false;
         };
         let changed = match self.swarm.refresh(&raw, &self.metrics).await {
@@ -405,7 +335,10 @@ impl Generator {
                 refresh.changed
             }
             Err(err) => {
-                tracing::error!(error = %err, "cannot list the Swarm services; keeping the last listing");
+                tracing::error!(
+                    "cannot list the Swarm: {}; keeping the last listing",
+                    describe(&err)
+                );
                 false
             }
         };
@@ -435,7 +368,7 @@ impl Generator {
     /// The poll: lists the Swarm and renders when something changed.
     async fn poll(&mut self) {
         self.poll_at = None;
-        if self.docker.is_none() {
+        if self.watch.clients().is_none() {
             return;
         }
         if self.refresh_swarm().await {
