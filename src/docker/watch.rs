@@ -202,3 +202,104 @@ enum RawClientError {
     #[error(transparent)]
     Client(#[from] Box<super::raw::Error>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{EventActor, EventMessageTypeEnum};
+
+    /// A watch fed by the test instead of a daemon, for the address `tcp://127.0.0.1:1`
+    /// (nothing listens there: every read fails at once).
+    fn fed_watch() -> (Watch, mpsc::Sender<Feed>, Arc<Metrics>) {
+        let (tx, feed) = mpsc::channel(16);
+        let metrics = Arc::new(Metrics::new());
+        let watch = Watch {
+            address: Some("tcp://127.0.0.1:1".to_owned()),
+            feed,
+            cache: StateCache::new(None),
+            clients: None,
+            needs_sync: true,
+            was_connected: false,
+            metrics: Arc::clone(&metrics),
+        };
+        (watch, tx, metrics)
+    }
+
+    fn docker() -> Docker {
+        // Builds the client only; nothing connects until a request is made.
+        Docker::connect_with_http("http://127.0.0.1:1", 4, bollard::API_DEFAULT_VERSION)
+            .expect("a literal, valid address")
+    }
+
+    fn container_event(action: &str, id: &str) -> EventMessage {
+        EventMessage {
+            typ: Some(EventMessageTypeEnum::CONTAINER),
+            action: Some(action.to_owned()),
+            actor: Some(EventActor {
+                id: Some(id.to_owned()),
+                attributes: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn has_line(metrics: &Metrics, line: &str) -> bool {
+        metrics.encode().lines().any(|l| l == line)
+    }
+
+    #[tokio::test]
+    async fn connects_apply_events_and_count_reconnects() {
+        let (mut watch, tx, metrics) = fed_watch();
+        assert!(
+            matches!(watch.bring_current().await, Ok(None)),
+            "no client yet"
+        );
+        tx.send(Feed::Connected(docker()))
+            .await
+            .expect("open channel");
+        assert!(matches!(watch.next().await, Some(Change::Connected)));
+        assert!(watch.clients().is_some());
+        assert!(has_line(&metrics, "pygen_docker_connected 1"));
+
+        tx.send(Feed::Event(container_event("start", "abc")))
+            .await
+            .expect("open channel");
+        assert!(matches!(watch.next().await, Some(Change::Event(_))));
+        assert!(watch.cache().is_dirty(), "the event marks its container");
+        tx.send(Feed::Event(container_event("destroy", "abc")))
+            .await
+            .expect("open channel");
+        assert!(watch.try_next().is_some());
+        assert!(
+            !watch.cache().is_dirty(),
+            "a destroyed container needs no inspect"
+        );
+        assert!(watch.try_next().is_none());
+
+        tx.send(Feed::Disconnected("gone".to_owned()))
+            .await
+            .expect("open channel");
+        assert!(matches!(watch.next().await, Some(Change::Disconnected)));
+        assert!(watch.clients().is_none());
+        assert!(has_line(&metrics, "pygen_docker_connected 0"));
+        tx.send(Feed::Connected(docker()))
+            .await
+            .expect("open channel");
+        assert!(matches!(watch.next().await, Some(Change::Connected)));
+        assert!(has_line(&metrics, "pygen_docker_reconnects_total 1"));
+
+        drop(tx);
+        assert!(watch.next().await.is_none(), "the feed ended");
+    }
+
+    #[tokio::test]
+    async fn a_failed_resync_is_tried_in_full_again() {
+        let (mut watch, tx, _metrics) = fed_watch();
+        tx.send(Feed::Connected(docker()))
+            .await
+            .expect("open channel");
+        assert!(matches!(watch.next().await, Some(Change::Connected)));
+        assert!(watch.bring_current().await.is_err(), "nothing listens");
+        assert!(watch.needs_sync, "the next attempt lists everything again");
+    }
+}
