@@ -9,8 +9,13 @@ timestamped when the kernel reports them):
   - idle: VmRSS after 5 s without changes, and the CPU time used during those 5 s;
   - latency, TRIES times: `docker run -d` returns -> the write whose content holds the new
     container (median, p95);
+  - paced burst: PACED `docker run -d` started PACED_GAP ms apart (a deployment), each
+    latency from its `docker run` returning to the first write whose content holds it
+    (median, p90, max);
   - burst: BURST `docker run -d` at once -> renders (pygen_renders_total from the metrics
-    endpoint), writes, and whether the final file holds exactly the running containers;
+    endpoint), writes, notifications (signals pygen sent to a HUP-trapping container named
+    with --signal, batched by --interval), and whether the final file holds exactly the
+    running containers;
   - removal, TRIES times: `docker rm -f` returns -> no later write may still hold it.
 
 Only the Python standard library is used (inotify through ctypes).
@@ -150,8 +155,8 @@ def proc_rss_kib(pid):
     return None
 
 
-def renders_total(port):
-    """Sum of pygen_renders_total samples, or None without a metrics endpoint."""
+def metric_total(port, series):
+    """Sum of the samples of `series` (with any labels), or None without a metrics endpoint."""
     if not port:
         return None
     try:
@@ -161,9 +166,36 @@ def renders_total(port):
         return None
     total = None
     for line in text.splitlines():
-        if line.startswith("pygen_renders_total"):
+        if line.startswith(series) and line[len(series):len(series) + 1] in ("{", " "):
             total = (total or 0) + float(line.rsplit(None, 1)[1])
     return total
+
+
+def renders_total(port):
+    """Sum of pygen_renders_total samples, or None without a metrics endpoint."""
+    return metric_total(port, "pygen_renders_total")
+
+
+def signals_total(port):
+    """Signals pygen sent successfully, or None without a metrics endpoint."""
+    if not port:
+        return None
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith('pygen_actions_total{') and 'kind="signal"' in line \
+                and 'outcome="ok"' in line:
+            return float(line.rsplit(None, 1)[1])
+    return 0.0
+
+
+def delta(before, after):
+    if before is None or after is None:
+        return "n/a (metrics off)"
+    return f"{after - before:g}"
 
 
 def percentile(values, fraction):
@@ -204,6 +236,12 @@ def main():
     parser.add_argument("--tries", type=int, default=20)
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--burst-parallel", type=int, default=50)
+    parser.add_argument("--paced", type=int, default=20,
+                        help="containers of the paced burst (0 skips it)")
+    parser.add_argument("--paced-gap-ms", type=float, default=100.0,
+                        help="time between two starts of the paced burst")
+    parser.add_argument("--interval", default="0",
+                        help="pygen's --interval (notification batching), e.g. '0' or '2 10'")
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="how long to wait for one expected write")
@@ -216,10 +254,15 @@ def main():
     report = Report()
     prefix = f"pygen-bench-w{os.getpid()}"
     pygen = None
+    notified = f"{prefix}-notified"
     stderr_path = os.path.join(work, "pygen.stderr")
     try:
+        # The program pygen notifies: a container that survives SIGHUP, as nginx does.
+        docker("run", "-d", "--name", notified, *BENCH_LABELS, "--log-driver", "none",
+               args.image, "sh", "-c", "trap '' HUP; while :; do sleep 1; done")
         command = [args.pygen, "--template", args.template, "--target", target,
-                   "--interval", "0", "--metrics", str(args.metrics_port)]
+                   "--interval", *args.interval.split(), "--signal", notified, "HUP",
+                   "--metrics", str(args.metrics_port)]
         print("starting:", " ".join(command), flush=True)
         started = now()
         with open(stderr_path, "wb") as err, open(os.path.join(work, "pygen.stdout"), "wb") as out:
@@ -260,8 +303,45 @@ def main():
             report.add("docker run -> write, p95 (ms)", ms(percentile(latencies, 0.95)))
         report.add("docker run with no write holding it", f"{missed}/{args.tries}")
 
+        # Paced burst: a deployment starting one container every PACED_GAP ms.
+        if args.paced:
+            gap = args.paced_gap_ms / 1000.0
+            index = watcher.count()
+            names = [f"{prefix}-paced-{i}" for i in range(args.paced)]
+            returned = {}
+            renders_before = renders_total(args.metrics_port)
+
+            def start_paced(i, origin):
+                delay = origin + i * gap - now()
+                if delay > 0:
+                    time.sleep(delay)
+                run_container(names[i], args.image)
+                returned[names[i]] = now()
+
+            origin = now() + 0.05
+            with concurrent.futures.ThreadPoolExecutor(args.paced) as pool:
+                list(pool.map(lambda i: start_paced(i, origin), range(args.paced)))
+            latencies, missed = [], 0
+            for name in names:
+                event = watcher.wait_for(lambda c, n=name: n in names_in(c), index, args.timeout)
+                if event is None:
+                    missed += 1
+                else:
+                    latencies.append(event[0] - returned[name])
+            time.sleep(1.0)
+            label = f"paced burst: {args.paced} starts {args.paced_gap_ms:g} ms apart"
+            if latencies:
+                report.add(f"{label}: docker run -> in the file, median (ms)",
+                           ms(statistics.median(latencies)))
+                report.add(f"{label}: p90 (ms)", ms(percentile(latencies, 0.9)))
+                report.add(f"{label}: max (ms)", ms(max(latencies)))
+            report.add(f"{label}: never in the file", f"{missed}/{args.paced}")
+            report.add(f"{label}: renders",
+                       delta(renders_before, renders_total(args.metrics_port)))
+
         # Burst.
         renders_before = renders_total(args.metrics_port)
+        signals_before = signals_total(args.metrics_port)
         writes_before = watcher.count()
         burst_names = [f"{prefix}-burst-{i}" for i in range(args.burst)]
         burst_start = now()
@@ -277,6 +357,7 @@ def main():
             if watcher.count() == count:
                 break
         renders_after = renders_total(args.metrics_port)
+        signals_after = signals_total(args.metrics_port)
         report.add(f"burst: {args.burst} docker run -d ({args.burst_parallel} at a time) took (ms)",
                    ms(burst_returned - burst_start))
         if event is not None:
@@ -286,6 +367,8 @@ def main():
                    "n/a (metrics off)" if renders_before is None or renders_after is None
                    else f"{renders_after - renders_before:g}")
         report.add("burst: file writes", watcher.count() - writes_before)
+        report.add(f"burst: notifications (--interval {args.interval})",
+                   delta(signals_before, signals_after))
         with open(target, errors="replace") as f:
             final = names_in(f.read())
         wanted = expected_names()

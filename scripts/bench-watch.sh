@@ -8,6 +8,8 @@
 #   METRICS_PORT     pygen's --metrics port, for the render count (default: a free port;
 #                    0 runs pygen with --metrics 0 and reports no render count)
 #   TRIES, BURST, BURST_PARALLEL   (defaults 20, 200, 50)
+#   PACED, PACED_GAP_MS   the paced burst: starts, ms between two (defaults 20, 100)
+#   INTERVAL         pygen's --interval, e.g. "0" or "2 10" (default 0)
 #   TEMPLATE         the nginx.example template (found automatically when unset)
 #   PYGEN_BIN        a pygen binary to use instead of building target/release/pygen
 #   KEEP_CONTAINERS=1  leave the N bench containers running afterwards
@@ -37,4 +39,5 @@ fi
 
 python3 "$repo_root/scripts/bench-watch.py" \
   --pygen "$pygen" --template "$template" --metrics-port "$metrics_port" \
-  --tries "${TRIES:-20}" --burst "${BURST:-200}" --burst-parallel "${BURST_PARALLEL:-50}" "$@"
+  --tries "${TRIES:-20}" --burst "${BURST:-200}" --burst-parallel "${BURST_PARALLEL:-50}" \
+  --paced "${PACED:-20}" --paced-gap-ms "${PACED_GAP_MS:-100}" --interval "${INTERVAL:-0}" "$@"

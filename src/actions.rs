@@ -23,6 +23,7 @@ use crate::docker::raw::RawClient;
 use crate::docker::swarm::{force_update, list_services};
 use crate::metrics::{ActionKind, Metrics, Outcome, Strategy};
 use crate::model::{Container, MatchPolicy, Service, match_containers, match_services};
+use crate::report::describe;
 use crate::swarm::Workers;
 use crate::swarm::wire::Action;
 
@@ -101,7 +102,7 @@ pub async fn run_plan(
                 None => services.insert(match list_services(raw).await {
                     Ok(listed) => listed,
                     Err(err) => {
-                        tracing::error!(error = %err, "cannot list the Swarm services; restarting containers");
+                        tracing::error!(error = %describe(&err), "cannot list the Swarm services; restarting containers");
                         Vec::new()
                     }
                 }),
@@ -179,7 +180,7 @@ async fn update_services(
                 Outcome::Ok
             }
             Err(err) => {
-                tracing::error!(target = %target, service = %service.name(), error = %err, "failed to restart service");
+                tracing::error!(target = %target, service = %service.name(), error = %describe(&err), "failed to restart service");
                 report.failed += 1;
                 Outcome::Error
             }
@@ -255,7 +256,7 @@ pub async fn act_locally(
                 Outcome::Ok
             }
             Err(err) => {
-                tracing::error!(target = %target, container = %container.name(), signal, error = %err, "{verb} failed");
+                tracing::error!(target = %target, container = %container.name(), signal, error = %describe(&err), "{verb} failed");
                 report.failed += 1;
                 Outcome::Error
             }

@@ -46,13 +46,21 @@ impl Cli {
     /// up logging before the configuration is validated.
     pub fn debug(&self) -> bool {
         match &self.command {
-            None => self.run.debug,
-            Some(Command::Worker(args)) => args.debug,
-            Some(Command::State(args)) => args.debug,
-            Some(Command::Render(args)) => args.debug,
+            None => self.run.logging.debug,
+            Some(Command::Worker(args)) => args.logging.debug,
+            Some(Command::State(args)) => args.logging.debug,
+            Some(Command::Render(args)) => args.logging.debug,
             Some(Command::Healthcheck(_)) | Some(Command::Completions(_)) => false,
         }
     }
+}
+
+/// The logging flags, shared by every command that logs.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct LoggingArgs {
+    /// Log at debug level.
+    #[arg(long, help = "Enable debug log messages")]
+    pub debug: bool,
 }
 
 /// The generator's flags: docker-pygen's `cli.py` plus a few of pygen's own.
@@ -196,9 +204,9 @@ pub struct RunArgs {
     )]
     pub metrics: u16,
 
-    /// Log at debug level.
-    #[arg(long, help = "Enable debug log messages")]
-    pub debug: bool,
+    /// Logging.
+    #[command(flatten)]
+    pub logging: LoggingArgs,
 
     /// Address the Prometheus endpoint binds to (docker-pygen always used every interface).
     #[arg(
@@ -342,9 +350,9 @@ pub struct WorkerArgs {
     )]
     pub metrics_address: IpAddr,
 
-    /// Log at debug level.
-    #[arg(long, help = "Enable debug log messages")]
-    pub debug: bool,
+    /// Logging.
+    #[command(flatten)]
+    pub logging: LoggingArgs,
 
     /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
     #[arg(
@@ -441,9 +449,9 @@ pub struct StateArgs {
     )]
     pub docker_address: Option<String>,
 
-    /// Log at debug level.
-    #[arg(long, help = "Enable debug log messages")]
-    pub debug: bool,
+    /// Logging.
+    #[command(flatten)]
+    pub logging: LoggingArgs,
 }
 
 /// Flags of `pygen render`.
@@ -491,9 +499,9 @@ pub struct RenderArgs {
     )]
     pub template_timeout: f64,
 
-    /// Log at debug level.
-    #[arg(long, help = "Enable debug log messages")]
-    pub debug: bool,
+    /// Logging.
+    #[command(flatten)]
+    pub logging: LoggingArgs,
 }
 
 /// Flags of `pygen healthcheck`.

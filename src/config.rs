@@ -235,7 +235,7 @@ impl Config {
             one_shot: args.one_shot,
             docker_address: args.docker_address.clone(),
             metrics: listen_addr(args.metrics_address, args.metrics),
-            debug: args.debug,
+            debug: args.logging.debug,
             swarm_poll: optional_seconds("--swarm-poll", args.swarm_poll)?,
             swarm,
         })
@@ -292,7 +292,7 @@ impl WorkerConfig {
             retries: args.retries,
             events: EventFilter::new("--events", &args.events)?,
             metrics: listen_addr(args.metrics_address, args.metrics),
-            debug: args.debug,
+            debug: args.logging.debug,
             docker_address: args.docker_address.clone(),
             listen: SocketAddr::new(args.worker_address, args.worker_port),
             auth: SwarmAuth::from_flags(
@@ -374,7 +374,7 @@ impl StateConfig {
         StateConfig {
             docker_address: args.docker_address.clone(),
             redact_env: args.redact_env,
-            debug: args.debug,
+            debug: args.logging.debug,
         }
     }
 }
@@ -418,7 +418,7 @@ impl RenderConfig {
             target: args.target.clone(),
             no_ssl_check: args.no_ssl_check,
             template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
-            debug: args.debug,
+            debug: args.logging.debug,
         })
     }
 }

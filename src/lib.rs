@@ -12,13 +12,16 @@
 //! - [`model`]: typed, engine-free data built from the daemon's JSON; matching and ordering.
 //! - [`template`]: the template-engine seam, loading (file, URL, inline), the Jinja dialect.
 //! - [`output`]: change detection and atomic writes of the target file.
-//! - [`pacer`]: when a render runs after events: at once, or paced during bursts.
+//! - [`pacer`]: whether a render is owed: renders start at once, never on a timer.
 //! - [`timer`]: the min/max batching of notifications.
 //! - [`actions`]: restart and signal actions and their target matching.
 //! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
 //! - [`endpoint`]: the HTTP serving loop of every endpoint, with its timeouts and caps.
-//! - [`generator`]: the loop that ties them together; shutdown and SIGHUP handling.
+//! - [`generator`]: the loop that ties them together, and the one-shot pass.
+//! - [`offline`]: `pygen state` and `pygen render --state`: the same renders from a saved state.
+//! - [`shutdown`]: the one shutdown signal every task holds.
+//! - [`report`]: the one printer for an error and its causes.
 #![deny(missing_docs)]
 
 pub mod actions;
@@ -29,9 +32,12 @@ pub mod endpoint;
 pub mod generator;
 pub mod metrics;
 pub mod model;
+pub mod offline;
 pub mod output;
 pub mod ownid;
 pub mod pacer;
+pub mod report;
+pub mod shutdown;
 pub mod swarm;
 pub mod template;
 pub mod timer;

@@ -10,6 +10,7 @@ use pygen::cli::Cli;
 use pygen::config::{Config, Mode};
 use pygen::generator;
 use pygen::metrics::{self, Metrics};
+use pygen::shutdown::{Shutdown, ShutdownController, ShutdownTrigger};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -17,6 +18,8 @@ use tokio::sync::mpsc;
 const EXIT_USAGE: u8 = 2;
 /// Exit status for runtime failures.
 const EXIT_FAILURE: u8 = 1;
+/// How long the tasks (and a render still running) may take to stop at shutdown.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -38,14 +41,19 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Renders run on the blocking pool and cannot be interrupted: one stuck in a template (a
+    // pipe read by `read_config`, a hung network file system) must not keep pygen alive after
+    // SIGTERM. A render that finishes in time still lands its atomic write.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(err)) => {
-            eprintln!("pygen: {}", generator::describe(err.as_ref()));
+            eprintln!("pygen: {}", pygen::report::describe(err.as_ref()));
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Runtime(err)) => {
-            eprintln!("pygen: {}", generator::describe(err.as_ref()));
+            eprintln!("pygen: {}", pygen::report::describe(err.as_ref()));
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -103,7 +111,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Mode::Run(config) => run_main(config).await,
         Mode::Worker(config) => run_worker(config).await,
         Mode::State(state) => {
-            let dump = generator::dump_state(state.docker_address.as_deref()).await?;
+            let dump = pygen::offline::dump_state(state.docker_address.as_deref()).await?;
             if state.redact_env {
                 println!("{}", pygen::model::redact_env(&dump));
             } else {
@@ -116,7 +124,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 no_ssl_check: render.no_ssl_check,
                 timeout: render.template_timeout,
             };
-            generator::render_offline(
+            pygen::offline::render_offline(
                 &render.state,
                 &render.template,
                 &options,
@@ -161,37 +169,31 @@ async fn healthcheck(url: &str, timeout: std::time::Duration) -> anyhow::Result<
     }
 }
 
-/// Starts the Prometheus endpoint on `addr` (if any) until `stop` turns true.
+/// Starts the Prometheus endpoint on `addr` (if any) until `shutdown`. The endpoint stopping
+/// on its own is logged; generation does not depend on it.
 async fn start_metrics(
     addr: Option<std::net::SocketAddr>,
     metrics: &Arc<Metrics>,
-    stop: &tokio::sync::watch::Receiver<bool>,
-) -> Result<Option<tokio::task::JoinHandle<Result<(), metrics::Error>>>, Failure> {
+    shutdown: Shutdown,
+) -> Result<(), Failure> {
     let Some(addr) = addr else {
-        return Ok(None);
+        return Ok(());
     };
     let listener = metrics::bind(addr)
         .await
         .map_err(|e| Failure::Runtime(e.into()))?;
-    let mut stop = stop.clone();
-    Ok(Some(tokio::spawn(metrics::serve(
-        listener,
-        Arc::clone(metrics),
-        async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        },
-    ))))
+    let metrics = Arc::clone(metrics);
+    tokio::spawn(async move {
+        if let Err(err) = metrics::serve(listener, metrics, shutdown.wait()).await {
+            tracing::error!("{}", pygen::report::describe(&err));
+        }
+    });
+    Ok(())
 }
 
-/// Catches SIGHUP (forwarded on the returned channel), SIGTERM and SIGINT (the returned
-/// future completes on either).
-fn catch_signals() -> Result<
-    (
-        mpsc::UnboundedReceiver<()>,
-        impl std::future::Future<Output = ()>,
-    ),
-    Failure,
-> {
+/// Catches the OS signals, once for the whole process: SIGTERM and SIGINT trigger the shutdown,
+/// SIGHUP is forwarded on the returned channel.
+fn catch_signals(trigger: ShutdownTrigger) -> Result<mpsc::UnboundedReceiver<()>, Failure> {
     let (hangup_tx, hangup_rx) = mpsc::unbounded_channel();
     let mut hangup = signal(SignalKind::hangup())
         .context("installing the SIGHUP handler")
@@ -209,13 +211,14 @@ fn catch_signals() -> Result<
             }
         }
     });
-    let shutdown = async move {
+    tokio::spawn(async move {
         tokio::select! {
             _ = terminate.recv() => tracing::info!("SIGTERM received"),
             _ = interrupt.recv() => tracing::info!("SIGINT received"),
         }
-    };
-    Ok((hangup_rx, shutdown))
+        trigger.fire();
+    });
+    Ok(hangup_rx)
 }
 
 /// `pygen worker`: the Swarm worker until SIGTERM or SIGINT.
@@ -223,14 +226,11 @@ async fn run_worker(config: pygen::config::WorkerConfig) -> Result<(), Failure> 
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting pygen worker");
     tracing::debug!(?config, "configuration");
     let metrics = Arc::new(Metrics::new());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let endpoint = start_metrics(config.metrics, &metrics, &stop_rx).await?;
-    let (hangup, shutdown) = catch_signals()?;
-    let result = pygen::swarm::worker::run(config, metrics, shutdown, hangup).await;
-    let _ = stop_tx.send(true);
-    if let Some(endpoint) = endpoint {
-        let _ = endpoint.await;
-    }
+    let controller = ShutdownController::new();
+    start_metrics(config.metrics, &metrics, controller.subscribe()).await?;
+    let hangup = catch_signals(controller.trigger())?;
+    let result = pygen::swarm::worker::run(config, metrics, controller.subscribe(), hangup).await;
+    finish(controller).await;
     result.map_err(Failure::from)
 }
 
@@ -249,9 +249,9 @@ async fn run_main(config: Config) -> Result<(), Failure> {
         return Ok(());
     }
     let metrics = Arc::new(Metrics::new());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let endpoint = start_metrics(config.metrics, &metrics, &stop_rx).await?;
-    let (mut hangup, shutdown) = catch_signals()?;
+    let controller = ShutdownController::new();
+    start_metrics(config.metrics, &metrics, controller.subscribe()).await?;
+    let mut hangup = catch_signals(controller.trigger())?;
     let (reload_tx, reload_rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
@@ -261,10 +261,18 @@ async fn run_main(config: Config) -> Result<(), Failure> {
             }
         }
     });
-    let result = generator::watch(config, metrics, shutdown, reload_rx).await;
-    let _ = stop_tx.send(true);
-    if let Some(endpoint) = endpoint {
-        let _ = endpoint.await;
-    }
+    let result = generator::watch(config, metrics, controller.subscribe(), reload_rx).await;
+    finish(controller).await;
     result.map_err(Failure::from)
+}
+
+/// Stops every task (the run ended, by a signal or on its own) and waits a bounded time for
+/// them to wind down.
+async fn finish(controller: ShutdownController) {
+    if !controller.finish(SHUTDOWN_GRACE).await {
+        tracing::warn!(
+            "some tasks did not stop within {} s; exiting anyway",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
 }

@@ -12,6 +12,7 @@
 //! changed (docker-pygen counted it as empty, so an empty render into a missing file wrote
 //! nothing).
 
+use crate::report::describe;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -226,7 +227,7 @@ fn write_with_rename(
             drop(temp_path);
             tracing::debug!(
                 path = %target.display(),
-                error = %error,
+                error = %describe(&error),
                 "target cannot be renamed over (single-file bind mount?), writing it in place"
             );
             write_in_place(&target, content)?;
@@ -247,7 +248,7 @@ fn write_with_rename(
     // The rename is only durable once the folder is flushed. The new file is in place either
     // way, so a failure here is worth a warning, not an error.
     if let Err(error) = File::open(&folder).and_then(|dir| dir.sync_all()) {
-        tracing::warn!(folder = %folder.display(), error = %error, "cannot flush the target folder");
+        tracing::warn!(folder = %folder.display(), error = %describe(&error), "cannot flush the target folder");
     }
     Ok(WriteOutcome::Written {
         bytes: content.len(),
@@ -364,7 +365,7 @@ fn keep_owner(file: &File, original: &fs::Metadata, target: &Path) {
     {
         tracing::debug!(
             path = %target.display(),
-            error = %error,
+            error = %describe(&error),
             "cannot keep the owner of the target"
         );
     }

@@ -54,7 +54,7 @@ fn parse_arguments_defaults() {
     assert!(!run.one_shot);
     assert_eq!(run.docker_address, None);
     assert_eq!(run.metrics, 9413);
-    assert!(!run.debug);
+    assert!(!run.logging.debug);
     assert_eq!(run.metrics_address.to_string(), "0.0.0.0");
     assert_eq!(run.template_timeout, 30.0);
     assert_eq!(run.swarm_manager_port, 9411);
@@ -264,7 +264,7 @@ fn swarm_worker_arguments() {
     assert_eq!(worker.manager, ["manager-host"]);
     assert_eq!(worker.retries, 12);
     assert_eq!(worker.events, ["start", "stop", "die", "health_status"]);
-    assert!(worker.debug);
+    assert!(worker.logging.debug);
     assert_eq!(worker.metrics, 9414);
     assert_eq!(worker.worker_port, 9412);
     assert_eq!(worker.worker_address.to_string(), "0.0.0.0");
@@ -283,7 +283,7 @@ fn swarm_worker_arguments() {
     };
     assert_eq!(worker.manager, ["manager1", "manager2"]);
     assert_eq!(worker.events, ["start", "stop"]);
-    assert!(!worker.debug);
+    assert!(!worker.logging.debug);
 }
 
 #[test]

@@ -200,7 +200,7 @@ fn render(case: &Case) -> Result<String, String> {
         folder: None,
     })
     .and_then(|t| t.render(context))
-        .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())
 }
 
 /// Compares one case with Jinja2's outcome; `Err` says how it differs.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::report::describe;
 use bollard::Docker;
 use bollard::models::{EventMessage, EventMessageTypeEnum};
 use bollard::query_parameters::EventsOptions;
@@ -186,7 +187,7 @@ where
                         return;
                     }
                 }
-                Some(Err(err)) => break err.to_string(),
+                Some(Err(err)) => break describe(&err),
                 None => break "event stream ended".to_owned(),
             }
         };

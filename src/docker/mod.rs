@@ -1,6 +1,7 @@
 //! Everything that talks to the Docker daemon: the connection, the state cache kept current from
 //! events, the Swarm listings ([`swarm::SwarmCache`], through the [`raw`] client), and the
-//! event stream with reconnects.
+//! event stream with reconnects, and [`watch::Watch`], which ties the feed, the cache and the
+//! clients together for the generator and the worker.
 //!
 //! [`connect()`] builds the client from an address or the docker CLI's environment variables.
 //! The rest of pygen never calls the Docker API directly for reading: renders read a
@@ -11,5 +12,6 @@ pub mod events;
 pub mod raw;
 pub mod state;
 pub mod swarm;
+pub mod watch;
 
 pub use connect::connect;

@@ -16,6 +16,7 @@ use futures_util::stream;
 use super::raw::{self, RawClient};
 use crate::model::{Container, Snapshot};
 use crate::ownid::OwnId;
+use crate::report::describe;
 
 /// How many inspect requests run at once during a sync. The daemon answers one inspect in about
 /// 0.2 ms; a handful of connections in flight hides the round trips without loading the daemon.
@@ -27,13 +28,13 @@ const INSPECT_CONCURRENCY: usize = 8;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Listing the containers failed.
-    #[error("listing containers: {0}")]
+    #[error("listing containers")]
     List(#[source] Box<raw::Error>),
     /// The container list was not the JSON the API documents.
-    #[error("listing containers: unexpected answer: {0}")]
+    #[error("listing containers: unexpected answer")]
     ListBody(#[source] serde_json::Error),
     /// Inspecting one container failed for a reason other than its removal.
-    #[error("inspecting container {id}: {source}")]
+    #[error("inspecting container {id}")]
     Inspect {
         /// The container that could not be inspected.
         id: String,
@@ -216,13 +217,17 @@ async fn inspect_one(docker: &RawClient, id: String) -> Result<Option<Container>
             });
         }
     };
-    let modelled = std::str::from_utf8(&body)
-        .map_err(|err| err.to_string())
-        .and_then(|text| Container::from_inspect_json(text).map_err(|err| err.to_string()));
-    match modelled {
+    let text = match std::str::from_utf8(&body) {
+        Ok(text) => text,
+        Err(err) => {
+            tracing::warn!(container = %id, "cannot model inspect data, skipping container: {}", describe(&err));
+            return Ok(None);
+        }
+    };
+    match Container::from_inspect_json(text) {
         Ok(container) => Ok(Some(container)),
         Err(err) => {
-            tracing::warn!(container = %id, error = %err, "cannot model inspect data, skipping container");
+            tracing::warn!(container = %id, "cannot model inspect data, skipping container: {}", describe(&err));
             Ok(None)
         }
     }

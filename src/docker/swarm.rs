@@ -26,7 +26,7 @@ pub enum Error {
     #[error(transparent)]
     Request(#[from] raw::Error),
     /// The daemon answered something that is not the JSON expected.
-    #[error("Docker answered {path} with invalid JSON: {source}")]
+    #[error("Docker answered {path} with invalid JSON")]
     Json {
         /// The path asked for.
         path: &'static str,

@@ -17,6 +17,7 @@
 //! | `pygen_app_built_at` | gauge | — (`BUILD_TIMESTAMP` at build time, seconds since the epoch, else 0) |
 //! | `pygen_generation_seconds` | histogram | — |
 //! | `pygen_target_update_seconds` | histogram | — |
+//! | `pygen_render_wait_seconds` | histogram | — |
 //! | `pygen_template_errors_total` | counter | — |
 //! | `pygen_renders_total`, `pygen_render_errors_total` | counter | — |
 //! | `pygen_writes_total`, `pygen_write_errors_total` | counter | — |
@@ -411,6 +412,9 @@ pub struct Metrics {
     generation: Histogram,
     /// `pygen_target_update_seconds`: time of a whole update (render, compare, write).
     target_update: Histogram,
+    /// `pygen_render_wait_seconds`: how long a change waited for the update that serves it,
+    /// so a render held back on purpose would show.
+    render_wait: Histogram,
     /// `pygen_template_errors_total`: failed updates, render or write.
     template_errors: Counter,
     /// `pygen_renders_total`: renders attempted.
@@ -476,6 +480,7 @@ impl Metrics {
             registry: Registry::default(),
             generation: new_histogram(),
             target_update: new_histogram(),
+            render_wait: new_histogram(),
             template_errors: Counter::default(),
             renders: Counter::default(),
             render_errors: Counter::default(),
@@ -554,6 +559,12 @@ impl Metrics {
             "Time of a whole update of the target: render, compare, write",
             Unit::Seconds,
             self.target_update.clone(),
+        );
+        r.register_with_unit(
+            "pygen_render_wait",
+            "Time from the first change an update serves to the start of that update",
+            Unit::Seconds,
+            self.render_wait.clone(),
         );
         r.register(
             "pygen_template_errors",
@@ -709,6 +720,11 @@ impl Metrics {
     /// `duration`, whatever its result.
     pub fn target_updated(&self, duration: Duration) {
         self.target_update.observe(duration.as_secs_f64());
+    }
+
+    /// An update (refresh, render, write) starts `wait` after the first change it serves.
+    pub fn update_started(&self, wait: Duration) {
+        self.render_wait.observe(wait.as_secs_f64());
     }
 
     /// The target file was written because the output changed.
@@ -901,6 +917,7 @@ mod tests {
         m.render_finished(ms(250), true);
         m.render_finished(ms(500), false);
         m.target_updated(ms(750));
+        m.update_started(ms(3));
         m.api_containers(ms(250), false);
         m.api_containers(ms(3000), true);
         m.api_services(ms(10), true);
@@ -938,6 +955,8 @@ mod tests {
         assert_line(&text, "pygen_generation_seconds_bucket{le=\"+Inf\"} 2");
         assert_line(&text, "pygen_target_update_seconds_count 1");
         assert_line(&text, "pygen_target_update_seconds_sum 0.75");
+        assert_line(&text, "pygen_render_wait_seconds_bucket{le=\"0.005\"} 1");
+        assert_line(&text, "pygen_render_wait_seconds_count 1");
 
         assert_line(&text, "# TYPE pygen_template_errors counter");
         assert_line(&text, "pygen_template_errors_total 1");

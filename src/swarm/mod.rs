@@ -184,7 +184,7 @@ pub async fn start_manager(
     let (tx, updates) = mpsc::channel(1);
     let task = tokio::spawn(async move {
         if let Err(err) = server::serve_manager(listener, auth, metrics, tx, shutdown).await {
-            tracing::error!(error = %err, "the manager endpoint stopped");
+            tracing::error!(error = %crate::report::describe(&err), "the manager endpoint stopped");
         }
     });
     tracing::info!(listen = %addr, workers = ?config.workers, "Swarm manager endpoint started");

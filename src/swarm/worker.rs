@@ -10,11 +10,10 @@
 //! request is signed and checked.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
 
 use bollard::Docker;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::auth::Auth;
 use super::client::{Peer, Sender};
@@ -22,12 +21,12 @@ use super::wire::Action;
 use super::{Error, MANAGER_PORT, Role, server, warn_if_insecure};
 use crate::actions::{self, Plan};
 use crate::config::{SignalSpec, WorkerConfig};
-use crate::docker::events::{self, Effect, Feed};
-use crate::docker::raw::RawClient;
-use crate::docker::state::StateCache;
+use crate::docker::events;
+use crate::docker::watch::{Change, Watch};
 use crate::metrics::Metrics;
 use crate::model::Container;
-use crate::{docker, ownid};
+use crate::report::describe;
+use crate::shutdown::Shutdown;
 
 /// How many received actions may wait for their turn; more are refused with 503.
 const ACTION_QUEUE: usize = 64;
@@ -40,31 +39,24 @@ type Job = (Docker, Vec<Arc<Container>>, Action);
 pub async fn run(
     config: WorkerConfig,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
+    mut shutdown: Shutdown,
     mut hangup: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
     let auth = Arc::new(Auth::from_config(&config.auth, "worker")?);
     warn_if_insecure(&auth, Role::Worker);
     let managers = Peer::parse_all("--manager", &config.managers, MANAGER_PORT)?;
     // A malformed address is a startup error, not an endless retry.
-    let docker_endpoint = docker::connect::plan(
-        config.docker_address.as_deref(),
-        &docker::connect::Env::from_process(),
-    )?;
+    let watch = Watch::start(config.docker_address.clone(), Arc::clone(&metrics))?;
     let listener = server::bind(Role::Worker, config.listen).await?;
     let listen = listener.local_addr().unwrap_or(config.listen);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
 
     let (action_tx, mut actions) = mpsc::channel(ACTION_QUEUE);
     let endpoint = tokio::spawn({
         let (auth, metrics) = (auth.clone(), metrics.clone());
-        let stop = stopped(stop_rx.clone());
+        let stop = shutdown.clone().wait();
         async move {
             if let Err(err) = server::serve_worker(listener, auth, metrics, action_tx, stop).await {
-                tracing::error!(error = %err, "the worker endpoint stopped");
+                tracing::error!("the worker endpoint stopped: {}", describe(&err));
             }
         }
     });
@@ -96,63 +88,28 @@ pub async fn run(
         events = ?config.events.items(),
         "Swarm worker started"
     );
-    let address = config.docker_address.clone();
-    let mut feed = events::spawn(move || {
-        let address = address.clone();
-        async move {
-            docker::connect::connect_negotiated(address.as_deref())
-                .await
-                .map_err(|e| e.to_string())
-        }
-    });
     let mut state = Local {
-        cache: StateCache::new(ownid::detect()),
-        client: None,
-        needs_sync: true,
+        watch,
         waiting: VecDeque::new(),
         jobs: job_tx,
     };
-    let mut was_connected = false;
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             biased;
-            () = &mut shutdown => {
+            () = shutdown.recv() => {
                 tracing::info!("shutting down");
                 break;
             }
-            item = feed.recv() => match item {
-                Some(Feed::Connected(docker)) => {
-                    if was_connected {
-                        metrics.reconnected();
-                    }
-                    was_connected = true;
-                    state.client = match RawClient::new(&docker_endpoint, &docker.client_version()) {
-                        Ok(raw) => Some((docker, raw)),
-                        Err(err) => {
-                            tracing::error!(error = %err, "cannot read the containers");
-                            None
-                        }
-                    };
-                    state.needs_sync = true;
-                    metrics.set_connected(true);
+            change = state.watch.next() => match change {
+                Some(Change::Connected) => {
                     // Actions that came in before the daemon was reachable.
                     while let Some(action) = state.waiting.pop_front() {
                         state.dispatch(action).await;
                     }
                 }
-                Some(Feed::Disconnected(_)) => {
-                    state.client = None;
-                    metrics.set_connected(false);
-                }
-                Some(Feed::Event(event)) => {
+                Some(Change::Disconnected) => {}
+                Some(Change::Event(event)) => {
                     let action = event.action.as_deref().unwrap_or_default();
-                    metrics.event_received(action);
-                    match events::effect(&event) {
-                        Effect::Dirty(id) => state.cache.mark_dirty(id),
-                        Effect::Removed(id) => state.cache.remove(id),
-                        Effect::None => {}
-                    }
                     let is_container = matches!(
                         event.typ,
                         Some(bollard::models::EventMessageTypeEnum::CONTAINER)
@@ -176,10 +133,11 @@ pub async fn run(
             Some(action) = actions.recv() => state.dispatch(action).await,
         }
     }
-    let _ = stop_tx.send(true);
+    // The endpoint stops with the process's shutdown, which the caller triggers however this
+    // loop ends, and waits for.
+    drop(endpoint);
     drop(state);
     drop(notice_tx);
-    let _ = endpoint.await;
     notifier.abort();
     executor.abort();
     Ok(())
@@ -187,12 +145,8 @@ pub async fn run(
 
 /// The worker's view of its daemon, and the actions on their way to the executor.
 struct Local {
-    /// The local containers, kept current from events.
-    cache: StateCache,
-    /// The daemon clients (actions; state reads); `None` while the daemon is unreachable.
-    client: Option<(Docker, RawClient)>,
-    /// Whether the cache must be rebuilt before it is used (after a (re)connect).
-    needs_sync: bool,
+    /// The event feed, the local containers kept current from it, and the daemon's clients.
+    watch: Watch,
     /// Actions received while the daemon was unreachable, run once it is back.
     waiting: VecDeque<Action>,
     /// The executor's queue.
@@ -203,7 +157,7 @@ impl Local {
     /// Brings the containers up to date and hands the action to the executor; holds it while
     /// the daemon is unreachable.
     async fn dispatch(&mut self, action: Action) {
-        let Some((docker, raw)) = self.client.clone() else {
+        let Some(docker) = self.watch.clients().map(|c| c.docker.clone()) else {
             if self.waiting.len() < ACTION_QUEUE {
                 tracing::info!(
                     action = action.name(),
@@ -220,23 +174,13 @@ impl Local {
             }
             return;
         };
-        let synced = if self.needs_sync {
-            self.cache
-                .full_sync(&raw)
-                .await
-                .map(|_| self.needs_sync = false)
-        } else if self.cache.is_dirty() {
-            self.cache.refresh(&raw).await.map(|_| ())
-        } else {
-            Ok(())
-        };
-        if let Err(err) = synced {
-            tracing::error!(error = %err, action = action.name(), "cannot read the containers; action dropped");
+        if let Err(err) = self.watch.bring_current().await {
+            tracing::error!(action = action.name(), "{}; action dropped", describe(&err));
             return;
         }
         if self
             .jobs
-            .try_send((docker, self.cache.running(), action))
+            .try_send((docker, self.watch.cache().running(), action))
             .is_err()
         {
             tracing::warn!("too many actions waiting; action dropped");
