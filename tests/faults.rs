@@ -240,6 +240,11 @@ fn readers_never_see_an_empty_or_partial_target_across_2000_rewrites() {
     );
     assert!(reads >= 2000, "the reader only read {reads} times");
     assert!(watcher.process.is_running());
+    // The counter moves right after the rename that the loop above saw, off the thread that
+    // wrote the file: give it that moment.
+    wait_until(REACT, Duration::from_millis(5), || {
+        watcher.metric("pygen_writes_total") - writes_before >= 2000.0
+    });
     let writes = watcher.metric("pygen_writes_total") - writes_before;
     assert!(writes >= 2000.0, "{writes} writes counted");
 }
