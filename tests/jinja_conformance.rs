@@ -118,18 +118,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "tpl-import-without-context",
         "minijinja's imported macros always see the importer's render context",
     ),
-    (
-        "with-targets-outer-scope",
-        "minijinja evaluates `with` targets one after another, each seeing the previous ones",
-    ),
-    (
-        "with-targets-undefined-outer",
-        "minijinja evaluates `with` targets one after another, each seeing the previous ones",
-    ),
-    (
-        "with-targets-swap",
-        "minijinja evaluates `with` targets one after another, each seeing the previous ones",
-    ),
     ("unary-plus-literal", "minijinja's parser has no unary `+`"),
     ("unary-plus-variable", "minijinja's parser has no unary `+`"),
     (

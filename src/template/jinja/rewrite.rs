@@ -160,6 +160,7 @@ impl Walker<'_> {
                 self.wrap(start(span), end(span), "__pygen_iter(");
             }
             Stmt::Macro(m) if uses_varargs(&m.body) => self.varargs_macro(m),
+            Stmt::WithBlock(w) if w.assignments.len() > 1 => self.with_targets(w),
             _ => {}
         }
         for_each_child(stmt, &mut |child| match child {
@@ -167,6 +168,58 @@ impl Walker<'_> {
             Child::Expr(e) => self.expr(e),
             Child::Target(e) => self.target(e),
         });
+    }
+
+    /// `{% with a = x, b = y %}` becomes `{% with (a, b) = (x, y) %}`: Jinja2 evaluates every
+    /// value in the outer scope, minijinja one after another (so `c = b` would see the new
+    /// `b`); a tuple is evaluated whole before any name is bound. Only plain `name = value`
+    /// lists are changed (the text between the values must be `, name =` exactly).
+    fn with_targets(&mut self, w: &ast::Spanned<ast::WithBlock<'_>>) {
+        let source = self.source;
+        let mut names = Vec::with_capacity(w.assignments.len());
+        let mut edits = Vec::with_capacity(w.assignments.len() + 1);
+        let mut previous_end = None;
+        for (target, value) in &w.assignments {
+            let Expr::Var(v) = target else {
+                return;
+            };
+            names.push(v.id);
+            let target = extend(source, start(v.span()), end(v.span()));
+            let value_span = expr_span(value);
+            let value = extend(source, start(value_span), end(value_span));
+            // Between the previous value and this target: a comma and blanks only; between
+            // the target and its value: `=` and blanks only.
+            let separator = match previous_end {
+                Some(at) => source
+                    .get(at..target.0)
+                    .is_some_and(|t| t.trim().strip_prefix(',').is_some_and(str::is_empty)),
+                None => true,
+            };
+            let assign = source
+                .get(target.1..value.0)
+                .is_some_and(|t| t.trim() == "=");
+            if !separator || !assign {
+                return;
+            }
+            edits.push(Edit {
+                start: previous_end.unwrap_or(target.0),
+                end: value.0,
+                text: Cow::Borrowed(", "),
+                order: 0,
+            });
+            previous_end = Some(value.1);
+        }
+        let (Some(first), Some(last)) = (edits.first_mut(), previous_end) else {
+            return;
+        };
+        first.text = Cow::Owned(format!("({}) = (", names.join(", ")));
+        edits.push(Edit {
+            start: last,
+            end: last,
+            text: Cow::Borrowed(")"),
+            order: i64::MAX,
+        });
+        self.edits.extend(edits);
     }
 
     /// A macro whose body reads `varargs` or `kwargs` becomes a hidden macro taking them
