@@ -118,12 +118,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "tpl-import-without-context",
         "minijinja's imported macros always see the importer's render context",
     ),
-    ("unary-plus-literal", "minijinja's parser has no unary `+`"),
-    ("unary-plus-variable", "minijinja's parser has no unary `+`"),
-    (
-        "unary-plus-after-keyword",
-        "minijinja's parser has no unary `+`",
-    ),
 ];
 
 /// The folder of the case files and `expected.json`: `tests/jinja`, or `JINJA_CASES_DIR`
