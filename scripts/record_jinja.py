@@ -16,7 +16,13 @@ Case file format:
 
 `data:` (one line of JSON, optional) is the render context. The template runs up to
 the newline before the next `=== ` line (or the end of the file, one trailing newline
-dropped). Cases whose name ends in `-prop` render with a fixed random seed; the Rust
+dropped).
+
+A case may bring other templates for `extends`, `include` and `import`: each starts with
+a line `--- file: NAME` after the main template and runs up to the newline before the
+next such line (or the end of the case). They are loaded by name (a DictLoader here, a
+folder holding them as files on the Rust side); the main template is rendered from its
+text, as an inline template. Cases whose name ends in `-prop` render with a fixed random seed; the Rust
 side checks properties of their output instead of the bytes.
 """
 
@@ -52,14 +58,25 @@ def parse_cases(path):
         yield name, data, body
 
 
+def split_files(body):
+    """Splits a case's text into the main template and {name: text} of its other files."""
+    parts = ("\n" + body).split("\n--- file: ")
+    files = {}
+    for part in parts[1:]:
+        name, _, text = part.partition("\n")
+        files[name.strip()] = text
+    return parts[0][1:], files
+
+
 def strip_last_newline(body):
     """The template of the last case ends where the file ends, one newline dropped."""
     return body[:-1] if body.endswith("\n") else body
 
 
-def environment():
-    """docker-pygen's Jinja2 environment (templates.py)."""
+def environment(files):
+    """docker-pygen's Jinja2 environment (templates.py), loading `files` by name."""
     env = jinja2.Environment(
+        loader=jinja2.DictLoader(files),
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.loopcontrols"],
@@ -80,7 +97,6 @@ def main():
     root = Path(__file__).resolve().parent.parent
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "tests" / "jinja"
     results = {}
-    env = environment()
     for path in sorted(folder.glob("*.cases")):
         cases = list(parse_cases(path))
         for index, (name, data, template) in enumerate(cases):
@@ -88,8 +104,9 @@ def main():
                 template = strip_last_newline(template)
             if name in results:
                 raise SystemExit(f"{path}: duplicate case name {name}")
+            template, files = split_files(template)
             random.seed(name)
-            results[name] = render(env, template, data)
+            results[name] = render(environment(files), template, data)
     out = folder / "expected.json"
     out.write_text(
         json.dumps(results, sort_keys=True, indent=1, ensure_ascii=False) + "\n",

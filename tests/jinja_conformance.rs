@@ -17,6 +17,11 @@
 //! `data:` (one line of JSON, optional) is the render context. The template runs up to the
 //! newline before the next `=== ` line, or to the end of the file with one newline dropped.
 //!
+//! A case may bring other templates for `extends`, `include` and `import`: each starts with a
+//! line `--- file: NAME` after the main template and runs up to the newline before the next
+//! such line (or the end of the case). They are written as files into a fresh folder that
+//! the main template includes from (Jinja2 loads them by name from a `DictLoader`).
+//!
 //! `JINJA_ALLOW_FAIL=1` reports failures without failing the test (for work in progress);
 //! `JINJA_CASES_DIR=folder` runs the cases of another folder.
 
@@ -35,8 +40,10 @@ struct Case {
     file: String,
     /// The render context as JSON (an object), `{}` when the case has no `data:` line.
     data: String,
-    /// The template text.
+    /// The main template text.
     template: String,
+    /// The other templates the case brings, as (name, text).
+    files: Vec<(String, String)>,
 }
 
 /// What Jinja2 did with a case.
@@ -103,6 +110,14 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "`map`, `select` and their kin give lists, so `last` works on them; Jinja2's \
          generators cannot be reversed and `last` raises",
     ),
+    (
+        "tpl-include-without-context",
+        "minijinja always gives an included template the includer's context",
+    ),
+    (
+        "tpl-import-without-context",
+        "minijinja's imported macros always see the importer's render context",
+    ),
 ];
 
 /// The folder of the case files and `expected.json`: `tests/jinja`, or `JINJA_CASES_DIR`
@@ -154,18 +169,35 @@ fn parse_cases(path: &Path) -> Vec<Case> {
                     );
                 }
             }
-            let mut template = body.to_owned();
-            if index == last && template.ends_with('\n') {
-                template.pop();
+            let mut body = body.to_owned();
+            if index == last && body.ends_with('\n') {
+                body.pop();
             }
+            let (template, files) = split_files(&body);
             Case {
                 name,
                 file: file.clone(),
                 data,
                 template,
+                files,
             }
         })
         .collect()
+}
+
+/// Splits a case's text into the main template and the (name, text) of its other files.
+fn split_files(body: &str) -> (String, Vec<(String, String)>) {
+    let text = format!("\n{body}");
+    let mut parts = text.split("\n--- file: ");
+    // `split` always yields at least one item, and the text starts with the added newline.
+    let main = parts.next().expect("first part")[1..].to_owned();
+    let files = parts
+        .map(|part| {
+            let (name, text) = part.split_once('\n').unwrap_or((part, ""));
+            (name.trim().to_owned(), text.to_owned())
+        })
+        .collect();
+    (main, files)
 }
 
 fn all_cases() -> Vec<Case> {
@@ -193,11 +225,19 @@ fn all_cases() -> Vec<Case> {
 fn render(case: &Case) -> Result<String, String> {
     let context: Value = serde_json::from_str(&case.data)
         .map_err(|e| format!("bad data JSON in the case file: {e}"))?;
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a folder: {e}"))?;
+    for (name, text) in &case.files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {name}: {e}"))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {name}: {e}"))?;
+    }
     JinjaTemplate::compile(Unit {
         name: "case".to_owned(),
         description: "inline template".to_owned(),
         text: case.template.clone(),
-        folder: None,
+        folder: (!case.files.is_empty()).then(|| dir.path().to_path_buf()),
     })
     .and_then(|t| t.render(context))
     .map_err(|e| e.to_string())

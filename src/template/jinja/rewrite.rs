@@ -12,6 +12,8 @@
 //! - When the template calls a mutating method (`append`, `update`, …), list and dict
 //!   literals become `__pygen_list([…])` / `__pygen_dict({…})`: mutable values, so
 //!   `{% set _ = xs.append(x) %}` changes `xs` as in Jinja2.
+//! - `{% with a = x, b = y %}` binds `(a, b) = (x, y)`: every value in the outer scope.
+//! - A unary `+` (which minijinja's parser lacks) becomes `--` before its operand.
 //!
 //! Nothing else changes: no newline is added, so lines stay; [`OffsetMap`] maps byte offsets
 //! of the rewritten text back to the original for error columns. A template that does not
@@ -88,22 +90,144 @@ pub(crate) fn prepare(source: &str) -> (String, OffsetMap) {
 
 /// The rewritten text of `source` and the offset map back; `None` when nothing changes.
 pub(crate) fn rewrite(source: &str, syntax: SyntaxConfig) -> Option<(String, OffsetMap)> {
-    if !source.contains('%') && !source.contains(" in") && !source.contains("**") {
+    if !source.contains('%')
+        && !source.contains(" in")
+        && !source.contains("**")
+        && !source.contains('+')
+    {
         return None;
     }
-    let stmt = parse(source, "<pre-pass>", syntax).ok()?;
+    // minijinja has no unary `+`: the parser reads the text with each one blanked (so every
+    // span stays where it is), and each becomes `--` before its operand (identity on
+    // numbers, an error on anything else, as Python's `+`).
+    let pluses = unary_pluses(source);
+    let parsed: Cow<'_, str> = if pluses.is_empty() {
+        Cow::Borrowed(source)
+    } else {
+        let mut bytes = source.as_bytes().to_vec();
+        for &at in &pluses {
+            bytes[at] = b' ';
+        }
+        // Only ASCII `+` bytes were replaced by ASCII spaces: still UTF-8.
+        Cow::Owned(String::from_utf8(bytes).expect("ASCII for ASCII keeps UTF-8"))
+    };
+    let stmt = parse(&parsed, "<pre-pass>", syntax).ok()?;
     let mut walker = Walker {
-        source,
+        source: &parsed,
         edits: Vec::new(),
         seq: 0,
         mutable_literals: false,
     };
     walker.mutable_literals = mutates(&stmt);
     walker.stmt(&stmt);
+    for &at in &pluses {
+        // The `--` goes after the `+`, inside any call the walker opens at the operand.
+        walker.edits.push(Edit {
+            start: at,
+            end: at + 1,
+            text: Cow::Borrowed(""),
+            order: 0,
+        });
+        walker.edits.push(Edit {
+            start: at + 1,
+            end: at + 1,
+            text: Cow::Borrowed("--"),
+            order: i64::MAX,
+        });
+    }
     if walker.edits.is_empty() {
         return None;
     }
     Some(apply(source, walker.edits))
+}
+
+/// Byte offsets of the unary `+` signs in the expressions and tags of `source`: a `+` where an
+/// operand is expected (at the start of an expression, after an operator, an opening bracket,
+/// a comma, a colon, `=` or one of the words `if`, `elif`, `else`, `not`, `and`, `or`, `in`,
+/// `do`). Strings, comments, `{% raw %}` blocks and the whitespace markers `{{+`/`+%}` are
+/// left alone.
+fn unary_pluses(source: &str) -> Vec<usize> {
+    const WORDS: &[&str] = &["if", "elif", "else", "not", "and", "or", "in", "do"];
+    let bytes = source.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(open) = source.get(at..).and_then(|r| r.find('{')).map(|i| at + i) {
+        let close = match bytes.get(open + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => {
+                at = source[open..]
+                    .find("#}")
+                    .map_or(source.len(), |i| open + i + 2);
+                continue;
+            }
+            _ => {
+                at = open + 1;
+                continue;
+            }
+        };
+        let mut i = open + 2;
+        if matches!(bytes.get(i), Some(b'-' | b'+' | b'~')) {
+            i += 1;
+        }
+        let tag_words = source[i..].trim_start();
+        if close == "%}"
+            && (tag_words.starts_with("raw ")
+                || tag_words.starts_with("raw%")
+                || tag_words.starts_with("raw-"))
+        {
+            at = source[i..]
+                .find("endraw")
+                .map_or(source.len(), |e| i + e + "endraw".len());
+            continue;
+        }
+        let mut operand_expected = true;
+        while i < bytes.len() {
+            let c = bytes[i];
+            if source[i..].starts_with(close) {
+                i += 2;
+                break;
+            }
+            match c {
+                b'+' => {
+                    let marker = source[i + 1..].starts_with(close);
+                    if operand_expected && !marker {
+                        found.push(i);
+                    }
+                    operand_expected = true;
+                    i += 1;
+                }
+                b'\'' | b'"' => {
+                    let mut j = i + 1;
+                    while j < bytes.len() && bytes[j] != c {
+                        j += if bytes[j] == b'\\' { 2 } else { 1 };
+                    }
+                    i = j + 1;
+                    operand_expected = false;
+                }
+                c if c.is_ascii_alphanumeric() || c == b'_' => {
+                    let mut j = i;
+                    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_')
+                    {
+                        j += 1;
+                    }
+                    operand_expected = WORDS.contains(&&source[i..j]);
+                    i = j;
+                }
+                b')' | b']' | b'}' => {
+                    operand_expected = false;
+                    i += 1;
+                }
+                c if c.is_ascii_whitespace() => i += 1,
+                _ => {
+                    operand_expected = true;
+                    i += 1;
+                }
+            }
+        }
+        at = i.min(source.len());
+    }
+    found
 }
 
 /// Applies non-overlapping edits.
@@ -160,6 +284,7 @@ impl Walker<'_> {
                 self.wrap(start(span), end(span), "__pygen_iter(");
             }
             Stmt::Macro(m) if uses_varargs(&m.body) => self.varargs_macro(m),
+            Stmt::WithBlock(w) if w.assignments.len() > 1 => self.with_targets(w),
             _ => {}
         }
         for_each_child(stmt, &mut |child| match child {
@@ -167,6 +292,58 @@ impl Walker<'_> {
             Child::Expr(e) => self.expr(e),
             Child::Target(e) => self.target(e),
         });
+    }
+
+    /// `{% with a = x, b = y %}` becomes `{% with (a, b) = (x, y) %}`: Jinja2 evaluates every
+    /// value in the outer scope, minijinja one after another (so `c = b` would see the new
+    /// `b`); a tuple is evaluated whole before any name is bound. Only plain `name = value`
+    /// lists are changed (the text between the values must be `, name =` exactly).
+    fn with_targets(&mut self, w: &ast::Spanned<ast::WithBlock<'_>>) {
+        let source = self.source;
+        let mut names = Vec::with_capacity(w.assignments.len());
+        let mut edits = Vec::with_capacity(w.assignments.len() + 1);
+        let mut previous_end = None;
+        for (target, value) in &w.assignments {
+            let Expr::Var(v) = target else {
+                return;
+            };
+            names.push(v.id);
+            let target = extend(source, start(v.span()), end(v.span()));
+            let value_span = expr_span(value);
+            let value = extend(source, start(value_span), end(value_span));
+            // Between the previous value and this target: a comma and blanks only; between
+            // the target and its value: `=` and blanks only.
+            let separator = match previous_end {
+                Some(at) => source
+                    .get(at..target.0)
+                    .is_some_and(|t| t.trim().strip_prefix(',').is_some_and(str::is_empty)),
+                None => true,
+            };
+            let assign = source
+                .get(target.1..value.0)
+                .is_some_and(|t| t.trim() == "=");
+            if !separator || !assign {
+                return;
+            }
+            edits.push(Edit {
+                start: previous_end.unwrap_or(target.0),
+                end: value.0,
+                text: Cow::Borrowed(", "),
+                order: 0,
+            });
+            previous_end = Some(value.1);
+        }
+        let (Some(first), Some(last)) = (edits.first_mut(), previous_end) else {
+            return;
+        };
+        first.text = Cow::Owned(format!("({}) = (", names.join(", ")));
+        edits.push(Edit {
+            start: last,
+            end: last,
+            text: Cow::Borrowed(")"),
+            order: i64::MAX,
+        });
+        self.edits.extend(edits);
     }
 
     /// A macro whose body reads `varargs` or `kwargs` becomes a hidden macro taking them
