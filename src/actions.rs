@@ -46,10 +46,11 @@ impl Plan {
 /// What one run of the plan did, for the caller's logs and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
-    /// Containers or services acted on successfully, or worker addresses that took the action.
+    /// Containers or services acted on successfully, or worker addresses the action was queued
+    /// for (the delivery goes on after the run, logged and counted in the metrics).
     pub ok: usize,
-    /// Containers or services whose action failed, or worker addresses that could not be
-    /// reached.
+    /// Containers or services whose action failed, or worker names that resolved to no
+    /// address.
     pub failed: usize,
     /// Targets that matched nothing.
     pub unmatched: usize,
@@ -194,7 +195,8 @@ async fn update_services(
     }
 }
 
-/// Sends an action to every worker.
+/// Queues an action for every worker address; a worker that does not answer delays only its
+/// own queue, not this run.
 async fn forward(
     workers: &Workers,
     action: &Action,
@@ -203,12 +205,12 @@ async fn forward(
     report: &mut Report,
 ) {
     let started = Instant::now();
-    let delivery = workers.send(action, metrics).await;
-    report.ok += delivery.delivered;
-    report.failed += delivery.failed;
-    let outcome = if delivery.failed > 0 {
+    let handoff = workers.send(action).await;
+    report.ok += handoff.queued;
+    report.failed += handoff.failed;
+    let outcome = if handoff.failed > 0 {
         Outcome::Error
-    } else if delivery.delivered == 0 {
+    } else if handoff.queued == 0 {
         Outcome::NoMatch
     } else {
         Outcome::Ok

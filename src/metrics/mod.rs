@@ -33,6 +33,7 @@
 //! | `pygen_action_errors_total` | counter | `action`: same words as `kind` |
 //! | `pygen_manager_request_total` | counter | `client` (IP address, bounded) |
 //! | `pygen_manager_send_total` | counter | `target` (bounded), `code` (HTTP status or `-1`, bounded) |
+//! | `pygen_manager_actions_dropped_total` | counter | `target` (worker, bounded) |
 //! | `pygen_worker_request_total` | counter | `client` (IP address, bounded) |
 //! | `pygen_worker_send_total` | counter | `target` (bounded), `code` (bounded) |
 //! | `pygen_http_connections_dropped_total` | counter | `endpoint`: `manager`/`worker`/`metrics`, `reason`: `header_timeout`/`too_large`/`malformed`/`lifetime`/`evicted`/`shutdown` |
@@ -268,6 +269,8 @@ struct PeerTraffic {
     requests: Family<ClientLabels, Counter>,
     /// Requests sent, by peer and answer.
     sends: Family<SendLabels, Counter>,
+    /// Actions dropped unsent because the peer's queue was full (manager side only).
+    dropped: Family<TargetLabels, Counter>,
     /// Bound on `client`.
     clients: BoundedLabels,
     /// Bound on `target`.
@@ -281,6 +284,7 @@ impl PeerTraffic {
         PeerTraffic {
             requests: Family::default(),
             sends: Family::default(),
+            dropped: Family::default(),
             clients: BoundedLabels::new(MAX_TARGETS),
             targets: BoundedLabels::new(MAX_TARGETS),
             codes: BoundedLabels::new(MAX_CODES),
@@ -299,6 +303,13 @@ impl PeerTraffic {
             code: self.codes.admit(&code),
         };
         self.sends.get_or_create(&labels).inc();
+    }
+
+    fn dropped(&self, target: &str) {
+        let labels = TargetLabels {
+            target: self.targets.admit(target),
+        };
+        self.dropped.get_or_create(&labels).inc();
     }
 }
 
@@ -658,6 +669,11 @@ impl Metrics {
             self.manager.sends.clone(),
         );
         r.register(
+            "pygen_manager_actions_dropped",
+            "Actions the manager dropped unsent because the worker's queue was full, by worker",
+            self.manager.dropped.clone(),
+        );
+        r.register(
             "pygen_worker_request",
             "Requests received by the Swarm worker endpoint, by client address",
             self.worker.requests.clone(),
@@ -841,6 +857,12 @@ impl Metrics {
     /// answer, `None` if there was none (exposed as `code="-1"`).
     pub fn manager_sent(&self, target: &str, status: Option<u16>) {
         self.manager.sent(target, status);
+    }
+
+    /// The manager dropped an action for the worker `target` unsent: its queue was full,
+    /// so the oldest pending action made room for a newer one.
+    pub fn manager_action_dropped(&self, target: &str) {
+        self.manager.dropped(target);
     }
 
     /// The Swarm worker endpoint received a request from `client`.

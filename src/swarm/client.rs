@@ -7,10 +7,16 @@
 //! de-duplicated addresses per host name only. pygen resolves each `--workers` name to all its
 //! addresses (`tasks.<service>` gives one per task), sends to every distinct address at once,
 //! and gives up on an address after `--retries` retries or when the deadline passes.
+//!
+//! Actions go through one ordered queue per worker address, drained by its own task: the
+//! manager hands an action to the queues and goes on, so a worker that stopped answering
+//! delays only the actions meant for itself, and the actions to one address keep their order.
+//! A queue holds at most [`QUEUE_CAPACITY`] actions; when it is full the oldest is dropped
+//! (logged and counted in `pygen_manager_actions_dropped_total`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use std::io::Cursor;
@@ -21,6 +27,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
 use super::Role;
@@ -39,6 +46,10 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 const BACKOFF_START: Duration = Duration::from_millis(250);
 /// Longest wait between two attempts.
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// How many actions may wait for one worker address; a new one beyond that drops the oldest.
+pub const QUEUE_CAPACITY: usize = 32;
+/// How long the task of an address with nothing to send stays; the next action starts a new one.
+const QUEUE_IDLE: Duration = Duration::from_secs(600);
 
 /// Why a peer address is unusable. A configuration error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +155,127 @@ pub struct Delivery {
     pub failed: usize,
 }
 
+/// What handing an action to the worker queues achieved; the deliveries go on after it.
+#[derive(Debug)]
+pub struct Handoff {
+    /// Worker addresses the action was queued for.
+    pub queued: usize,
+    /// Worker names that resolved to no address (given up on at once).
+    pub failed: usize,
+    /// Receives the totals once every queued copy was delivered, given up on or dropped.
+    done: oneshot::Receiver<Delivery>,
+}
+
+impl Handoff {
+    /// A handoff to no worker at all.
+    pub fn none() -> Handoff {
+        let (tx, done) = oneshot::channel();
+        // The receiver is alive here, so the send cannot fail; a failure would only mean
+        // nobody waits for the totals.
+        let _ = tx.send(Delivery::default());
+        Handoff {
+            queued: 0,
+            failed: 0,
+            done,
+        }
+    }
+
+    /// Waits until every queued copy of the action was delivered, given up on or dropped, and
+    /// returns the totals (a dropped copy counts as failed).
+    pub async fn finished(self) -> Delivery {
+        // The sender side lives in the queued jobs and sends on its drop, so an error cannot
+        // happen short of a panic in a queue task; the handoff's own counts are then the best
+        // answer left.
+        self.done.await.unwrap_or(Delivery {
+            delivered: 0,
+            failed: self.failed,
+        })
+    }
+}
+
+/// The outcome of one action over all its addresses; logs the summary once the last queued
+/// copy is done (when the last job holding it is dropped).
+struct Tally {
+    /// The action's name, for the log.
+    action: &'static str,
+    /// The action's target, for the log.
+    target: String,
+    /// Delivered and failed addresses so far, and how many of the failed were dropped unsent.
+    counts: Mutex<(Delivery, usize)>,
+    /// Where the totals go at the end.
+    done: Option<oneshot::Sender<Delivery>>,
+}
+
+impl Tally {
+    /// Counts one address that took the action (`true`) or was given up on (`false`).
+    fn record(&self, delivered: bool) {
+        let mut counts = lock(&self.counts);
+        if delivered {
+            counts.0.delivered += 1;
+        } else {
+            counts.0.failed += 1;
+        }
+    }
+
+    /// Counts one address whose copy was dropped from a full queue.
+    fn dropped(&self) {
+        let mut counts = lock(&self.counts);
+        counts.0.failed += 1;
+        counts.1 += 1;
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        let (total, dropped) = *self
+            .counts
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        tracing::info!(
+            action = self.action,
+            target = %self.target,
+            delivered = total.delivered,
+            failed = total.failed,
+            dropped,
+            "action sent to the workers"
+        );
+        if let Some(done) = self.done.take() {
+            // Nobody waiting for the totals is normal (the manager does not wait).
+            let _ = done.send(total);
+        }
+    }
+}
+
+/// One copy of an action waiting for its worker address.
+struct Job {
+    /// The worker name the address came from, for logs and metrics.
+    label: String,
+    /// The signed body.
+    body: Arc<[u8]>,
+    /// When to give up, counted from the handoff.
+    deadline: Instant,
+    /// The action's outcome, shared by its copies.
+    tally: Arc<Tally>,
+}
+
+/// The actions waiting for one worker address, in order.
+#[derive(Default)]
+struct Queue {
+    /// The jobs, oldest first.
+    pending: Mutex<VecDeque<Job>>,
+    /// Wakes the address's task when a job arrives.
+    wake: Notify,
+}
+
+/// The queues by worker address.
+type Queues = Arc<Mutex<HashMap<SocketAddr, Arc<Queue>>>>;
+
+/// Locks `mutex`; a panic elsewhere while holding it leaves data that is still consistent
+/// (every change under these locks is a single push, pop or count).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// How one attempt ended.
 enum Attempt {
     /// A 2xx answer.
@@ -166,6 +298,8 @@ pub struct Sender {
     retries: u32,
     /// The overall limit of one delivery.
     deadline: Duration,
+    /// The action queues of the worker addresses (manager side).
+    queues: Queues,
 }
 
 impl std::fmt::Debug for Sender {
@@ -194,58 +328,140 @@ impl Sender {
             auth,
             retries,
             deadline,
+            queues: Queues::default(),
         }
     }
 
-    /// Sends `action` to every address of every worker (manager side). Names resolve to all
-    /// their addresses; an address (and port) is sent to once even if several names give it.
+    /// Queues `action` for every address of every worker (manager side) and returns once it
+    /// is queued; each address's task delivers it after the actions queued before it. Names
+    /// resolve to all their addresses; an address (and port) gets the action once even if
+    /// several names give it. The outcome is logged when every address is done.
     pub async fn send_action(
         &self,
         workers: &[Peer],
         action: &Action,
-        metrics: &Metrics,
-    ) -> Delivery {
+        metrics: &Arc<Metrics>,
+    ) -> Handoff {
         let deadline = Instant::now() + self.deadline;
-        let body = action.encode();
-        let claimed: Mutex<HashSet<SocketAddr>> = Mutex::default();
-        let results = join_all(workers.iter().map(|worker| async {
-            let Some(addresses) = self.resolve(worker, deadline, metrics).await else {
-                return Delivery {
-                    delivered: 0,
-                    failed: 1,
-                };
-            };
-            let mine: Vec<SocketAddr> = {
-                let mut claimed = claimed.lock().unwrap_or_else(PoisonError::into_inner);
-                addresses
-                    .into_iter()
-                    .filter(|a| claimed.insert(*a))
-                    .collect()
-            };
-            let sent = join_all(mine.iter().map(|addr| {
-                let url = format!("http://{addr}/");
-                self.deliver(Side::Manager, &worker.label, url, &body, deadline, metrics)
+        let body: Arc<[u8]> = action.encode().into();
+        let (tx, done) = oneshot::channel();
+        let tally = Arc::new(Tally {
+            action: action.name(),
+            target: action.target().to_owned(),
+            counts: Mutex::default(),
+            done: Some(tx),
+        });
+        let resolved =
+            join_all(workers.iter().map(|worker| async move {
+                (worker, self.resolve(worker, deadline, metrics).await)
             }))
             .await;
-            let delivered = sent.iter().filter(|ok| **ok).count();
-            Delivery {
-                delivered,
-                failed: sent.len() - delivered,
+        let mut claimed: HashSet<SocketAddr> = HashSet::new();
+        let (mut queued, mut failed) = (0, 0);
+        for (worker, addresses) in resolved {
+            let Some(addresses) = addresses else {
+                tally.record(false);
+                failed += 1;
+                continue;
+            };
+            for addr in addresses {
+                if claimed.insert(addr) {
+                    let job = Job {
+                        label: worker.label.clone(),
+                        body: Arc::clone(&body),
+                        deadline,
+                        tally: Arc::clone(&tally),
+                    };
+                    self.enqueue(addr, job, metrics);
+                    queued += 1;
+                }
             }
-        }))
-        .await;
-        let total = results.iter().fold(Delivery::default(), |a, b| Delivery {
-            delivered: a.delivered + b.delivered,
-            failed: a.failed + b.failed,
-        });
-        tracing::info!(
+        }
+        tracing::debug!(
             action = action.name(),
             target = action.target(),
-            delivered = total.delivered,
-            failed = total.failed,
-            "action sent to the workers"
+            queued,
+            failed,
+            "action queued for the workers"
         );
-        total
+        Handoff {
+            queued,
+            failed,
+            done,
+        }
+    }
+
+    /// Adds `job` to the queue of `addr`, starting the queue's task if it has none. A full
+    /// queue drops its oldest job first.
+    fn enqueue(&self, addr: SocketAddr, job: Job, metrics: &Arc<Metrics>) {
+        // Lock order everywhere: the map, then a queue.
+        let mut queues = lock(&self.queues);
+        let queue = match queues.get(&addr) {
+            Some(queue) => Arc::clone(queue),
+            None => {
+                let queue = Arc::new(Queue::default());
+                queues.insert(addr, Arc::clone(&queue));
+                tokio::spawn(
+                    self.clone()
+                        .drain(addr, Arc::clone(&queue), Arc::clone(metrics)),
+                );
+                queue
+            }
+        };
+        let mut pending = lock(&queue.pending);
+        if pending.len() >= QUEUE_CAPACITY
+            && let Some(oldest) = pending.pop_front()
+        {
+            tracing::warn!(
+                peer = %oldest.label,
+                %addr,
+                action = oldest.tally.action,
+                target = %oldest.tally.target,
+                capacity = QUEUE_CAPACITY,
+                "the worker's queue is full, dropping its oldest action"
+            );
+            metrics.manager_action_dropped(&oldest.label);
+            oldest.tally.dropped();
+        }
+        pending.push_back(job);
+        drop(pending);
+        queue.wake.notify_one();
+    }
+
+    /// The task of one worker address: delivers its jobs one after the other, and ends after
+    /// [`QUEUE_IDLE`] without any.
+    async fn drain(self, addr: SocketAddr, queue: Arc<Queue>, metrics: Arc<Metrics>) {
+        let url = format!("http://{addr}/");
+        loop {
+            let next = lock(&queue.pending).pop_front();
+            match next {
+                Some(job) => {
+                    let delivered = self
+                        .deliver(
+                            Side::Manager,
+                            &job.label,
+                            url.clone(),
+                            &job.body,
+                            job.deadline,
+                            &metrics,
+                        )
+                        .await;
+                    job.tally.record(delivered);
+                }
+                None => {
+                    if tokio::time::timeout(QUEUE_IDLE, queue.wake.notified())
+                        .await
+                        .is_err()
+                    {
+                        let mut queues = lock(&self.queues);
+                        if lock(&queue.pending).is_empty() {
+                            queues.remove(&addr);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Tells every manager that something changed (worker side): an empty signed `POST /`.
@@ -485,11 +701,13 @@ mod tests {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let metrics = Metrics::new();
+        let metrics = Arc::new(Metrics::new());
         let sender = Sender::new(Arc::new(Auth::Insecure), 2);
         let workers = [Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap()];
         let action = Action::Restart { target: "x".into() };
-        let delivery = sender.send_action(&workers, &action, &metrics).await;
+        let handoff = sender.send_action(&workers, &action, &metrics).await;
+        assert_eq!((handoff.queued, handoff.failed), (1, 0));
+        let delivery = handoff.finished().await;
         assert_eq!(
             delivery,
             Delivery {
@@ -537,10 +755,12 @@ mod tests {
             .iter()
             .map(|port| Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap())
             .collect();
-        let metrics = Metrics::new();
+        let metrics = Arc::new(Metrics::new());
         let sender = Sender::new(Arc::new(Auth::Insecure), 0);
         let action = Action::Restart { target: "x".into() };
-        let delivery = sender.send_action(&workers, &action, &metrics).await;
+        let handoff = sender.send_action(&workers, &action, &metrics).await;
+        assert_eq!((handoff.queued, handoff.failed), (2, 0));
+        let delivery = handoff.finished().await;
         assert_eq!(
             delivery,
             Delivery {
@@ -578,5 +798,134 @@ mod tests {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{prefix} missing in:\n{text}"));
         assert!((1..=3).contains(&count), "{count} attempts");
+    }
+
+    /// A worker stand-in on 127.0.0.1 that answers 200 and passes each request's body on, in
+    /// the order received.
+    fn reporting_worker() -> (u16, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("an address").port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            while let Ok((mut stream, _)) = listener.accept() {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Reads until the body (announced by Content-Length) is complete.
+                let body = loop {
+                    let n = stream.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        break None;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break Some(body.to_owned());
+                        }
+                    }
+                };
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nOK\n",
+                );
+                let Some(body) = body else { break };
+                if tx.send(body).is_err() {
+                    break;
+                }
+            }
+        });
+        (port, rx)
+    }
+
+    #[tokio::test]
+    async fn a_silent_worker_delays_only_its_own_actions() {
+        // Connections to this listener are accepted by the kernel (backlog) but never
+        // answered: like a worker on a node that is gone, each request waits for the deadline.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let silent_port = silent.local_addr().expect("an address").port();
+        let (live_port, received) = reporting_worker();
+        let workers: Vec<Peer> = [silent_port, live_port]
+            .iter()
+            .map(|port| Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap())
+            .collect();
+        let metrics = Arc::new(Metrics::new());
+        let deadline = Duration::from_secs(20);
+        let sender = Sender::with_deadline(Arc::new(Auth::Insecure), 0, deadline);
+        let first = Action::Restart { target: "a".into() };
+        let second = Action::Signal {
+            target: "b".into(),
+            signal: "HUP".into(),
+        };
+        // Both actions must be handed off and both reach the live worker, in order, well
+        // before the first action's deadline for the silent address.
+        let (mut first_handoff, bodies) = tokio::time::timeout(deadline / 2, async {
+            let first_handoff = sender.send_action(&workers, &first, &metrics).await;
+            let second_handoff = sender.send_action(&workers, &second, &metrics).await;
+            assert_eq!((first_handoff.queued, second_handoff.queued), (2, 2));
+            let bodies = tokio::task::spawn_blocking(move || {
+                (0..2)
+                    .map(|_| received.recv().expect("a request"))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .expect("the receiving thread");
+            (first_handoff, bodies)
+        })
+        .await
+        .expect("the live worker got both actions before the silent one's deadline");
+        let expected = [first.encode(), second.encode()].map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(bodies, expected);
+        // The silent address still holds the first action: it is not finished.
+        assert!(matches!(
+            first_handoff.done.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        ));
+        drop(silent);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_its_oldest_action() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = silent.local_addr().expect("an address").port();
+        let workers = [Peer::parse("--workers", &format!("127.0.0.1:{port}"), 9412).unwrap()];
+        let metrics = Arc::new(Metrics::new());
+        let sender = Sender::with_deadline(Arc::new(Auth::Insecure), 0, Duration::from_secs(30));
+        let mut handoffs = Vec::new();
+        // One action in flight (taken off the queue by the task), the queue full behind it,
+        // and two more that push out the two oldest queued ones.
+        for n in 0..QUEUE_CAPACITY + 3 {
+            let action = Action::Restart {
+                target: n.to_string(),
+            };
+            handoffs.push(sender.send_action(&workers, &action, &metrics).await);
+            if n == 0 {
+                // Lets the address's task take the first action before the queue fills.
+                while !lock(&sender.queues)
+                    .get(&silent.local_addr().expect("an address"))
+                    .is_some_and(|q| lock(&q.pending).is_empty())
+                {
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+        let text = metrics.encode();
+        let line = format!("pygen_manager_actions_dropped_total{{target=\"127.0.0.1:{port}\"}} 2");
+        assert!(text.contains(&line), "{line} missing in:\n{text}");
+        // The dropped ones are the oldest waiting: actions 1 and 2 (0 is in flight).
+        let dropped: Vec<usize> = handoffs
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(n, h)| h.done.try_recv().is_ok().then_some(n))
+            .collect();
+        assert_eq!(dropped, [1, 2]);
+        drop(silent);
     }
 }

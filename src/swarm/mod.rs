@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use crate::config::ManagerConfig;
 use crate::metrics::Metrics;
 use auth::Auth;
-use client::{Delivery, Peer, Sender};
+use client::{Handoff, Peer, Sender};
 use wire::Action;
 
 /// Port of the manager endpoint (docker-pygen's fixed `Manager.manager_port`).
@@ -125,29 +125,40 @@ pub struct Workers {
     peers: Vec<Peer>,
     /// Sends the actions.
     sender: Sender,
+    /// Where the deliveries are counted; they go on after [`Workers::send`] returns.
+    metrics: Arc<Metrics>,
 }
 
 impl Workers {
     /// The workers named by `specs` (`HOST[:PORT]`, port 9412 by default), reached with
-    /// `retries` retries per address.
-    pub fn new(specs: &[String], auth: Arc<Auth>, retries: u32) -> Result<Workers, Error> {
+    /// `retries` retries per address, counted in `metrics`.
+    pub fn new(
+        specs: &[String],
+        auth: Arc<Auth>,
+        retries: u32,
+        metrics: Arc<Metrics>,
+    ) -> Result<Workers, Error> {
         Ok(Workers {
             peers: Peer::parse_all("--workers", specs, WORKER_PORT)?,
             sender: Sender::new(auth, retries),
+            metrics,
         })
     }
 
-    /// Sends `action` to every address of every worker.
-    pub async fn send(&self, action: &Action, metrics: &Metrics) -> Delivery {
+    /// Queues `action` for every address of every worker and returns; each address gets it
+    /// after the actions queued for it before (see [`client`]).
+    pub async fn send(&self, action: &Action) -> Handoff {
         if self.peers.is_empty() {
             tracing::warn!(
                 action = action.name(),
                 target = action.target(),
                 "no --workers given: the action reaches no container"
             );
-            return Delivery::default();
+            return Handoff::none();
         }
-        self.sender.send_action(&self.peers, action, metrics).await
+        self.sender
+            .send_action(&self.peers, action, &self.metrics)
+            .await
     }
 }
 
@@ -173,7 +184,12 @@ pub async fn start_manager(
 ) -> Result<ManagerEndpoint, Error> {
     let auth = Arc::new(Auth::from_config(&config.auth, "--swarm-manager")?);
     warn_if_insecure(&auth, Role::Manager);
-    let workers = Arc::new(Workers::new(&config.workers, auth.clone(), config.retries)?);
+    let workers = Arc::new(Workers::new(
+        &config.workers,
+        auth.clone(),
+        config.retries,
+        Arc::clone(&metrics),
+    )?);
     if config.workers.is_empty() {
         tracing::warn!(
             "--swarm-manager without --workers: signals and container restarts reach no container"
