@@ -142,61 +142,7 @@ pub(crate) fn float_of(value: &Value) -> Option<f64> {
     f64::try_from(value.clone()).ok()
 }
 
-/// Python's `repr` of a float: the shortest digits that read back, `.0` on whole numbers,
-/// the exponent form below `1e-4` and from `1e16`.
-pub(crate) fn float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_owned();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if x != 0.0 && !(-4..16).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    let plain = format!("{x}");
-    if plain.contains('.') || plain.contains("inf") || plain.contains("NaN") {
-        plain
-    } else {
-        format!("{plain}.0")
-    }
-}
-
-/// Python's `repr` of a string: `'…'` unless it holds a `'` and no `"`, with escapes.
-pub(crate) fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+pub(crate) use super::pyrepr::{float_repr, str_repr};
 
 /// Python's `repr(value)` for what filters print: scalars, lists, tuples, dicts in their
 /// order; other objects as the engine displays them.
