@@ -138,9 +138,7 @@ mod tests {
         let source = std::error::Error::source(&err).unwrap();
         let io = source.downcast_ref::<std::io::Error>().unwrap();
         assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse);
-        match err {
-            Error::Bind { addr: a, .. } => assert_eq!(a, addr),
-            other => panic!("unexpected {other:?}"),
-        }
+        let Error::Bind { addr: a, .. } = err;
+        assert_eq!(a, addr);
     }
 }

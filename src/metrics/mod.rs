@@ -73,8 +73,8 @@ pub use labels::{BoundedLabels, MAX_LABEL_LEN, OVERFLOW, event_action};
 /// Errors of the metrics endpoint.
 ///
 /// [`Error::Bind`] happens at startup and is a configuration problem (another process holds the
-/// port); [`Error::Serve`] means the endpoint stopped while pygen runs, which the caller may log
-/// and survive, since generation does not depend on it.
+/// port). Once listening, the endpoint logs what goes wrong with single connections and goes
+/// on; generation never depends on it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The listening socket could not be opened.
@@ -83,15 +83,6 @@ pub enum Error {
         /// The address asked for.
         addr: SocketAddr,
         /// Why the socket could not be opened (address in use, permission denied, …).
-        #[source]
-        source: std::io::Error,
-    },
-    /// The HTTP server stopped on an I/O error.
-    #[error("metrics endpoint on {addr} stopped")]
-    Serve {
-        /// The address the endpoint was listening on.
-        addr: String,
-        /// The I/O error that stopped the server.
         #[source]
         source: std::io::Error,
     },

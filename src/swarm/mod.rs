@@ -26,7 +26,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use crate::config::ManagerConfig;
 use crate::metrics::Metrics;
@@ -171,8 +170,6 @@ pub struct ManagerEndpoint {
     pub updates: mpsc::Receiver<()>,
     /// Where the endpoint listens (the port is known even when 0 was asked for).
     pub addr: SocketAddr,
-    /// The server task; it ends after `shutdown`.
-    pub task: JoinHandle<()>,
 }
 
 /// Sets up the manager role: the shared secret (or the logged opt-out), the workers, and the
@@ -198,7 +195,8 @@ pub async fn start_manager(
     let listener = server::bind(Role::Manager, config.listen).await?;
     let addr = listener.local_addr().unwrap_or(config.listen);
     let (tx, updates) = mpsc::channel(1);
-    let task = tokio::spawn(async move {
+    // The server runs until `shutdown`; nothing waits for it, so its handle is not kept.
+    tokio::spawn(async move {
         if let Err(err) = server::serve_manager(listener, auth, metrics, tx, shutdown).await {
             tracing::error!(error = %crate::report::describe(&err), "the manager endpoint stopped");
         }
@@ -208,7 +206,6 @@ pub async fn start_manager(
         workers,
         updates,
         addr,
-        task,
     })
 }
 
