@@ -283,6 +283,9 @@ impl Watch {
             return Ok(None);
         };
         if self.needs_sync {
+            // The sync reads every container after this point: an answer of an inspect issued
+            // before it is older than what the sync stores and must not land over it.
+            self.inspects.clear();
             let stats = self.cache.full_sync(&raw).await?;
             self.needs_sync = false;
             Ok(Some(Synced::Full(stats)))
@@ -311,12 +314,19 @@ impl Watch {
             }
         };
         if self.inspects.current.get(&landed.id) != Some(&landed.ticket) {
+            tracing::debug!(container = %landed.id, "stale inspect answer dropped");
             return None;
         }
         self.inspects.current.remove(&landed.id);
         self.metrics.api_containers(landed.duration, true);
         let ok = match landed.result {
             Ok(found) => {
+                tracing::debug!(
+                    container = %landed.id,
+                    running = found.as_ref().map(Container::is_running),
+                    ms = format_args!("{:.1}", landed.duration.as_secs_f64() * 1e3),
+                    "inspect landed"
+                );
                 self.cache.update(&landed.id, found);
                 true
             }

@@ -272,6 +272,9 @@ impl Generator {
             Ok(None) => return,
             Ok(Some(synced)) => {
                 if let Synced::Full(stats) = synced {
+                    // The sync dropped the inspects in flight; this render reads their
+                    // containers as the sync found them.
+                    self.awaiting.clear();
                     tracing::info!(
                         containers = stats.inspected,
                         ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3),
