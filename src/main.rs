@@ -208,6 +208,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Mode::Render(render) if render.dialect == pygen::cli::RenderDialect::Go => {
+            pygen::dockergen::offline::render_state(
+                &render.state,
+                std::path::Path::new(&render.template),
+                render.target.as_deref(),
+            )
+            .map_err(|e| {
+                if e.is_usage() {
+                    Failure::Usage(e.into())
+                } else {
+                    Failure::Runtime(e.into())
+                }
+            })
+        }
         Mode::Render(render) => {
             let options = pygen::template::LoadOptions {
                 no_ssl_check: render.no_ssl_check,

@@ -326,3 +326,49 @@ fn config_file_serves_several_templates_from_one_watch() {
     );
     process.kill();
 }
+
+#[test]
+fn render_state_with_the_go_dialect() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = dir.path().join("hosts.tmpl");
+    fs::write(
+        &template,
+        "{{ range $ }}{{ .Name }} {{ .Image.Repository }}:{{ .Image.Tag }}\
+         {{ range .Addresses }} {{ .Port }}/{{ .Proto }}{{ end }}\
+         {{ range .Networks }} {{ .Name }}={{ .IP }}{{ end }}\n{{ end }}\
+         {{ range $service, $c := groupByLabel $ \"com.docker.compose.service\" }}\
+         {{ $service }}={{ len $c }} {{ end }}\n\
+         current={{ with $.CurrentContainer }}{{ .Name }}{{ end }}\n",
+    )
+    .expect("write template");
+    let state = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/compose.json");
+    let out = run_pygen([
+        "render",
+        "--dialect",
+        "go",
+        "--state",
+        state.to_str().expect("utf-8"),
+        "--template",
+        template.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!("render_state_go", text(&out.stdout));
+
+    // A Go template error names the template and the location.
+    fs::write(&template, "{{ .Nope }}").expect("write template");
+    let out = run_pygen([
+        "render",
+        "--dialect",
+        "go",
+        "--state",
+        state.to_str().expect("utf-8"),
+        "--template",
+        template.to_str().expect("utf-8"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("hosts.tmpl:1"),
+        "{}",
+        text(&out.stderr)
+    );
+}

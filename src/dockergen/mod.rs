@@ -6,11 +6,13 @@
 //! writes, reconnects with backoff, and template errors that never end the process.
 //!
 //! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`) → `run`
-//! (one-shot pass or watch loop) using `context` and `notify`.
+//! (one-shot pass or watch loop) using `context` and `notify`; `offline` is
+//! `pygen render --state --dialect go`.
 
 pub mod context;
 pub mod flags;
 pub mod notify;
+pub mod offline;
 pub mod run;
 pub mod settings;
 pub mod tomlfile;
@@ -68,6 +70,14 @@ pub enum Error {
     /// The template failed (Go's message, with its location).
     #[error("Template error: {0}")]
     Render(String),
+    /// A state dump cannot be read.
+    #[error("state dump {path}: {reason}")]
+    StateDump {
+        /// The dump file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The dest could not be written.
     #[error("Unable to write {0}")]
     Write(String),
@@ -76,7 +86,13 @@ pub enum Error {
 impl Error {
     /// Whether the error is the user's input (exit status 2) rather than a runtime failure.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Flags(_) | Error::Settings(_))
+        matches!(
+            self,
+            Error::Flags(_)
+                | Error::Settings(_)
+                | Error::StateDump { .. }
+                | Error::TemplateFile { .. }
+        )
     }
 }
 

@@ -110,8 +110,9 @@ pub fn render_files(
         name: base(first),
         keep_blank_lines,
     };
-    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    go::render_docker_gen_with(&text, &others, context, &root, &options)
+    // Real paths: absolute ones as given, relative ones from the working folder.
+    let root = Path::new("/");
+    go::render_docker_gen_with(&text, &others, context, root, &options)
         .map_err(|e| Error::Render(e.to_string()))
 }
 
