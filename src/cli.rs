@@ -504,6 +504,7 @@ pub struct RenderArgs {
         long,
         value_enum,
         default_value_t = RenderDialect::Jinja,
+        hide_possible_values = true,
         help = "The template language: jinja (pygen's templates) or go (docker-gen's templates, \
                 rendered with docker-gen's data and functions)"
     )]
