@@ -2,25 +2,27 @@
 //! the name `docker-gen`, is a drop-in for docker-gen 0.17.2: its command line ([`flags`]), its
 //! TOML config files ([`tomlfile`]), its template data built from pygen's state cache
 //! ([`context`], rendered by [`crate::template::go`], the code path of the recorded fixtures),
-//! its notifications ([`notify`]) and its watch behaviour ([`run`]), with pygen's atomic
+//! its notifications ([`notify`]) and its watch behaviour ([`watch`](mod@watch)), with pygen's atomic
 //! writes, reconnects with backoff, and template errors that never end the process.
 //!
-//! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`) → `run`
-//! (one-shot pass or watch loop) using `context` and `notify`; `offline` is
+//! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`) → `pass`
+//! (one render pass; the one-shot run) and `watch` (the loop) using `context` and `notify`; `offline` is
 //! `pygen render --state --dialect go`.
 
 pub mod context;
 pub mod flags;
 pub mod notify;
 pub mod offline;
-pub mod run;
+pub mod pass;
 pub mod settings;
 pub mod tomlfile;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
-pub use run::{one_shot, watch};
+pub use pass::one_shot;
 pub use settings::Settings;
+pub use watch::watch;
 
 /// The docker-gen version whose behaviour this mode follows.
 pub const DOCKER_GEN_VERSION: &str = "0.17.2";

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::{Error, context, run};
+use super::{Error, context, pass};
 use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
 use crate::report::describe;
@@ -34,7 +34,7 @@ pub fn render_state(state: &Path, template: &Path, target: Option<&Path>) -> Res
         ..Docker::default()
     };
     let ctx = context::context(docker, containers);
-    let content = run::render_files(&[template.to_path_buf()], &ctx, false)?;
+    let content = pass::render_files(&[template.to_path_buf()], &ctx, false)?;
     match target {
         None => output::print_stdout(&content).map_err(|e| Error::Write(describe(&e))),
         Some(path) => match output::write_if_changed(path, &content) {
