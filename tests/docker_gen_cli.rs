@@ -372,3 +372,111 @@ fn render_state_with_the_go_dialect() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn interval_always_notifies_and_notify_filter_signals_matches() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dginterval");
+    let receiver = TestContainer::builder()
+        .label(&label, "1")
+        .shell("trap 'echo Signalled >> /got' HUP; while true; do sleep 0.1; done")
+        .start();
+    let template = names_template(dir.path());
+    let dest = dir.path().join("out.conf");
+    let runs = dir.path().join("runs");
+    let filter = format!("label={label}");
+    let notify = format!("echo run >> {}", runs.display());
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-interval",
+        "1",
+        "-container-filter",
+        &filter,
+        "-notify",
+        &notify,
+        "-notify-filter",
+        &filter,
+        template.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    ]);
+    // The file does not change between ticks, yet every tick notifies (docker-gen's rule).
+    assert!(
+        wait_until(REACT, POLL, || fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            >= 2),
+        "the interval did not notify twice: {}",
+        process.stderr()
+    );
+    assert!(
+        wait_until(REACT, POLL, || String::from_utf8_lossy(
+            &receiver.exec(["cat", "/got"]).stdout
+        )
+        .contains("Signalled")),
+        "-notify-filter did not signal the matching container: {}",
+        process.stderr()
+    );
+    assert!(
+        fs::read_to_string(&dest)
+            .expect("dest")
+            .contains(receiver.name())
+    );
+    assert!(
+        !process.stderr().contains("Watching docker events"),
+        "no event listener without -watch"
+    );
+    process.kill();
+}
+
+#[test]
+fn network_connect_events_rerender_with_event_filter() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgnet");
+    let template = dir.path().join("nets.tmpl");
+    fs::write(
+        &template,
+        "{{ range $ }}{{ .Name }}:{{ range .Networks }} {{ .Name }}{{ end }}\n{{ end }}",
+    )
+    .expect("write template");
+    let dest = dir.path().join("out.conf");
+    let filter = format!("label={label}");
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-watch",
+        "-event-filter",
+        "event=connect",
+        "-event-filter",
+        "event=disconnect",
+        "-container-filter",
+        &filter,
+        template.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        wait_until(REACT, POLL, || process
+            .stderr()
+            .contains("Watching docker events")),
+        "{}",
+        process.stderr()
+    );
+    let web = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
+    wait_for_file_containing(&dest, web.name(), REACT);
+    let network = TestNetwork::new();
+    docker_ok(["network", "connect", network.name(), web.name()]);
+    wait_for_file_containing(&dest, network.name(), REACT);
+    docker_ok(["network", "disconnect", network.name(), web.name()]);
+    assert!(
+        wait_until(REACT, POLL, || !fs::read_to_string(&dest)
+            .unwrap_or_default()
+            .contains(network.name())),
+        "the disconnect was not seen: {}",
+        process.stderr()
+    );
+    process.kill();
+}
