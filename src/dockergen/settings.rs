@@ -268,6 +268,17 @@ pub fn from_flags(flags: &Flags, env_filters: Option<&str>) -> Result<Settings, 
         "-event-filter",
         &mut warnings,
     );
+    for key in events.keys() {
+        if !matches!(
+            key.as_str(),
+            "event" | "type" | "container" | "image" | "label" | "network"
+        ) {
+            warnings.push(format!(
+                "-event-filter {key}=...: pygen matches event, type, container, image, label and \
+                 network; this key is ignored"
+            ));
+        }
+    }
     let metrics = match &flags.metrics {
         None => None,
         Some(a) => Some(a.parse().map_err(|_| Error::Metrics(a.clone()))?),
@@ -533,6 +544,9 @@ mod tests {
                 .to_string()
                 .contains("-metrics")
         );
+        let f = parse(["-event-filter", "scope=local", "t"]).expect("valid");
+        let s = from_flags(&f, None).expect("valid");
+        assert!(s.warnings[0].contains("scope"), "{:?}", s.warnings);
         let f = parse(["-interval", "-3", "t"]).expect("valid");
         assert!(
             from_flags(&f, None)
