@@ -385,8 +385,11 @@ fn job_from_flags(
 /// reads: the three files must be `ca.pem`, `cert.pem` and `key.pem` of one folder.
 fn tls_env(flags: &Flags) -> Result<Vec<(String, String)>, Error> {
     let mut env = Vec::new();
-    if flags.tlsverify == Some(true) {
-        env.push(("DOCKER_TLS_VERIFY".to_owned(), "1".to_owned()));
+    match flags.tlsverify {
+        Some(true) => env.push(("DOCKER_TLS_VERIFY".to_owned(), "1".to_owned())),
+        // `-tlsverify=false` overrides the environment, as in docker-gen.
+        Some(false) => env.push(("DOCKER_TLS_VERIFY".to_owned(), "0".to_owned())),
+        None => {}
     }
     let files = [
         ("-tlscacert", &flags.tlscacert, "ca.pem"),
@@ -411,7 +414,7 @@ fn tls_env(flags: &Flags) -> Result<Vec<(String, String)>, Error> {
     }
     if let Some(dir) = folder {
         env.push(("DOCKER_CERT_PATH".to_owned(), dir.display().to_string()));
-        if !env.iter().any(|(k, _)| k == "DOCKER_TLS_VERIFY") {
+        if flags.tlsverify.is_none() {
             env.push(("DOCKER_TLS_VERIFY".to_owned(), "1".to_owned()));
         }
     }
@@ -568,6 +571,9 @@ mod tests {
             s.env
                 .contains(&("DOCKER_TLS_VERIFY".to_owned(), "1".to_owned()))
         );
+        let f = parse(["-tlsverify=false", "t"]).expect("valid");
+        let s = from_flags(&f, None).expect("valid");
+        assert_eq!(s.env, [("DOCKER_TLS_VERIFY".to_owned(), "0".to_owned())]);
         let f = parse(["-tlscert", "/c/client.pem", "t"]).expect("valid");
         assert!(
             from_flags(&f, None)

@@ -125,7 +125,10 @@ pub async fn watch(
             biased;
             () = shutdown.recv() => break,
             change = watch.next() => match change {
-                Some(change) => handle(change, &settings.events, &mut jobs, &mut version, any_watch),
+                Some(change) => {
+                    let events = &settings.events;
+                    handle(change, events, &mut jobs, &mut version, any_watch, &metrics);
+                }
                 None => {
                     tracing::error!("the event feed stopped");
                     break;
@@ -155,7 +158,7 @@ pub async fn watch(
             }
             () = std::future::ready(()), if render_due => {
                 while let Some(change) = watch.try_next() {
-                    handle(change, &settings.events, &mut jobs, &mut version, any_watch);
+                    handle(change, &settings.events, &mut jobs, &mut version, any_watch, &metrics);
                 }
                 pass(&mut watch, &mut jobs, &mut version, &metrics).await;
             }
@@ -170,6 +173,7 @@ fn handle(
     jobs: &mut [JobState],
     version: &mut Option<Json>,
     any_watch: bool,
+    metrics: &Metrics,
 ) {
     match change {
         Change::Connected => {
@@ -184,6 +188,7 @@ fn handle(
             if !any_watch || !event_matches(events, &event) {
                 return;
             }
+            metrics.event_taken();
             let id = event
                 .actor
                 .as_ref()
