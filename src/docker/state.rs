@@ -1,16 +1,19 @@
 //! The state cache: the inspect data of every container, kept current incrementally.
 //!
 //! A full sync lists every container once and inspects them over a few reused connections. After
-//! that, an event only marks the container it names as dirty; dirty containers are re-inspected
-//! just before the next render, so a render costs one inspect per changed container instead of
-//! one per container (docker-pygen and docker-gen re-list and re-inspect everything).
+//! that, the watch re-inspects only the container an event names and stores the answer with
+//! [`StateCache::update`], so a change costs one inspect instead of one per container
+//! (docker-pygen and docker-gen re-list and re-inspect everything). [`Inspector`] is the one
+//! read the watch makes per changed container, so it can be served by something other than a
+//! daemon.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use futures_util::stream;
 
 use super::raw::{self, RawClient};
@@ -44,14 +47,11 @@ pub enum Error {
     },
 }
 
-/// The containers pygen knows about, by full ID, plus what must be refreshed before the next
-/// render.
+/// The containers pygen knows about, by full ID.
 #[derive(Debug, Default)]
 pub struct StateCache {
     /// Every container of the daemon, in any state, by full ID.
     containers: HashMap<String, Arc<Container>>,
-    /// Containers named by events since the last refresh; re-inspected before the next render.
-    dirty: HashSet<String>,
     /// pygen's own container, as detected from /proc: a claim, kept only when it resolves to a
     /// container of this daemon at snapshot time.
     own_id: Option<OwnId>,
@@ -82,58 +82,32 @@ impl StateCache {
         }
         let stats = SyncStats {
             inspected: containers.len(),
-            removed: 0,
             duration: started.elapsed(),
         };
         self.containers = containers;
-        self.dirty.clear();
         Ok(stats)
     }
 
-    /// Notes that a container changed; it is re-inspected by the next [`refresh`](Self::refresh).
-    pub fn mark_dirty(&mut self, id: &str) {
-        if !id.is_empty() {
-            self.dirty.insert(id.to_owned());
+    /// Stores what one inspect of `id` found: the container, or `None` when it is gone.
+    /// Returns whether the cache changed.
+    pub fn update(&mut self, id: &str, found: Option<Container>) -> bool {
+        match found {
+            Some(container) => {
+                self.containers.insert(id.to_owned(), Arc::new(container));
+                true
+            }
+            None => self.containers.remove(id).is_some(),
         }
     }
 
     /// Forgets a container the daemon reported as destroyed, without asking the daemon.
     pub fn remove(&mut self, id: &str) {
         self.containers.remove(id);
-        self.dirty.remove(id);
     }
 
-    /// Whether some container must be re-inspected before the cache is current.
-    pub fn is_dirty(&self) -> bool {
-        !self.dirty.is_empty()
-    }
-
-    /// Re-inspects the dirty containers; a container that is gone leaves the cache.
-    pub async fn refresh(&mut self, docker: &RawClient) -> Result<SyncStats, Error> {
-        let started = Instant::now();
-        let ids: Vec<String> = self.dirty.iter().cloned().collect();
-        let results = inspect_many(docker, ids.clone()).await?;
-        let mut stats = SyncStats {
-            inspected: 0,
-            removed: 0,
-            duration: Duration::ZERO,
-        };
-        for (id, result) in ids.into_iter().zip(results) {
-            self.dirty.remove(&id);
-            match result {
-                Some(container) => {
-                    stats.inspected += 1;
-                    self.containers.insert(id, Arc::new(container));
-                }
-                None => {
-                    if self.containers.remove(&id).is_some() {
-                        stats.removed += 1;
-                    }
-                }
-            }
-        }
-        stats.duration = started.elapsed();
-        Ok(stats)
+    /// Whether the cache holds the container `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.containers.contains_key(id)
     }
 
     /// What a render reads: every container plus pygen's own container ID.
@@ -163,13 +137,25 @@ impl StateCache {
     }
 }
 
-/// What a sync or a refresh did, for the logs and metrics.
+/// One read of one container, as the watch makes it after an event: the container, `None` when
+/// it is gone. The daemon's pooled client is the real one; tests serve it from memory.
+pub trait Inspector: Send + Sync + std::fmt::Debug + 'static {
+    /// Inspects the container `id`.
+    fn inspect(&self, id: String) -> BoxFuture<'static, Result<Option<Container>, Error>>;
+}
+
+impl Inspector for RawClient {
+    fn inspect(&self, id: String) -> BoxFuture<'static, Result<Option<Container>, Error>> {
+        let client = self.clone();
+        Box::pin(async move { inspect_one(&client, id).await })
+    }
+}
+
+/// What a sync did, for the logs and metrics.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncStats {
     /// Containers inspected successfully.
     pub inspected: usize,
-    /// Containers that turned out to be gone.
-    pub removed: usize,
     /// Wall time of the API calls.
     pub duration: Duration,
 }

@@ -4,20 +4,31 @@
 //! The generator and the Swarm worker both need exactly this (connect, learn about changes,
 //! keep the containers current, recover from a lost daemon); each adds only what it does with a
 //! change. Any number of templates can share one [`Watch`]: it holds one cache and one event
-//! stream, and [`Watch::bring_current`] costs one inspect per changed container however many
-//! readers follow.
+//! stream, and a change costs one inspect of the container it names however many readers follow.
+//!
+//! Those inspects run as background tasks, a bounded number at once, and each answer lands in the
+//! cache when it returns ([`Change::Inspected`]). Nothing waits for them: the daemon answers the
+//! inspect of a container it is still starting only once the start is done, which can take
+//! seconds, and meanwhile the events keep flowing and the other containers' answers land. An
+//! event that arrives for a container whose inspect is in flight asks for one more inspect after
+//! it; a `destroy` drops the answer of any inspect in flight, so a removed container never comes
+//! back.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::EventMessage;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
 
 use super::connect;
 use super::events::{self, Effect, Feed};
 use super::raw::RawClient;
-use super::state::{self, StateCache, SyncStats};
+use super::state::{self, Inspector, StateCache, SyncStats};
 use crate::metrics::Metrics;
+use crate::model::Container;
 use crate::ownid;
 use crate::report::describe;
 
@@ -37,18 +48,121 @@ pub enum Change {
     Connected,
     /// The connection was lost; the cache keeps its last state until the reconnect.
     Disconnected,
-    /// A daemon event, already applied to the cache.
+    /// A daemon event, already applied to the cache (an inspect of the container it names may
+    /// have started: see [`Watch::inspecting`]).
     Event(EventMessage),
+    /// The inspect of a container returned and its answer is in the cache (no further inspect of
+    /// it is in flight). `ok` is false when the inspect failed: the next
+    /// [`Watch::bring_current`] then reads the whole state again.
+    Inspected {
+        /// The container's full ID.
+        id: String,
+        /// Whether the inspect succeeded.
+        ok: bool,
+    },
+}
+
+/// How many background inspects run at once. An inspect of a container the daemon is still
+/// starting waits for the start; enough slots keep the others from queueing behind a few such.
+const INSPECTS_IN_FLIGHT: usize = 16;
+
+/// What one background inspect returns.
+struct Landed {
+    /// The container inspected.
+    id: String,
+    /// Which inspect of `id` this was; an answer whose ticket is no longer current is dropped.
+    ticket: u64,
+    /// The answer.
+    result: Result<Option<Container>, state::Error>,
+    /// Wall time of the call, waiting for a slot included.
+    duration: Duration,
+}
+
+/// The background inspects and what is owed after them.
+struct Inspects {
+    /// The tasks in flight.
+    tasks: JoinSet<Landed>,
+    /// The current ticket of every container with an inspect in flight.
+    current: HashMap<String, u64>,
+    /// Containers named by an event while their inspect was in flight: inspected once more
+    /// when it returns.
+    again: HashSet<String>,
+    /// The next ticket.
+    next_ticket: u64,
+    /// Bounds the inspects running at once.
+    slots: Arc<Semaphore>,
+}
+
+impl Inspects {
+    fn new() -> Inspects {
+        Inspects {
+            tasks: JoinSet::new(),
+            current: HashMap::new(),
+            again: HashSet::new(),
+            next_ticket: 0,
+            slots: Arc::new(Semaphore::new(INSPECTS_IN_FLIGHT)),
+        }
+    }
+
+    /// Starts an inspect of `id`, or notes that one more must follow the one in flight.
+    fn start(&mut self, inspector: &Arc<dyn Inspector>, id: &str) {
+        if self.current.contains_key(id) {
+            self.again.insert(id.to_owned());
+            return;
+        }
+        self.spawn(inspector, id.to_owned());
+    }
+
+    fn spawn(&mut self, inspector: &Arc<dyn Inspector>, id: String) {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.current.insert(id.clone(), ticket);
+        let slots = Arc::clone(&self.slots);
+        let read = inspector.inspect(id.clone());
+        self.tasks.spawn(async move {
+            let started = Instant::now();
+            // The semaphore is never closed, so acquiring fails never; a failure would only
+            // lift the bound.
+            let _slot = slots.acquire_owned().await.ok();
+            let result = read.await;
+            Landed {
+                id,
+                ticket,
+                result,
+                duration: started.elapsed(),
+            }
+        });
+    }
+
+    /// Drops the answer of any inspect of `id` in flight (the container was destroyed).
+    fn forget(&mut self, id: &str) {
+        self.current.remove(id);
+        self.again.remove(id);
+    }
+
+    /// Drops every inspect in flight (the connection changed; a full sync follows).
+    fn clear(&mut self) {
+        self.tasks.abort_all();
+        self.current.clear();
+        self.again.clear();
+    }
+}
+
+impl std::fmt::Debug for Inspects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inspects")
+            .field("in_flight", &self.current.len())
+            .field("again", &self.again.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How [`Watch::bring_current`] brought the cache up to date.
 #[derive(Debug, Clone, Copy)]
 pub enum Synced {
-    /// Every container was listed and inspected (after a connect).
+    /// Every container was listed and inspected (after a connect, or a read that failed).
     Full(SyncStats),
-    /// The containers named by events were inspected again.
-    Refreshed(SyncStats),
-    /// Nothing had changed.
+    /// No full read was owed; the inspects in flight land on their own.
     Current,
 }
 
@@ -56,7 +170,7 @@ impl Synced {
     /// The statistics of the API calls made, if any.
     pub fn stats(&self) -> Option<SyncStats> {
         match self {
-            Synced::Full(stats) | Synced::Refreshed(stats) => Some(*stats),
+            Synced::Full(stats) => Some(*stats),
             Synced::Current => None,
         }
     }
@@ -73,6 +187,10 @@ pub struct Watch {
     cache: StateCache,
     /// The clients; `None` while the daemon is unreachable.
     clients: Option<Clients>,
+    /// What inspects a changed container; `None` while the daemon is unreachable.
+    inspector: Option<Arc<dyn Inspector>>,
+    /// The inspects in flight.
+    inspects: Inspects,
     /// Whether the cache must be rebuilt from scratch before it is used (after a connect, or a
     /// resync that failed).
     needs_sync: bool,
@@ -101,24 +219,50 @@ impl Watch {
             feed,
             cache: StateCache::new(ownid::detect()),
             clients: None,
+            inspector: None,
+            inspects: Inspects::new(),
             needs_sync: true,
             was_connected: false,
             metrics,
         })
     }
 
-    /// Waits for the next change and applies it to the cache. `None` when the feed stopped,
-    /// which happens only when its task ended. Cancel-safe: nothing is lost when the future is
-    /// dropped before it resolves.
+    /// Waits for the next change (an item of the feed, or an inspect that returned) and applies
+    /// it to the cache. `None` when the feed stopped, which happens only when its task ended.
+    /// Cancel-safe: nothing is lost when the future is dropped before it resolves.
     pub async fn next(&mut self) -> Option<Change> {
-        let item = self.feed.recv().await?;
-        Some(self.apply(item))
+        loop {
+            tokio::select! {
+                // Events first: a destroy that is already waiting beats the answer of an inspect
+                // of the same container.
+                biased;
+                item = self.feed.recv() => return Some(self.apply(item?)),
+                Some(joined) = self.inspects.tasks.join_next() => {
+                    if let Some(change) = self.landed(joined) {
+                        return Some(change);
+                    }
+                }
+            }
+        }
     }
 
     /// The next change that is already waiting, applied to the cache; `None` when none waits.
     pub fn try_next(&mut self) -> Option<Change> {
-        let item = self.feed.try_recv().ok()?;
-        Some(self.apply(item))
+        if let Ok(item) = self.feed.try_recv() {
+            return Some(self.apply(item));
+        }
+        while let Some(joined) = self.inspects.tasks.try_join_next() {
+            if let Some(change) = self.landed(joined) {
+                return Some(change);
+            }
+        }
+        None
+    }
+
+    /// Whether an inspect of the container `id` is in flight (its answer will come as a
+    /// [`Change::Inspected`]).
+    pub fn inspecting(&self, id: &str) -> bool {
+        self.inspects.current.contains_key(id)
     }
 
     /// The clients of the current connection; `None` while the daemon is unreachable.
@@ -131,21 +275,74 @@ impl Watch {
         &self.cache
     }
 
-    /// Reads what changed since the last call: everything after a connect, else the containers
-    /// events named. `Ok(None)` while the daemon is unreachable.
+    /// Reads the whole state when it must be (after a connect, or after a read that failed);
+    /// else the cache is current but for the inspects in flight, which nobody waits for.
+    /// `Ok(None)` while the daemon is unreachable.
     pub async fn bring_current(&mut self) -> Result<Option<Synced>, state::Error> {
         let Some(raw) = self.clients.as_ref().map(|c| c.raw.clone()) else {
             return Ok(None);
         };
         if self.needs_sync {
+            // The sync reads every container after this point: an answer of an inspect issued
+            // before it is older than what the sync stores and must not land over it.
+            self.inspects.clear();
             let stats = self.cache.full_sync(&raw).await?;
             self.needs_sync = false;
             Ok(Some(Synced::Full(stats)))
-        } else if self.cache.is_dirty() {
-            Ok(Some(Synced::Refreshed(self.cache.refresh(&raw).await?)))
         } else {
             Ok(Some(Synced::Current))
         }
+    }
+
+    /// Applies what an inspect returned; `None` when the answer is stale (the container was
+    /// destroyed, or the connection changed) or another inspect of it follows.
+    fn landed(&mut self, joined: Result<Landed, tokio::task::JoinError>) -> Option<Change> {
+        let landed = match joined {
+            Ok(landed) => landed,
+            // Aborted by a reconnect, which reads everything again anyway.
+            Err(err) if err.is_cancelled() => return None,
+            Err(err) => {
+                tracing::error!(
+                    "an inspect task failed: {}; reading the whole state again",
+                    describe(&err)
+                );
+                self.needs_sync = true;
+                return Some(Change::Inspected {
+                    id: String::new(),
+                    ok: false,
+                });
+            }
+        };
+        if self.inspects.current.get(&landed.id) != Some(&landed.ticket) {
+            tracing::debug!(container = %landed.id, "stale inspect answer dropped");
+            return None;
+        }
+        self.inspects.current.remove(&landed.id);
+        self.metrics.api_containers(landed.duration, true);
+        let ok = match landed.result {
+            Ok(found) => {
+                tracing::debug!(
+                    container = %landed.id,
+                    running = found.as_ref().map(Container::is_running),
+                    ms = format_args!("{:.1}", landed.duration.as_secs_f64() * 1e3),
+                    "inspect landed"
+                );
+                self.cache.update(&landed.id, found);
+                true
+            }
+            Err(err) => {
+                tracing::error!("{}; reading the whole state again", describe(&err));
+                self.needs_sync = true;
+                false
+            }
+        };
+        if self.inspects.again.remove(&landed.id) {
+            if let Some(inspector) = &self.inspector {
+                self.inspects.spawn(inspector, landed.id);
+                return None;
+            }
+        }
+        Some(Change::Inspected { id: landed.id, ok })
     }
 
     /// Applies one item of the feed.
@@ -163,12 +360,19 @@ impl Watch {
                         None
                     }
                 };
+                self.inspector = self
+                    .clients
+                    .as_ref()
+                    .map(|c| Arc::new(c.raw.clone()) as Arc<dyn Inspector>);
+                self.inspects.clear();
                 self.needs_sync = true;
                 self.metrics.set_connected(true);
                 Change::Connected
             }
             Feed::Disconnected(_) => {
                 self.clients = None;
+                self.inspector = None;
+                self.inspects.clear();
                 self.metrics.set_connected(false);
                 Change::Disconnected
             }
@@ -176,9 +380,18 @@ impl Watch {
                 self.metrics
                     .event_received(event.action.as_deref().unwrap_or_default());
                 match events::effect(&event) {
-                    Effect::Dirty(id) => self.cache.mark_dirty(id),
-                    Effect::Removed(id) => self.cache.remove(id),
-                    Effect::None => {}
+                    // Before the first full sync (or while the daemon is unreachable) the sync
+                    // to come reads this container anyway.
+                    Effect::Dirty(id) if !id.is_empty() && !self.needs_sync => {
+                        if let Some(inspector) = &self.inspector {
+                            self.inspects.start(inspector, id);
+                        }
+                    }
+                    Effect::Dirty(_) | Effect::None => {}
+                    Effect::Removed(id) => {
+                        self.inspects.forget(id);
+                        self.cache.remove(id);
+                    }
                 }
                 Change::Event(event)
             }
@@ -218,6 +431,8 @@ mod tests {
             feed,
             cache: StateCache::new(None),
             clients: None,
+            inspector: None,
+            inspects: Inspects::new(),
             needs_sync: true,
             was_connected: false,
             metrics: Arc::clone(&metrics),
@@ -265,15 +480,14 @@ mod tests {
             .await
             .expect("open channel");
         assert!(matches!(watch.next().await, Some(Change::Event(_))));
-        assert!(watch.cache().is_dirty(), "the event marks its container");
+        assert!(
+            !watch.inspecting("abc"),
+            "before the first full sync, the sync reads the container"
+        );
         tx.send(Feed::Event(container_event("destroy", "abc")))
             .await
             .expect("open channel");
         assert!(watch.try_next().is_some());
-        assert!(
-            !watch.cache().is_dirty(),
-            "a destroyed container needs no inspect"
-        );
         assert!(watch.try_next().is_none());
 
         tx.send(Feed::Disconnected("gone".to_owned()))
@@ -301,5 +515,217 @@ mod tests {
         assert!(matches!(watch.next().await, Some(Change::Connected)));
         assert!(watch.bring_current().await.is_err(), "nothing listens");
         assert!(watch.needs_sync, "the next attempt lists everything again");
+    }
+
+    /// Serves inspects from memory: every container answers after its own delay (paused time),
+    /// and the calls are counted.
+    #[derive(Debug, Default)]
+    struct Fake {
+        /// Delay per container; others answer at once.
+        delays: std::sync::Mutex<HashMap<String, Duration>>,
+        /// Inspects started, per container.
+        calls: std::sync::Mutex<HashMap<String, usize>>,
+        /// Inspects running now, and the most ever at once.
+        running: std::sync::Mutex<(usize, usize)>,
+    }
+
+    impl Fake {
+        fn delay(&self, id: &str, delay: Duration) {
+            self.delays
+                .lock()
+                .expect("no test thread panics holding it")
+                .insert(id.to_owned(), delay);
+        }
+
+        fn calls(&self, id: &str) -> usize {
+            let calls = self.calls.lock().expect("no test thread panics holding it");
+            calls.get(id).copied().unwrap_or(0)
+        }
+    }
+
+    /// The inspector handed to the watch: shares the fake with the test.
+    #[derive(Debug)]
+    struct FakeInspector(Arc<Fake>);
+
+    impl Inspector for FakeInspector {
+        fn inspect(
+            &self,
+            id: String,
+        ) -> futures_util::future::BoxFuture<'static, Result<Option<Container>, state::Error>>
+        {
+            let fake = Arc::clone(&self.0);
+            Box::pin(async move {
+                let delay = {
+                    let mut calls = fake.calls.lock().expect("no test thread panics holding it");
+                    *calls.entry(id.clone()).or_default() += 1;
+                    let delays = fake
+                        .delays
+                        .lock()
+                        .expect("no test thread panics holding it");
+                    delays.get(&id).copied().unwrap_or(Duration::ZERO)
+                };
+                {
+                    let mut running = fake
+                        .running
+                        .lock()
+                        .expect("no test thread panics holding it");
+                    running.0 += 1;
+                    running.1 = running.1.max(running.0);
+                }
+                tokio::time::sleep(delay).await;
+                fake.running
+                    .lock()
+                    .expect("no test thread panics holding it")
+                    .0 -= 1;
+                let json =
+                    format!(r#"{{"Id": "{id}", "Name": "/{id}", "State": {{"Running": true}}}}"#);
+                Ok(Some(
+                    Container::from_inspect_json(&json).expect("a JSON object always parses"),
+                ))
+            })
+        }
+    }
+
+    /// A watch past its first full sync, its inspects served by `fake`.
+    fn synced_watch(fake: &Arc<Fake>) -> (Watch, mpsc::Sender<Feed>) {
+        let (mut watch, tx, _metrics) = fed_watch();
+        watch.inspector = Some(Arc::new(FakeInspector(Arc::clone(fake))));
+        watch.needs_sync = false;
+        (watch, tx)
+    }
+
+    async fn send(tx: &mpsc::Sender<Feed>, action: &str, id: &str) {
+        tx.send(Feed::Event(container_event(action, id)))
+            .await
+            .expect("open channel");
+    }
+
+    /// The ids of the `Inspected` changes among the next `n` changes.
+    async fn next_changes(watch: &mut Watch, n: usize) -> Vec<String> {
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            match watch.next().await {
+                Some(Change::Inspected { id, ok }) => {
+                    assert!(ok, "the fake never fails");
+                    seen.push(id);
+                }
+                Some(Change::Event(_)) => seen.push("event".to_owned()),
+                other => panic!("unexpected change {other:?}"),
+            }
+        }
+        seen
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_inspect_holds_back_neither_events_nor_other_containers() {
+        let fake = Arc::new(Fake::default());
+        fake.delay("slow", Duration::from_secs(5));
+        let (mut watch, tx) = synced_watch(&fake);
+        send(&tx, "start", "slow").await;
+        send(&tx, "start", "fast").await;
+        send(&tx, "die", "other").await;
+        // Three events, then the fast inspects, all before the slow one returns.
+        let seen = next_changes(&mut watch, 5).await;
+        assert_eq!(&seen[..3], ["event", "event", "event"]);
+        let mut fast = seen[3..].to_vec();
+        fast.sort();
+        assert_eq!(fast, ["fast", "other"]);
+        assert!(watch.cache().contains("fast"));
+        assert!(!watch.cache().contains("slow"), "its inspect is in flight");
+        assert!(watch.inspecting("slow"));
+        let started = tokio::time::Instant::now();
+        assert_eq!(next_changes(&mut watch, 1).await, ["slow"]);
+        assert!(
+            started.elapsed() >= Duration::from_secs(4),
+            "it landed when it returned"
+        );
+        assert!(watch.cache().contains("slow"));
+        assert!(!watch.inspecting("slow"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_destroy_beats_the_inspect_in_flight() {
+        let fake = Arc::new(Fake::default());
+        fake.delay("gone", Duration::from_secs(2));
+        let (mut watch, tx) = synced_watch(&fake);
+        send(&tx, "start", "gone").await;
+        assert_eq!(next_changes(&mut watch, 1).await, ["event"]);
+        assert!(watch.inspecting("gone"));
+        send(&tx, "destroy", "gone").await;
+        assert_eq!(next_changes(&mut watch, 1).await, ["event"]);
+        assert!(!watch.inspecting("gone"));
+        // The inspect returns; its answer is dropped, and no change reports it.
+        send(&tx, "start", "later").await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(next_changes(&mut watch, 2).await, ["event", "later"]);
+        assert!(watch.try_next().is_none());
+        assert!(!watch.cache().contains("gone"), "no resurrection");
+        assert_eq!(fake.calls("gone"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_during_an_inspect_asks_for_one_more_after_it() {
+        let fake = Arc::new(Fake::default());
+        fake.delay("c", Duration::from_secs(1));
+        let (mut watch, tx) = synced_watch(&fake);
+        send(&tx, "create", "c").await;
+        send(&tx, "start", "c").await;
+        send(&tx, "health_status: healthy", "c").await;
+        assert_eq!(next_changes(&mut watch, 3).await, ["event"; 3]);
+        assert!(watch.inspecting("c"), "one inspect in flight at a time");
+        // One change only, after the second inspect: the render it asks for sees the state
+        // after the last event.
+        assert_eq!(next_changes(&mut watch, 1).await, ["c"]);
+        assert_eq!(fake.calls("c"), 2);
+        assert!(!watch.inspecting("c"));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(watch.try_next().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn inspects_in_flight_are_bounded() {
+        let fake = Arc::new(Fake::default());
+        let ids: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        for id in &ids {
+            fake.delay(id, Duration::from_secs(1));
+        }
+        let (mut watch, tx) = synced_watch(&fake);
+        // More events than the feed holds: sent while the watch takes them.
+        let to_send = ids.clone();
+        let sender = tx.clone();
+        tokio::spawn(async move {
+            for id in &to_send {
+                send(&sender, "start", id).await;
+            }
+        });
+        let seen = next_changes(&mut watch, 80).await;
+        assert_eq!(seen.iter().filter(|s| *s != "event").count(), 40);
+        let most = fake
+            .running
+            .lock()
+            .expect("no test thread panics holding it")
+            .1;
+        assert_eq!(most, INSPECTS_IN_FLIGHT);
+        assert!(ids.iter().all(|id| watch.cache().contains(id)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reconnect_drops_the_inspects_in_flight() {
+        let fake = Arc::new(Fake::default());
+        fake.delay("c", Duration::from_secs(1));
+        let (mut watch, tx) = synced_watch(&fake);
+        send(&tx, "start", "c").await;
+        assert_eq!(next_changes(&mut watch, 1).await, ["event"]);
+        tx.send(Feed::Disconnected("gone".to_owned()))
+            .await
+            .expect("open channel");
+        assert!(matches!(watch.next().await, Some(Change::Disconnected)));
+        assert!(!watch.inspecting("c"));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(
+            watch.try_next().is_none(),
+            "the aborted inspect reports nothing"
+        );
+        assert!(!watch.cache().contains("c"));
     }
 }

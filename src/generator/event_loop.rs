@@ -7,12 +7,18 @@
 //! the target, never those. Notifications run in their own task so a slow restart never holds
 //! back renders.
 //!
+//! A render never waits for a container read: the watch inspects a changed container in the
+//! background, and a watched event asks for its render only when that inspect lands. A render
+//! that starts meanwhile (for another change) renders what the cache holds; the late container
+//! is served by the render after its inspect. A `destroy` renders at once.
+//!
 //! When the template reads `services`, `all_services` or `nodes`, the Swarm state is listed
 //! before a render only when something marked it dirty (a service or node event, an event of a
 //! task's container, a request on the manager endpoint, a reconnect), so a render costs at most
 //! one `/tasks` call; a poll (`--swarm-poll`, sooner while tasks are settling) catches the task
 //! state changes Swarm sends no event for, and renders only when the listing changed.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,6 +80,7 @@ pub async fn watch(
         metrics,
         pacer: RenderRequests::new(),
         render_from_event: false,
+        awaiting: HashSet::new(),
         notifying: None,
         notify_again: false,
         swarm: SwarmCache::new(wants),
@@ -157,6 +164,9 @@ struct Generator {
     pacer: RenderRequests,
     /// Whether the pending render was asked for by a watched event (it then schedules `--repeat`).
     render_from_event: bool,
+    /// Containers whose watched event waits for their inspect: the render comes when it lands,
+    /// and renders in between (for other changes) do not wait for it.
+    awaiting: HashSet<String>,
     /// The restarts and signals to run on change.
     plan: Plan,
     /// Batches notifications (`--interval`).
@@ -192,8 +202,16 @@ impl Generator {
     fn handle_change(&mut self, change: Change) {
         match change {
             Change::Connected => {
+                // The full sync before the next render reads every container.
+                self.awaiting.clear();
                 self.swarm.mark_dirty();
                 self.pacer.request();
+            }
+            Change::Inspected { id, ok } => {
+                if self.awaiting.remove(&id) || !ok {
+                    self.render_from_event = true;
+                    self.pacer.request();
+                }
             }
             Change::Disconnected => {
                 self.poll_at = None;
@@ -224,8 +242,22 @@ impl Generator {
                         "Received {action} event from {}",
                         events::actor_name(&event)
                     );
-                    self.render_from_event = true;
-                    self.pacer.request();
+                    match events::effect(&event) {
+                        // Rendered when the inspect lands, not before: until then the cache
+                        // holds nothing new about this container.
+                        events::Effect::Dirty(id) if self.watch.inspecting(id) => {
+                            self.awaiting.insert(id.to_owned());
+                        }
+                        events::Effect::Removed(id) => {
+                            self.awaiting.remove(id);
+                            self.render_from_event = true;
+                            self.pacer.request();
+                        }
+                        _ => {
+                            self.render_from_event = true;
+                            self.pacer.request();
+                        }
+                    }
                 }
             }
         }
@@ -240,14 +272,18 @@ impl Generator {
             Ok(None) => return,
             Ok(Some(synced)) => {
                 if let Synced::Full(stats) = synced {
+                    // The sync dropped the inspects in flight; this render reads their
+                    // containers as the sync found them.
+                    self.awaiting.clear();
                     tracing::info!(
                         containers = stats.inspected,
                         ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3),
                         "state synced"
                     );
                 }
-                let duration = synced.stats().map_or(Duration::ZERO, |s| s.duration);
-                self.metrics.api_containers(duration, true);
+                if let Some(stats) = synced.stats() {
+                    self.metrics.api_containers(stats.duration, true);
+                }
                 self.metrics.state_refreshed();
             }
             Err(err) => {

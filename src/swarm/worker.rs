@@ -107,7 +107,7 @@ pub async fn run(
                         state.dispatch(action).await;
                     }
                 }
-                Some(Change::Disconnected) => {}
+                Some(Change::Disconnected | Change::Inspected { .. }) => {}
                 Some(Change::Event(event)) => {
                     let action = event.action.as_deref().unwrap_or_default();
                     let is_container = matches!(
