@@ -1,8 +1,10 @@
 //! The watch loop: every job served from one [`Watch`] (one event feed, one state cache: one
 //! inspect per changed container however many jobs), with docker-gen's event filters, its
-//! `-wait` debounce, `-interval` ticks (which always notify) and SIGHUP. Each job's
+//! `-wait` debounce, `-interval` ticks (which always notify) and SIGHUP. An event renders once
+//! the background inspect of its container has landed in the cache. Each job's
 //! notifications run in a task of their own, so a slow `-notify` holds back no render.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use tokio::time::Instant as TokioInstant;
 use super::pass::{Pass, get_json, run_job};
 use super::settings::{Filters, Job, Settings, Wait};
 use super::{Error, notify};
+use crate::docker::events::{self, Effect};
 use crate::docker::raw::RawClient;
 use crate::docker::watch::{Change, Watch};
 use crate::metrics::Metrics;
@@ -114,6 +117,13 @@ pub async fn watch(
         })
         .collect();
     let mut version: Option<Json> = None;
+    // Containers whose event asked for a render that waits for their inspect to land.
+    let mut awaiting: HashSet<String> = HashSet::new();
+    let seen = Seen {
+        filters: &settings.events,
+        any_watch,
+        metrics: &metrics,
+    };
     loop {
         let due = jobs
             .iter()
@@ -126,8 +136,7 @@ pub async fn watch(
             () = shutdown.recv() => break,
             change = watch.next() => match change {
                 Some(change) => {
-                    let events = &settings.events;
-                    handle(change, events, &mut jobs, &mut version, any_watch, &metrics);
+                    seen.handle(change, &watch, &mut jobs, &mut version, &mut awaiting);
                 }
                 None => {
                     tracing::error!("the event feed stopped");
@@ -158,7 +167,7 @@ pub async fn watch(
             }
             () = std::future::ready(()), if render_due => {
                 while let Some(change) = watch.try_next() {
-                    handle(change, &settings.events, &mut jobs, &mut version, any_watch, &metrics);
+                    seen.handle(change, &watch, &mut jobs, &mut version, &mut awaiting);
                 }
                 pass(&mut watch, &mut jobs, &mut version, &metrics).await;
             }
@@ -167,46 +176,80 @@ pub async fn watch(
     Ok(())
 }
 
-fn handle(
-    change: Change,
-    events: &Filters,
-    jobs: &mut [JobState],
-    version: &mut Option<Json>,
+/// What the loop reacts to, and where it counts it.
+struct Seen<'a> {
+    /// docker-gen's event filters.
+    filters: &'a Filters,
+    /// Whether some job watches (else events are not listened to, as in docker-gen).
     any_watch: bool,
-    metrics: &Metrics,
-) {
-    match change {
-        Change::Connected => {
-            if any_watch {
-                tracing::info!("Watching docker events");
+    metrics: &'a Metrics,
+}
+
+impl Seen<'_> {
+    /// Reacts to one change the watch applied to its cache. A watched event about a container
+    /// whose inspect is in flight renders when the inspect lands, not before: until then the
+    /// cache holds nothing new about it.
+    fn handle(
+        &self,
+        change: Change,
+        watch: &Watch,
+        jobs: &mut [JobState],
+        version: &mut Option<Json>,
+        awaiting: &mut HashSet<String>,
+    ) {
+        match change {
+            Change::Connected => {
+                if self.any_watch {
+                    tracing::info!("Watching docker events");
+                }
+                *version = None;
+                awaiting.clear();
+                jobs.iter_mut().for_each(|j| j.pending = true);
             }
-            *version = None;
-            jobs.iter_mut().for_each(|j| j.pending = true);
-        }
-        Change::Disconnected => tracing::warn!("Docker daemon connection interrupted"),
-        Change::Event(event) => {
-            if !any_watch || !event_matches(events, &event) {
-                return;
-            }
-            metrics.event_taken();
-            let id = event
-                .actor
-                .as_ref()
-                .and_then(|a| a.id.as_deref())
-                .unwrap_or_default();
-            tracing::info!(
-                "Received event {} for {} {}",
-                event.action.as_deref().unwrap_or_default(),
-                event.typ.map(|t| t.to_string()).unwrap_or_default(),
-                id.get(..12).unwrap_or(id)
-            );
-            let now = TokioInstant::now();
-            for j in jobs.iter_mut().filter(|j| j.job.watch) {
-                match j.job.wait {
-                    Some(wait) => j.debounce.schedule(wait, now),
-                    None => j.pending = true,
+            Change::Disconnected => tracing::warn!("Docker daemon connection interrupted"),
+            Change::Inspected { id, ok } => {
+                if awaiting.remove(&id) || !ok {
+                    schedule_watched(jobs);
                 }
             }
+            Change::Event(event) => {
+                if !self.any_watch || !event_matches(self.filters, &event) {
+                    return;
+                }
+                self.metrics.event_taken();
+                let id = event
+                    .actor
+                    .as_ref()
+                    .and_then(|a| a.id.as_deref())
+                    .unwrap_or_default();
+                tracing::info!(
+                    "Received event {} for {} {}",
+                    event.action.as_deref().unwrap_or_default(),
+                    event.typ.map(|t| t.to_string()).unwrap_or_default(),
+                    id.get(..12).unwrap_or(id)
+                );
+                match events::effect(&event) {
+                    Effect::Dirty(container) if watch.inspecting(container) => {
+                        awaiting.insert(container.to_owned());
+                    }
+                    Effect::Removed(container) => {
+                        awaiting.remove(container);
+                        schedule_watched(jobs);
+                    }
+                    _ => schedule_watched(jobs),
+                }
+            }
+        }
+    }
+}
+
+/// A render of every watching job, now or after its `-wait`.
+fn schedule_watched(jobs: &mut [JobState]) {
+    let now = TokioInstant::now();
+    for j in jobs.iter_mut().filter(|j| j.job.watch) {
+        match j.job.wait {
+            Some(wait) => j.debounce.schedule(wait, now),
+            None => j.pending = true,
         }
     }
 }
