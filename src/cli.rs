@@ -499,9 +499,29 @@ pub struct RenderArgs {
     )]
     pub template_timeout: f64,
 
+    /// The template language.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = RenderDialect::Jinja,
+        hide_possible_values = true,
+        help = "The template language: jinja (pygen's templates) or go (docker-gen's templates, \
+                rendered with docker-gen's data and functions)"
+    )]
+    pub dialect: RenderDialect,
+
     /// Logging.
     #[command(flatten)]
     pub logging: LoggingArgs,
+}
+
+/// The template languages `pygen render` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RenderDialect {
+    /// docker-pygen's Jinja2 templates.
+    Jinja,
+    /// docker-gen's Go templates.
+    Go,
 }
 
 /// Flags of `pygen healthcheck`.

@@ -394,6 +394,8 @@ pub struct RenderConfig {
     pub template_timeout: Duration,
     /// Log at debug level.
     pub debug: bool,
+    /// The template language (`--dialect`).
+    pub dialect: crate::cli::RenderDialect,
 }
 
 impl RenderConfig {
@@ -419,6 +421,7 @@ impl RenderConfig {
             no_ssl_check: args.no_ssl_check,
             template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
             debug: args.logging.debug,
+            dialect: args.dialect,
         })
     }
 }

@@ -19,6 +19,8 @@
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
 //! - [`endpoint`]: the HTTP serving loop of every endpoint, with its timeouts and caps.
 //! - [`generator`]: the loop that ties them together, and the one-shot pass.
+//! - [`dockergen`]: docker-gen mode, a drop-in for docker-gen 0.17 (its flags, config files,
+//!   template data and notifications) on pygen's watch and Go template dialect.
 //! - [`offline`]: `pygen state` and `pygen render --state`: the same renders from a saved state.
 //! - [`shutdown`]: the one shutdown signal every task holds.
 //! - [`report`]: the one printer for an error and its causes.
@@ -28,6 +30,7 @@ pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod dockergen;
 pub mod endpoint;
 pub mod generator;
 pub mod metrics;

@@ -22,6 +22,16 @@ const EXIT_FAILURE: u8 = 1;
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
+    // docker-gen mode: `pygen docker-gen ...`, or this binary started as `docker-gen`. Go-style
+    // flags, so it is parsed before clap sees the command line.
+    let mut args: Vec<String> = std::env::args().collect();
+    let argv0 = args.first().cloned().unwrap_or_default();
+    if pygen::dockergen::invoked_as_docker_gen(&argv0) {
+        return docker_gen_main("docker-gen", args.split_off(1));
+    }
+    if args.get(1).map(String::as_str) == Some("docker-gen") {
+        return docker_gen_main("pygen docker-gen", args.split_off(2));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -57,6 +67,85 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// docker-gen mode from parse to exit: usage errors exit 2, runtime failures 1.
+fn docker_gen_main(program: &str, args: Vec<String>) -> ExitCode {
+    use pygen::dockergen::{self, Request};
+    let settings = match dockergen::prepare(program, args) {
+        Ok(Request::Print(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Run(settings)) => settings,
+        Err(err) => {
+            eprintln!("{program}: {}", pygen::report::describe(&err));
+            if matches!(err, dockergen::Error::Flags(_)) {
+                eprint!("{}", dockergen::flags::usage(program));
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    for (key, value) in &settings.env {
+        // SAFETY: no other thread runs yet (the runtime is built below), so nothing reads the
+        // environment while it changes.
+        unsafe { std::env::set_var(key, value) };
+    }
+    init_logging(false);
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("{program}: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let result = runtime.block_on(run_docker_gen(settings));
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{program}: {}", pygen::report::describe(&err));
+            ExitCode::from(if err.is_usage() {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILURE
+            })
+        }
+    }
+}
+
+/// docker-gen mode's run: one pass, or the watch loop until SIGTERM/SIGINT.
+async fn run_docker_gen(
+    settings: pygen::dockergen::Settings,
+) -> Result<(), pygen::dockergen::Error> {
+    tracing::info!("Starting {}", pygen::dockergen::version_line());
+    if !settings.is_long_running() {
+        return pygen::dockergen::one_shot(&settings).await;
+    }
+    let metrics = Arc::new(Metrics::new());
+    let controller = ShutdownController::new();
+    let fail = |e: anyhow::Error| pygen::dockergen::Error::Daemon {
+        what: "start-up".into(),
+        reason: pygen::report::describe(e.as_ref()),
+    };
+    let started = async {
+        start_metrics(settings.metrics, &metrics, controller.subscribe()).await?;
+        catch_signals(controller.trigger())
+    }
+    .await;
+    let hangup = match started {
+        Ok(hangup) => hangup,
+        Err(Failure::Usage(e) | Failure::Runtime(e)) => return Err(fail(e)),
+    };
+    let result = pygen::dockergen::watch(settings, metrics, controller.subscribe(), hangup).await;
+    finish(controller).await;
+    result
 }
 
 /// An error that ends the process, with its exit status class.
@@ -118,6 +207,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{dump}");
             }
             Ok(())
+        }
+        Mode::Render(render) if render.dialect == pygen::cli::RenderDialect::Go => {
+            pygen::dockergen::offline::render_state(
+                &render.state,
+                std::path::Path::new(&render.template),
+                render.target.as_deref(),
+            )
+            .map_err(|e| {
+                if e.is_usage() {
+                    Failure::Usage(e.into())
+                } else {
+                    Failure::Runtime(e.into())
+                }
+            })
         }
         Mode::Render(render) => {
             let options = pygen::template::LoadOptions {

@@ -79,11 +79,27 @@ pub fn render_docker_gen(
     root: &Path,
     options: &RenderOptions,
 ) -> Result<String, Error> {
+    render_docker_gen_with(template, &[], context, root, options)
+}
+
+/// [`render_docker_gen`] with more template files in the set, as docker-gen's `template =
+/// "a.tmpl;b.tmpl"`: each `(name, text)` of `others` is parsed as the template `name` (Go's
+/// `ParseFiles` names them by base name), and `template` is the one executed.
+pub fn render_docker_gen_with(
+    template: &str,
+    others: &[(String, String)],
+    context: &Context,
+    root: &Path,
+    options: &RenderOptions,
+) -> Result<String, Error> {
     // `eval` runs a template of the set it belongs to: it reaches the parsed set through this
     // slot, filled once parsing is done. A weak reference, so the set does not own itself.
     let slot: Arc<OnceLock<Weak<Template>>> = Arc::new(OnceLock::new());
     let mut tmpl = Template::new(&options.name).funcs(functions(root, Arc::clone(&slot)));
     tmpl.parse(template).map_err(Error::Parse)?;
+    for (name, text) in others {
+        tmpl.parse_named(name, text).map_err(Error::Parse)?;
+    }
     let tmpl = Arc::new(tmpl);
     // The slot was created above and is set only here.
     let _ = slot.set(Arc::downgrade(&tmpl));

@@ -1,0 +1,152 @@
+//! docker-gen's notifications after a changed file, in its order: the `-notify` command (through
+//! `/bin/sh -c`, with a time limit docker-gen does not have, its output logged as
+//! `[cmd]: line` with `-notify-output`), then the signals to named containers
+//! (`-notify-sighup`, `-notify-container`; `-1` restarts), then to the running containers that
+//! match `-notify-filter`. A failure is logged; it never stops the others or the process.
+
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::query_parameters::{KillContainerOptions, RestartContainerOptions};
+
+use super::settings::{Filters, Notify};
+use crate::docker::raw::RawClient;
+use crate::report::describe;
+
+/// docker-gen's restart timeout for signal `-1`.
+const RESTART_TIMEOUT_SECS: i32 = 10;
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `GET /containers/json` with `filters` (all states when `all`); the IDs in the daemon's
+/// order (newest first).
+pub async fn list_ids(
+    raw: &RawClient,
+    filters: &Filters,
+    all: bool,
+) -> Result<Vec<String>, String> {
+    let json = serde_json::to_string(filters).map_err(|e| e.to_string())?;
+    let path = format!(
+        "/containers/json?all={}&filters={}",
+        u8::from(all),
+        query_escape(&json)
+    );
+    let body = raw.get(&path).await.map_err(|e| describe(&e))?;
+    let listed: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    Ok(listed
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("Id").and_then(|i| i.as_str()).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Runs `command` through `/bin/sh -c`, bounded by `timeout`.
+pub async fn run_command(command: &str, log_output: bool, timeout: Duration) {
+    tracing::info!("Running '{command}'");
+    let child = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(timeout, child).await {
+        Err(_) => tracing::error!(
+            "Error running notify command: {command}: no exit within {} s; killed",
+            timeout.as_secs_f64()
+        ),
+        Ok(Err(err)) => tracing::error!("Error running notify command: {command}, {err}"),
+        Ok(Ok(out)) => {
+            if !out.status.success() {
+                tracing::error!("Error running notify command: {command}, {}", out.status);
+            }
+            if log_output {
+                let text = [out.stdout, out.stderr].concat();
+                for line in String::from_utf8_lossy(&text).lines() {
+                    if !line.trim().is_empty() {
+                        tracing::info!("[{command}]: {line}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends `signal` to `container` (name or ID); `-1` restarts it.
+pub async fn signal_container(docker: &Docker, container: &str, signal: i64) {
+    let result = if signal == -1 {
+        tracing::info!("Restarting container '{container}'");
+        docker
+            .restart_container(
+                container,
+                Some(RestartContainerOptions {
+                    t: Some(RESTART_TIMEOUT_SECS),
+                    signal: None,
+                }),
+            )
+            .await
+    } else {
+        tracing::info!("Sending container '{container}' signal '{signal}'");
+        docker
+            .kill_container(
+                container,
+                Some(KillContainerOptions {
+                    signal: signal.to_string(),
+                }),
+            )
+            .await
+    };
+    if let Err(err) = result {
+        tracing::error!(
+            "Error sending signal {signal} to container {container}: {}",
+            describe(&err)
+        );
+    }
+}
+
+/// Every notification of one changed file, in docker-gen's order.
+pub async fn notify(docker: &Docker, raw: &RawClient, notify: &Notify, timeout: Duration) {
+    if let Some(command) = &notify.command {
+        run_command(command, notify.output, timeout).await;
+    }
+    for (container, signal) in &notify.containers {
+        signal_container(docker, container, *signal).await;
+    }
+    if !notify.filter.is_empty() {
+        match list_ids(raw, &notify.filter, false).await {
+            Ok(ids) => {
+                for id in ids {
+                    signal_container(docker, &id, notify.filter_signal).await;
+                }
+            }
+            Err(err) => tracing::error!("Error getting containers for -notify-filter: {err}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_filter_json() {
+        assert_eq!(
+            query_escape(r#"{"label":["a=b c"]}"#),
+            "%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D"
+        );
+        assert_eq!(query_escape("A-z_0.~"), "A-z_0.~");
+    }
+}
