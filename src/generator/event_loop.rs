@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::actions::{self, Plan, Reach};
+use crate::actions::{self, OwnActions, Plan, Reach};
 use crate::config::{Config, Intervals};
 use crate::docker::events;
 use crate::docker::swarm::{Role, SwarmCache};
@@ -81,6 +81,7 @@ pub async fn watch(
         updates,
         poll_at: None,
         quick_polls: QUICK_POLLS,
+        own: OwnActions::default(),
     };
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
@@ -179,6 +180,8 @@ struct Generator {
     /// a task that never settles (unschedulable, failing image) does not keep pygen polling
     /// every second.
     quick_polls: u32,
+    /// The containers the notifications act on: their events do not render.
+    own: OwnActions,
 }
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
@@ -218,7 +221,7 @@ impl Generator {
                     event.typ,
                     Some(bollard::models::EventMessageTypeEnum::CONTAINER)
                 );
-                if is_container && self.config.events.matches(action) {
+                if is_container && self.config.events.matches(action) && !self.own.is_own(&event) {
                     self.metrics.event_taken();
                     tracing::info!(
                         "Received {action} event from {}",
@@ -310,10 +313,12 @@ impl Generator {
         let plan = self.plan.clone();
         let metrics = Arc::clone(&self.metrics);
         let workers = self.workers.clone();
+        let own = self.own.clone();
         self.notifying = Some(tokio::spawn(async move {
             let reach = Reach {
                 services: Some(&clients.raw),
                 workers: workers.as_deref(),
+                own: Some(&own),
             };
             actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
         }));

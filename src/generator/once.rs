@@ -41,6 +41,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
         let reach = Reach {
             services: Some(&raw),
             workers: None,
+            own: None,
         };
         actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
     }
