@@ -164,7 +164,7 @@ pub async fn run_plan(
     metrics: &Metrics,
 ) -> Report {
     let mut report = Report::default();
-    tracing::info!("Sending notifications");
+    tracing::debug!("Sending notifications");
     // Listed at the first restart, once per run (docker-pygen listed them per target).
     let mut services: Option<Vec<Arc<Service>>> = None;
     for target in &plan.restarts {

@@ -31,7 +31,7 @@ use crate::shutdown::Shutdown;
 use crate::template::Template;
 use crate::timer::NotificationTimer;
 
-use super::{Error, check_target_folder, load_template, plan, render_and_write, swarm_wants};
+use super::{Error, check_target_folder, kept, load_template, plan, render_and_write, swarm_wants};
 
 /// The long-running generator: watches events until `shutdown`. Each message on
 /// `reload` (SIGHUP) re-reads the template source and renders at once.
@@ -223,7 +223,7 @@ impl Generator {
                 );
                 if is_container && self.config.events.matches(action) && !self.own.is_own(&event) {
                     self.metrics.event_taken();
-                    tracing::info!(
+                    tracing::debug!(
                         "Received {action} event from {}",
                         events::actor_name(&event)
                     );
@@ -291,10 +291,10 @@ impl Generator {
                 }
             }
             Ok(Err(err)) => {
-                tracing::error!("{}; keeping the last good target", describe(&err));
+                tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
             }
             Err(err) => {
-                tracing::error!("{}; keeping the last good target", describe(&err));
+                tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
             }
         }
     }
