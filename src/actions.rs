@@ -90,9 +90,12 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// events of a restart describe a container that goes away and comes back, so a render from
 /// them writes a target without it for a moment and then with it again; the restarted
 /// container may read either. Holding them back keeps the target as the action left it, and a
-/// real change of anything else still renders (with the container's current state) and acts at
-/// once. The cost: a real change of the acted-on container itself within the window renders
-/// only with the next watched event.
+/// real change of anything else still renders and acts at once. What the action changed for
+/// good (a new start time, a new address) is taken in by one render when the notification run
+/// ends, whose change runs no action (the watch loop's `own_actions_done`); without it, the
+/// next unrelated event would carry that change and restart the container once more. The cost:
+/// a real change of the acted-on container itself within the window renders only with the next
+/// watched event.
 ///
 /// Shared between the watch loop (which asks) and its notification task (which notes).
 #[derive(Debug, Clone, Default)]

@@ -82,6 +82,7 @@ pub async fn watch(
         poll_at: None,
         quick_polls: QUICK_POLLS,
         own: OwnActions::default(),
+        own_render: None,
     };
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
@@ -122,6 +123,7 @@ pub async fn watch(
             }
             finished = join_opt(generator.notifying.as_mut()) => {
                 generator.notifying = None;
+                generator.own_actions_done();
                 if let Err(err) = finished {
                     tracing::error!(error = %describe(&err), "the notification task failed");
                 }
@@ -182,6 +184,10 @@ struct Generator {
     quick_polls: u32,
     /// The containers the notifications act on: their events do not render.
     own: OwnActions,
+    /// The render request made when a notification run ended (its number in the pacer): a
+    /// render that serves it and nothing else takes in what the actions changed without
+    /// acting again.
+    own_render: Option<u64>,
 }
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
@@ -262,6 +268,7 @@ impl Generator {
             self.refresh_swarm().await;
         }
         let from_event = std::mem::take(&mut self.render_from_event);
+        let absorb = self.own_render.take() == Some(self.pacer.requests());
         let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
         let template = Arc::clone(&self.template);
@@ -270,18 +277,27 @@ impl Generator {
         let task = tokio::task::spawn_blocking(move || {
             render_and_write(&template, &snapshot, target.as_ref(), &metrics)
         });
-        self.rendering = Some(Rendering { task, from_event });
+        self.rendering = Some(Rendering {
+            task,
+            from_event,
+            absorb,
+        });
     }
 
     /// A render finished: on change, schedules the notifications; a failure keeps the last good
     /// target.
     fn rendered(&mut self, finished: Result<Result<bool, Error>, tokio::task::JoinError>) {
-        let Some(Rendering { from_event, .. }) = self.rendering.take() else {
+        let Some(Rendering {
+            from_event, absorb, ..
+        }) = self.rendering.take()
+        else {
             return;
         };
         match finished {
             Ok(Ok(changed)) => {
-                if changed && !self.plan.is_empty() {
+                if changed && absorb {
+                    tracing::debug!("the target changed by pygen's own actions: no notification");
+                } else if changed && !self.plan.is_empty() {
                     self.timer.schedule();
                 }
                 if from_event {
@@ -296,6 +312,16 @@ impl Generator {
             Err(err) => {
                 tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
             }
+        }
+    }
+
+    /// A notification run ended: renders what its actions changed (a restarted container's
+    /// start time, address) unless a render is owed anyway, and marks that render so its
+    /// change does not act again ([`OwnActions`] holds back the actions' own events).
+    fn own_actions_done(&mut self) {
+        if !self.pacer.is_pending() {
+            self.pacer.request();
+            self.own_render = Some(self.pacer.requests());
         }
     }
 
@@ -412,6 +438,8 @@ struct Rendering {
     task: JoinHandle<Result<bool, Error>>,
     /// Whether a watched event asked for it (it then schedules `--repeat`).
     from_event: bool,
+    /// Whether only the end of a notification run asked for it: a change then runs no action.
+    absorb: bool,
 }
 
 /// Sleeps until the instant, or forever when there is none.
