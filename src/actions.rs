@@ -19,6 +19,7 @@
 //! changes (see its documentation for why this mechanism).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -103,12 +104,20 @@ pub struct OwnActions {
     /// Container id → when its events stop counting as pygen's own; `None` while the action
     /// is still running.
     acting: Arc<Mutex<HashMap<String, Option<Instant>>>>,
+    /// Whether a container was acted on since [`OwnActions::take_acted`] last asked.
+    acted: Arc<AtomicBool>,
 }
 
 impl OwnActions {
     /// Notes that an action on the container starts.
     fn begin(&self, id: &str) {
         self.lock().insert(id.to_owned(), None);
+        self.acted.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a container was restarted or signalled since the last call.
+    pub fn take_acted(&self) -> bool {
+        self.acted.swap(false, Ordering::Relaxed)
     }
 
     /// Notes that the action on the container returned: its events count as pygen's own for
@@ -408,7 +417,10 @@ mod tests {
     #[test]
     fn clones_share_what_they_note() {
         let own = OwnActions::default();
+        assert!(!own.take_acted());
         own.clone().begin("proxy");
         assert!(own.is_own(&event(EventMessageTypeEnum::CONTAINER, "proxy")));
+        assert!(own.take_acted());
+        assert!(!own.take_acted(), "asked once");
     }
 }

@@ -315,11 +315,12 @@ impl Generator {
         }
     }
 
-    /// A notification run ended: renders what its actions changed (a restarted container's
-    /// start time, address) unless a render is owed anyway, and marks that render so its
-    /// change does not act again ([`OwnActions`] holds back the actions' own events).
+    /// A notification run ended: if it restarted or signalled a local container, renders what
+    /// that changed (a start time, an address) unless a render is owed anyway, and marks that
+    /// render so its change does not act again ([`OwnActions`] holds back the actions' own
+    /// events).
     fn own_actions_done(&mut self) {
-        if !self.pacer.is_pending() {
+        if self.own.take_acted() && !self.pacer.is_pending() {
             self.pacer.request();
             self.own_render = Some(self.pacer.requests());
         }
