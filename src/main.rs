@@ -1,5 +1,6 @@
 //! The `pygen` binary: parses the command line, starts logging, catches the OS signals once, and
-//! hands over to the library. Usage and configuration errors exit 2, runtime failures exit 1.
+//! hands over to the library. The exit status of an error is decided by `pygen::report::Fault`:
+//! 2 when the user's input is wrong, 1 when the world failed.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,13 +11,12 @@ use pygen::cli::Cli;
 use pygen::config::{Config, Mode};
 use pygen::generator;
 use pygen::metrics::{self, Metrics};
+use pygen::report::{Blame, Fault};
 use pygen::shutdown::{Shutdown, ShutdownController, ShutdownTrigger};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-/// Exit status for usage and configuration errors.
-const EXIT_USAGE: u8 = 2;
-/// Exit status for runtime failures.
+/// Exit status when the process cannot even start its runtime.
 const EXIT_FAILURE: u8 = 1;
 /// How long the tasks (and a render still running) may take to stop at shutdown.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -58,13 +58,9 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(err)) => {
-            eprintln!("pygen: {}", pygen::report::describe(err.as_ref()));
-            ExitCode::from(EXIT_USAGE)
-        }
-        Err(Failure::Runtime(err)) => {
-            eprintln!("pygen: {}", pygen::report::describe(err.as_ref()));
-            ExitCode::from(EXIT_FAILURE)
+        Err(Failure { fault, error }) => {
+            eprintln!("pygen: {}", pygen::report::describe(error.as_ref()));
+            ExitCode::from(fault.exit_status())
         }
     }
 }
@@ -83,7 +79,7 @@ fn docker_gen_main(program: &str, args: Vec<String>) -> ExitCode {
             if matches!(err, dockergen::Error::Flags(_)) {
                 eprint!("{}", dockergen::flags::usage(program));
             }
-            return ExitCode::from(EXIT_USAGE);
+            return ExitCode::from(Fault::Input.exit_status());
         }
     };
     for (key, value) in &settings.env {
@@ -111,11 +107,7 @@ fn docker_gen_main(program: &str, args: Vec<String>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("{program}: {}", pygen::report::describe(&err));
-            ExitCode::from(if err.is_usage() {
-                EXIT_USAGE
-            } else {
-                EXIT_FAILURE
-            })
+            ExitCode::from(err.fault().exit_status())
         }
     }
 }
@@ -141,37 +133,39 @@ async fn run_docker_gen(
     .await;
     let hangup = match started {
         Ok(hangup) => hangup,
-        Err(Failure::Usage(e) | Failure::Runtime(e)) => return Err(fail(e)),
+        Err(failure) => return Err(fail(failure.error)),
     };
     let result = pygen::dockergen::watch(settings, metrics, controller.subscribe(), hangup).await;
     finish(controller).await;
     result
 }
 
-/// An error that ends the process, with its exit status class.
-enum Failure {
-    /// Bad flags, a missing template, a template that does not compile: exit 2.
-    Usage(anyhow::Error),
-    /// Anything else: exit 1.
-    Runtime(anyhow::Error),
+/// An error that ends the process, with who is at fault (which decides the exit status).
+struct Failure {
+    /// The user's input or the world.
+    fault: Fault,
+    /// What went wrong.
+    error: anyhow::Error,
 }
 
-impl From<pygen::swarm::Error> for Failure {
-    fn from(err: pygen::swarm::Error) -> Failure {
-        if err.is_configuration() {
-            Failure::Usage(err.into())
-        } else {
-            Failure::Runtime(err.into())
+impl Failure {
+    /// A failure of the world (exit status 1) outside the library's error types.
+    fn world(error: anyhow::Error) -> Failure {
+        Failure {
+            fault: Fault::World,
+            error,
         }
     }
 }
 
-impl From<generator::Error> for Failure {
-    fn from(err: generator::Error) -> Failure {
-        if err.is_configuration() {
-            Failure::Usage(err.into())
-        } else {
-            Failure::Runtime(err.into())
+impl<E> From<E> for Failure
+where
+    E: Blame + std::error::Error + Send + Sync + 'static,
+{
+    fn from(err: E) -> Failure {
+        Failure {
+            fault: err.fault(),
+            error: err.into(),
         }
     }
 }
@@ -195,7 +189,7 @@ fn init_logging(debug: bool) {
 
 /// Dispatches the subcommands.
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let mode = Mode::from_cli(&cli).map_err(|e| Failure::Usage(e.into()))?;
+    let mode = Mode::from_cli(&cli)?;
     match mode {
         Mode::Run(config) => run_main(config).await,
         Mode::Worker(config) => run_worker(config).await,
@@ -214,13 +208,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 std::path::Path::new(&render.template),
                 render.target.as_deref(),
             )
-            .map_err(|e| {
-                if e.is_usage() {
-                    Failure::Usage(e.into())
-                } else {
-                    Failure::Runtime(e.into())
-                }
-            })
+            .map_err(Failure::from)
         }
         Mode::Render(render) => {
             let options = pygen::template::LoadOptions {
@@ -238,14 +226,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Mode::Healthcheck(check) => healthcheck(&check.url, check.timeout)
             .await
-            .map_err(Failure::Runtime),
+            .map_err(Failure::world),
         Mode::Completions(shell) => {
             match pygen::cli::write_completions(shell, &mut std::io::stdout()) {
                 // The reader stopped early (`| head`): nothing left to do.
                 Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 result => result
                     .context("writing the completion script")
-                    .map_err(Failure::Runtime),
+                    .map_err(Failure::world),
             }
         }
     }
@@ -282,9 +270,7 @@ async fn start_metrics(
     let Some(addr) = addr else {
         return Ok(());
     };
-    let listener = metrics::bind(addr)
-        .await
-        .map_err(|e| Failure::Runtime(e.into()))?;
+    let listener = metrics::bind(addr).await?;
     let metrics = Arc::clone(metrics);
     tokio::spawn(async move {
         if let Err(err) = metrics::serve(listener, metrics, shutdown.wait()).await {
@@ -300,13 +286,13 @@ fn catch_signals(trigger: ShutdownTrigger) -> Result<mpsc::UnboundedReceiver<()>
     let (hangup_tx, hangup_rx) = mpsc::unbounded_channel();
     let mut hangup = signal(SignalKind::hangup())
         .context("installing the SIGHUP handler")
-        .map_err(Failure::Runtime)?;
+        .map_err(Failure::world)?;
     let mut terminate = signal(SignalKind::terminate())
         .context("installing the SIGTERM handler")
-        .map_err(Failure::Runtime)?;
+        .map_err(Failure::world)?;
     let mut interrupt = signal(SignalKind::interrupt())
         .context("installing the SIGINT handler")
-        .map_err(Failure::Runtime)?;
+        .map_err(Failure::world)?;
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
             if hangup_tx.send(()).is_err() {
@@ -334,7 +320,7 @@ async fn run_worker(config: pygen::config::WorkerConfig) -> Result<(), Failure> 
     let hangup = catch_signals(controller.trigger())?;
     let result = pygen::swarm::worker::run(config, metrics, controller.subscribe(), hangup).await;
     finish(controller).await;
-    result.map_err(Failure::from)
+    Ok(result?)
 }
 
 /// The main command: one-shot or watch mode.
@@ -366,7 +352,7 @@ async fn run_main(config: Config) -> Result<(), Failure> {
     });
     let result = generator::watch(config, metrics, controller.subscribe(), reload_rx).await;
     finish(controller).await;
-    result.map_err(Failure::from)
+    Ok(result?)
 }
 
 /// Stops every task (the run ended, by a signal or on its own) and waits a bounded time for

@@ -19,6 +19,8 @@ use tokio::time::Instant;
 pub struct RenderRequests {
     /// When the oldest request not yet served by a render came; `None` when nothing is owed.
     since: Option<Instant>,
+    /// Requests so far, so a caller can tell whether anyone else asked since its own request.
+    count: u64,
 }
 
 impl RenderRequests {
@@ -30,6 +32,12 @@ impl RenderRequests {
     /// Asks for a render because something changed.
     pub fn request(&mut self) {
         self.since.get_or_insert_with(Instant::now);
+        self.count += 1;
+    }
+
+    /// How many requests were made so far.
+    pub fn requests(&self) -> u64 {
+        self.count
     }
 
     /// Whether a render is owed.
@@ -57,6 +65,7 @@ mod tests {
         tokio::time::advance(Duration::from_millis(30)).await;
         requests.request();
         assert!(requests.is_pending());
+        assert_eq!(requests.requests(), 2);
         assert_eq!(
             requests.start(),
             Some(Duration::from_millis(30)),

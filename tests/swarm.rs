@@ -890,7 +890,8 @@ fn the_worker_tells_the_manager_about_watched_events() {
         free_port(),
         manager.port,
         worker_metrics,
-        &["--events", "start"],
+        // The per-event line is a debug line.
+        &["--events", "start", "--debug"],
         &[("PYGEN_SWARM_SECRET", SECRET)],
     );
     let _started = TestContainer::builder().label("group", &group).start();

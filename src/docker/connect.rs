@@ -106,7 +106,19 @@ pub enum Error {
         #[source]
         source: bollard::errors::Error,
     },
-    /// The daemon did not answer the version request made to negotiate the API version.
+    /// The daemon cannot be reached for a usual reason, said plainly: nothing listens at the
+    /// address, the socket does not exist, or the user may not open it.
+    #[error("{reason}")]
+    Unreachable {
+        /// The address as given.
+        address: String,
+        /// What is wrong, for the user (`nothing listens at tcp://127.0.0.1:1: connection
+        /// refused`, `no such socket /x/docker.sock`, ...).
+        reason: String,
+    },
+    /// The daemon did not answer the version request made to negotiate the API version, for
+    /// another reason than [`Error::Unreachable`]: it answered something that is not Docker's
+    /// answer, or the connection failed in an unusual way.
     #[error("Docker at {address:?} did not answer the API version request")]
     Negotiate {
         /// The address as given.
@@ -364,18 +376,64 @@ pub async fn connect_negotiated(address: Option<&str>) -> Result<Docker, Error> 
     build(&endpoint)?
         .negotiate_version()
         .await
-        .map_err(|source| Error::Negotiate {
-            address: endpoint.address,
-            source,
+        .map_err(|source| match unreachable(&endpoint, &source) {
+            Some(reason) => Error::Unreachable {
+                address: endpoint.address.clone(),
+                reason,
+            },
+            None => Error::Negotiate {
+                address: endpoint.address.clone(),
+                source,
+            },
         })
+}
+
+/// The plain reason the daemon at `endpoint` cannot be reached, when `err` is one of the usual
+/// ones (no socket, nothing listening, no permission, no route); `None` for anything else.
+pub fn unreachable(endpoint: &Endpoint, err: &bollard::errors::Error) -> Option<String> {
+    let (place, is_socket) = match &endpoint.transport {
+        Transport::Unix { path } => (path.display().to_string(), true),
+        _ => (endpoint.address.clone(), false),
+    };
+    if let bollard::errors::Error::SocketNotFoundError(_) = err {
+        return Some(format!("no such socket {place}"));
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let io = loop {
+        let current = cause?;
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            break io;
+        }
+        cause = current.source();
+    };
+    use std::io::ErrorKind;
+    Some(match io.kind() {
+        ErrorKind::NotFound if is_socket => format!("no such socket {place}"),
+        ErrorKind::PermissionDenied if is_socket => format!(
+            "permission denied on {place} — add the user to the docker group (or run as root)"
+        ),
+        ErrorKind::PermissionDenied => format!("permission denied connecting to {place}"),
+        ErrorKind::ConnectionRefused => format!("nothing listens at {place}: connection refused"),
+        ErrorKind::TimedOut => format!("no answer from {place}: connection timed out"),
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            format!("cannot reach {place}: {io}")
+        }
+        _ => return None,
+    })
 }
 
 /// Carries out a plan made by [`plan`].
 pub fn build(endpoint: &Endpoint) -> Result<Docker, Error> {
     let timeout = REQUEST_TIMEOUT.as_secs();
-    let client_error = |source| Error::Client {
-        address: endpoint.address.clone(),
-        source,
+    let client_error = |source| match unreachable(endpoint, &source) {
+        Some(reason) => Error::Unreachable {
+            address: endpoint.address.clone(),
+            reason,
+        },
+        None => Error::Client {
+            address: endpoint.address.clone(),
+            source,
+        },
     };
     match &endpoint.transport {
         Transport::Unix { path } => pooled_unix(path, timeout).map_err(client_error),
@@ -696,9 +754,18 @@ mod tests {
     fn a_missing_socket_is_an_error_naming_the_address() {
         let endpoint = plan(Some("unix:///nonexistent/docker.sock"), &env()).unwrap();
         let message = build(&endpoint).expect_err("missing socket").to_string();
-        assert!(
-            message.contains("unix:///nonexistent/docker.sock"),
-            "{message}"
+        assert_eq!(message, "no such socket /nonexistent/docker.sock");
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_said_plainly() {
+        // Port 1 on loopback: nothing listens there, the connection is refused at once.
+        let err = connect_negotiated(Some("tcp://127.0.0.1:1"))
+            .await
+            .expect_err("nothing listens");
+        assert_eq!(
+            crate::report::describe(&err),
+            "nothing listens at tcp://127.0.0.1:1: connection refused"
         );
     }
 

@@ -5,10 +5,16 @@
 //! resyncs the whole state and then applies the events that follow. The subscription asks for
 //! events since a moment before the announcement, so nothing that happens between the
 //! subscription and the consumer's listing is lost.
+//!
+//! While the daemon cannot be reached, [`Outage`] decides what is logged: the cause (plainly:
+//! `nothing listens at tcp://127.0.0.1:1: connection refused`) at the first failure, whenever
+//! the delay before the next attempt grows, and whenever the cause changes; then a `still
+//! unreachable` line every [`STILL_UNREACHABLE_EVERY`]; and one line when it is back. The
+//! attempts are counted by the caller's `connect` (`pygen_docker_connect_attempts_total`).
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::report::describe;
 use bollard::Docker;
@@ -23,6 +29,84 @@ const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// How far back a new subscription reaches, to cover the gap between subscribing and listing.
 const SUBSCRIBE_OVERLAP: Duration = Duration::from_secs(1);
+/// How often a daemon that stays unreachable is logged again, once the retry delay stopped
+/// growing and the cause stays the same.
+pub const STILL_UNREACHABLE_EVERY: Duration = Duration::from_secs(60);
+
+/// What one failed attempt is worth logging.
+#[derive(Debug, PartialEq, Eq)]
+enum OutageLog {
+    /// The cause, with the next delay: first failure, a longer delay, or a new cause.
+    Cause,
+    /// The periodic reminder.
+    Still,
+    /// Nothing: said recently.
+    Quiet,
+}
+
+/// A run of failed connection attempts, and what of it was already logged.
+#[derive(Debug)]
+struct Outage {
+    /// When the first attempt failed (or the stream was lost).
+    since: Instant,
+    /// Failed attempts so far.
+    failures: u64,
+    /// The cause logged last.
+    cause: String,
+    /// The delay logged last.
+    delay: Duration,
+    /// When a line was last logged.
+    logged: Instant,
+}
+
+impl Outage {
+    /// An outage that starts now (nothing logged yet).
+    fn new(now: Instant) -> Outage {
+        Outage {
+            since: now,
+            failures: 0,
+            cause: String::new(),
+            delay: Duration::ZERO,
+            logged: now,
+        }
+    }
+
+    /// Notes a failed attempt with its cause and the delay before the next one; says what to
+    /// log.
+    fn failed(&mut self, cause: &str, delay: Duration, now: Instant) -> OutageLog {
+        self.failures += 1;
+        let log = if self.failures == 1 || delay != self.delay || cause != self.cause {
+            OutageLog::Cause
+        } else if now.duration_since(self.logged) >= STILL_UNREACHABLE_EVERY {
+            OutageLog::Still
+        } else {
+            OutageLog::Quiet
+        };
+        if log != OutageLog::Quiet {
+            self.logged = now;
+        }
+        self.cause = cause.to_owned();
+        self.delay = delay;
+        log
+    }
+
+    /// Logs a failed attempt as [`Outage::failed`] decides.
+    fn report(&mut self, cause: &str, delay: Duration) {
+        let now = Instant::now();
+        match self.failed(cause, delay, now) {
+            OutageLog::Cause => tracing::warn!(
+                attempts = self.failures,
+                "Docker daemon unreachable: {cause}; retrying in {delay:?}"
+            ),
+            OutageLog::Still => tracing::warn!(
+                attempts = self.failures,
+                "Docker daemon still unreachable after {} s: {cause}; retrying every {delay:?}",
+                now.duration_since(self.since).as_secs()
+            ),
+            OutageLog::Quiet => {}
+        }
+    }
+}
 
 /// What the feed tells its consumer.
 #[derive(Debug)]
@@ -139,16 +223,15 @@ where
     Fut: Future<Output = Result<Docker, String>> + Send + 'static,
 {
     let mut backoff = BACKOFF_START;
-    // Logged once per change between reachable and unreachable, not once per attempt.
-    let mut reported_down = false;
+    // Set while the daemon cannot be reached: from the first failure or the lost stream.
+    let mut outage: Option<Outage> = None;
     loop {
         let docker = match connect().await {
             Ok(docker) => docker,
             Err(err) => {
-                if !reported_down {
-                    tracing::warn!(error = %err, "Docker daemon unreachable, retrying with backoff");
-                    reported_down = true;
-                }
+                outage
+                    .get_or_insert_with(|| Outage::new(Instant::now()))
+                    .report(&err, backoff);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF_CAP);
                 continue;
@@ -173,8 +256,12 @@ where
             until: None,
             filters: Some(filters),
         }));
-        if reported_down {
-            tracing::info!("Docker daemon reachable again, resyncing");
+        if let Some(outage) = outage.take() {
+            tracing::info!(
+                attempts = outage.failures + 1,
+                "Docker daemon reachable again after {} s, resyncing",
+                outage.since.elapsed().as_secs()
+            );
         }
         backoff = BACKOFF_START;
         if tx.send(Feed::Connected(docker.clone())).await.is_err() {
@@ -192,7 +279,7 @@ where
             }
         };
         tracing::warn!(reason = %reason, "lost the Docker event stream, reconnecting");
-        reported_down = true;
+        outage = Some(Outage::new(Instant::now()));
         if tx.send(Feed::Disconnected(reason)).await.is_err() {
             return;
         }
@@ -226,6 +313,35 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_outage_logs_the_cause_at_each_new_delay_then_periodically() {
+        let start = Instant::now();
+        let mut outage = Outage::new(start);
+        let refused = "nothing listens at tcp://127.0.0.1:1: connection refused";
+        let at = |s: u64| start + Duration::from_secs(s);
+        let ms = Duration::from_millis;
+        assert_eq!(outage.failed(refused, ms(100), at(0)), OutageLog::Cause);
+        assert_eq!(outage.failed(refused, ms(200), at(0)), OutageLog::Cause);
+        assert_eq!(outage.failed(refused, BACKOFF_CAP, at(1)), OutageLog::Cause);
+        assert_eq!(outage.failed(refused, BACKOFF_CAP, at(6)), OutageLog::Quiet);
+        assert_eq!(
+            outage.failed(refused, BACKOFF_CAP, at(60)),
+            OutageLog::Quiet
+        );
+        assert_eq!(
+            outage.failed(refused, BACKOFF_CAP, at(61)),
+            OutageLog::Still
+        );
+        assert_eq!(
+            outage.failed(refused, BACKOFF_CAP, at(66)),
+            OutageLog::Quiet
+        );
+        let gone = "no such socket /var/run/docker.sock";
+        assert_eq!(outage.failed(gone, BACKOFF_CAP, at(71)), OutageLog::Cause);
+        assert_eq!(outage.failed(gone, BACKOFF_CAP, at(76)), OutageLog::Quiet);
+        assert_eq!(outage.failures, 9);
     }
 
     #[test]

@@ -206,12 +206,14 @@ impl Watch {
     pub fn start(address: Option<String>, metrics: Arc<Metrics>) -> Result<Watch, connect::Error> {
         connect::plan(address.as_deref(), &connect::Env::from_process())?;
         let for_feed = address.clone();
+        let feed_metrics = Arc::clone(&metrics);
         let feed = events::spawn(move || {
             let address = for_feed.clone();
+            let metrics = Arc::clone(&feed_metrics);
             async move {
-                connect::connect_negotiated(address.as_deref())
-                    .await
-                    .map_err(|e| describe(&e))
+                let connected = connect::connect_negotiated(address.as_deref()).await;
+                metrics.connect_attempted(connected.is_ok());
+                connected.map_err(|e| describe(&e))
             }
         });
         Ok(Watch {

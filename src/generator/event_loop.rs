@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::actions::{self, Plan, Reach};
+use crate::actions::{self, OwnActions, Plan, Reach};
 use crate::config::{Config, Intervals};
 use crate::docker::events;
 use crate::docker::swarm::{Role, SwarmCache};
@@ -37,7 +37,7 @@ use crate::shutdown::Shutdown;
 use crate::template::Template;
 use crate::timer::NotificationTimer;
 
-use super::{Error, check_target_folder, load_template, plan, render_and_write, swarm_wants};
+use super::{Error, check_target_folder, kept, load_template, plan, render_and_write, swarm_wants};
 
 /// The long-running generator: watches events until `shutdown`. Each message on
 /// `reload` (SIGHUP) re-reads the template source and renders at once.
@@ -88,6 +88,8 @@ pub async fn watch(
         updates,
         poll_at: None,
         quick_polls: QUICK_POLLS,
+        own: OwnActions::default(),
+        own_render: None,
     };
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
@@ -128,6 +130,7 @@ pub async fn watch(
             }
             finished = join_opt(generator.notifying.as_mut()) => {
                 generator.notifying = None;
+                generator.own_actions_done();
                 if let Err(err) = finished {
                     tracing::error!(error = %describe(&err), "the notification task failed");
                 }
@@ -189,6 +192,12 @@ struct Generator {
     /// a task that never settles (unschedulable, failing image) does not keep pygen polling
     /// every second.
     quick_polls: u32,
+    /// The containers the notifications act on: their events do not render.
+    own: OwnActions,
+    /// The render request made when a notification run ended (its number in the pacer): a
+    /// render that serves it and nothing else takes in what the actions changed without
+    /// acting again.
+    own_render: Option<u64>,
 }
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
@@ -236,9 +245,9 @@ impl Generator {
                     event.typ,
                     Some(bollard::models::EventMessageTypeEnum::CONTAINER)
                 );
-                if is_container && self.config.events.matches(action) {
+                if is_container && self.config.events.matches(action) && !self.own.is_own(&event) {
                     self.metrics.event_taken();
-                    tracing::info!(
+                    tracing::debug!(
                         "Received {action} event from {}",
                         events::actor_name(&event)
                     );
@@ -295,6 +304,7 @@ impl Generator {
             self.refresh_swarm().await;
         }
         let from_event = std::mem::take(&mut self.render_from_event);
+        let absorb = self.own_render.take() == Some(self.pacer.requests());
         let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
         let template = Arc::clone(&self.template);
@@ -303,18 +313,27 @@ impl Generator {
         let task = tokio::task::spawn_blocking(move || {
             render_and_write(&template, &snapshot, target.as_ref(), &metrics)
         });
-        self.rendering = Some(Rendering { task, from_event });
+        self.rendering = Some(Rendering {
+            task,
+            from_event,
+            absorb,
+        });
     }
 
     /// A render finished: on change, schedules the notifications; a failure keeps the last good
     /// target.
     fn rendered(&mut self, finished: Result<Result<bool, Error>, tokio::task::JoinError>) {
-        let Some(Rendering { from_event, .. }) = self.rendering.take() else {
+        let Some(Rendering {
+            from_event, absorb, ..
+        }) = self.rendering.take()
+        else {
             return;
         };
         match finished {
             Ok(Ok(changed)) => {
-                if changed && !self.plan.is_empty() {
+                if changed && absorb {
+                    tracing::debug!("the target changed by pygen's own actions: no notification");
+                } else if changed && !self.plan.is_empty() {
                     self.timer.schedule();
                 }
                 if from_event {
@@ -324,11 +343,22 @@ impl Generator {
                 }
             }
             Ok(Err(err)) => {
-                tracing::error!("{}; keeping the last good target", describe(&err));
+                tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
             }
             Err(err) => {
-                tracing::error!("{}; keeping the last good target", describe(&err));
+                tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
             }
+        }
+    }
+
+    /// A notification run ended: if it restarted or signalled a local container, renders what
+    /// that changed (a start time, an address) unless a render is owed anyway, and marks that
+    /// render so its change does not act again ([`OwnActions`] holds back the actions' own
+    /// events).
+    fn own_actions_done(&mut self) {
+        if self.own.take_acted() && !self.pacer.is_pending() {
+            self.pacer.request();
+            self.own_render = Some(self.pacer.requests());
         }
     }
 
@@ -346,10 +376,12 @@ impl Generator {
         let plan = self.plan.clone();
         let metrics = Arc::clone(&self.metrics);
         let workers = self.workers.clone();
+        let own = self.own.clone();
         self.notifying = Some(tokio::spawn(async move {
             let reach = Reach {
                 services: Some(&clients.raw),
                 workers: workers.as_deref(),
+                own: Some(&own),
             };
             actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
         }));
@@ -443,6 +475,8 @@ struct Rendering {
     task: JoinHandle<Result<bool, Error>>,
     /// Whether a watched event asked for it (it then schedules `--repeat`).
     from_event: bool,
+    /// Whether only the end of a notification run asked for it: a change then runs no action.
+    absorb: bool,
 }
 
 /// Sleeps until the instant, or forever when there is none.

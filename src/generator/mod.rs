@@ -27,7 +27,8 @@ pub use once::one_shot;
 /// Errors that end a generator run.
 ///
 /// In watch mode only startup errors end the run; everything after startup is logged, counted
-/// and retried. In one-shot mode every error ends the run.
+/// and retried. In one-shot mode every error ends the run. Which exit status each gives is
+/// decided in [`crate::report`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The template could not be loaded (missing file, syntax error, unreachable URL).
@@ -62,6 +63,16 @@ pub enum Error {
     /// Listing the Swarm's services, tasks or nodes failed.
     #[error(transparent)]
     SwarmState(crate::docker::swarm::Error),
+    /// In `--one-shot`, an action matched no running container or failed (each is logged).
+    #[error(
+        "the actions did not all succeed: {unmatched} target(s) matched no running container, {failed} action(s) failed"
+    )]
+    Actions {
+        /// Targets that matched nothing.
+        unmatched: usize,
+        /// Containers, services or workers whose action failed.
+        failed: usize,
+    },
     /// A state dump could not be read.
     #[error("state dump {path}: {source}")]
     StateDump {
@@ -82,27 +93,6 @@ pub enum StateDumpError {
     /// The file is not a state dump.
     #[error(transparent)]
     Model(#[from] crate::model::Error),
-}
-
-impl Error {
-    /// Whether the error is the user's configuration (exit status 2) rather than a runtime
-    /// failure (exit status 1).
-    pub fn is_configuration(&self) -> bool {
-        match self {
-            Error::Template(err) => matches!(
-                err,
-                template::Error::Read { .. } | template::Error::Syntax { .. }
-            ),
-            Error::TargetFolder { .. } | Error::StateDump { .. } => true,
-            Error::Swarm(err) => err.is_configuration(),
-            Error::Connect(_)
-            | Error::State(_)
-            | Error::SwarmState(_)
-            | Error::Raw(_)
-            | Error::Output(_)
-            | Error::Metrics(_) => false,
-        }
-    }
 }
 
 /// Loads the template named on the command line.
@@ -128,6 +118,16 @@ pub(crate) fn check_target_folder(target: &Option<PathBuf>) -> Result<(), Error>
             path: path.clone(),
             folder,
         })
+    }
+}
+
+/// What a failed render leaves in place, for its log line: the last good target, or none
+/// yet (a template that fails from the start never wrote one).
+pub(crate) fn kept(target: Option<&PathBuf>) -> String {
+    match target {
+        None => "nothing printed".to_owned(),
+        Some(path) if path.exists() => format!("keeping the last good target {}", path.display()),
+        Some(path) => format!("no target written yet ({} does not exist)", path.display()),
     }
 }
 

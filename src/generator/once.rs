@@ -12,7 +12,9 @@ use super::{
 };
 
 /// Renders once from the daemon, writes the target if it changed, runs the actions if it did
-/// (always in stdout mode, as docker-pygen does), and returns.
+/// (always in stdout mode, as docker-pygen does), and returns. An action that matched no
+/// running container or failed is an error once all ran: a script must not take it for
+/// success.
 pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let template = load_template(config).await?;
     check_target_folder(&config.target)?;
@@ -41,8 +43,15 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
         let reach = Reach {
             services: Some(&raw),
             workers: None,
+            own: None,
         };
-        actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
+        let report = actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
+        if report.unmatched > 0 || report.failed > 0 {
+            return Err(Error::Actions {
+                unmatched: report.unmatched,
+                failed: report.failed,
+            });
+        }
     }
     Ok(())
 }

@@ -39,6 +39,7 @@
 //! | `pygen_http_connections_dropped_total` | counter | `endpoint`: `manager`/`worker`/`metrics`, `reason`: `header_timeout`/`too_large`/`malformed`/`lifetime`/`evicted`/`shutdown` |
 //! | `pygen_swarm_requests_refused_total` | counter | `endpoint`: `manager`/`worker`, `reason`: `unsigned`/`forged`/`stale`/`replayed`/`misdirected`/`busy`/`bad_request` |
 //! | `pygen_docker_reconnects_total` | counter | — |
+//! | `pygen_docker_connect_attempts_total`, `pygen_docker_connect_failures_total` | counter | — |
 //! | `pygen_docker_connected` | gauge | — (0/1) |
 //! | `pygen_state_age_seconds` | gauge | — (computed at scrape) |
 //! | `process_cpu_seconds_total`, `process_start_time_seconds`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds` | counter/gauges | — (read from `/proc` at scrape) |
@@ -463,6 +464,11 @@ pub struct Metrics {
     requests_refused: Family<RefusalLabels, Counter>,
     /// `pygen_docker_reconnects_total`: event stream reconnections.
     reconnects: Counter,
+    /// `pygen_docker_connect_attempts_total`: attempts to connect to the daemon, the first
+    /// included.
+    connect_attempts: Counter,
+    /// `pygen_docker_connect_failures_total`: attempts that failed.
+    connect_failures: Counter,
     /// `pygen_docker_connected`: 1 while the event stream is connected.
     connected: Gauge,
     /// Source of `pygen_state_age_seconds`, shared with its collector.
@@ -506,6 +512,8 @@ impl Metrics {
             connections_dropped: Family::default(),
             requests_refused: Family::default(),
             reconnects: Counter::default(),
+            connect_attempts: Counter::default(),
+            connect_failures: Counter::default(),
             connected: Gauge::default(),
             state: Arc::new(Mutex::new(StateClock::new(Instant::now()))),
         };
@@ -688,6 +696,16 @@ impl Metrics {
             "pygen_docker_reconnects",
             "Reconnections to the Docker event stream",
             self.reconnects.clone(),
+        );
+        r.register(
+            "pygen_docker_connect_attempts",
+            "Attempts to connect to the Docker daemon (the first one included)",
+            self.connect_attempts.clone(),
+        );
+        r.register(
+            "pygen_docker_connect_failures",
+            "Attempts to connect to the Docker daemon that failed",
+            self.connect_failures.clone(),
         );
         r.register(
             "pygen_docker_connected",
@@ -886,6 +904,14 @@ impl Metrics {
         self.reconnects.inc();
     }
 
+    /// An attempt to connect to the daemon ended: connected (`true`) or failed (`false`).
+    pub fn connect_attempted(&self, connected: bool) {
+        self.connect_attempts.inc();
+        if !connected {
+            self.connect_failures.inc();
+        }
+    }
+
     /// The Docker event stream is now connected (`true`) or lost (`false`).
     ///
     /// Losing it stops the cached state from being current: `pygen_state_age_seconds` starts
@@ -1057,6 +1083,9 @@ mod tests {
         m.write_done();
         m.write_failed();
         m.reconnected();
+        m.connect_attempted(false);
+        m.connect_attempted(false);
+        m.connect_attempted(true);
         m.set_connected(true);
         m.state_refreshed();
         m.action_finished(ActionKind::ServiceUpdate, "web", Outcome::NoMatch, ms(1));
@@ -1075,6 +1104,8 @@ mod tests {
         assert_line(&text, "pygen_write_errors_total 1");
         assert_line(&text, "pygen_template_errors_total 1");
         assert_line(&text, "pygen_docker_reconnects_total 1");
+        assert_line(&text, "pygen_docker_connect_attempts_total 3");
+        assert_line(&text, "pygen_docker_connect_failures_total 2");
         assert_line(&text, "pygen_docker_connected 1");
         assert_line(&text, "# TYPE pygen_state_age_seconds gauge");
         assert_line(&text, "pygen_state_age_seconds 0.0");

@@ -102,21 +102,6 @@ pub enum Error {
     Metrics(#[from] crate::metrics::Error),
 }
 
-impl Error {
-    /// Whether the command line must change (exit status 2).
-    pub fn is_configuration(&self) -> bool {
-        match self {
-            Error::Auth(_) | Error::Peer(_) => true,
-            Error::Connect(err) => !matches!(
-                err,
-                crate::docker::connect::Error::Client { .. }
-                    | crate::docker::connect::Error::Negotiate { .. }
-            ),
-            Error::Bind { .. } | Error::Metrics(_) => false,
-        }
-    }
-}
-
 /// The manager's workers: where container restarts and signals go.
 #[derive(Debug)]
 pub struct Workers {

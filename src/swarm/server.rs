@@ -251,7 +251,7 @@ async fn handle(
         }
         Duty::Update(updates) => {
             shared.metrics.manager_request_received(client.ip());
-            tracing::info!(client = %client.ip(), "update requested by a worker");
+            tracing::debug!(client = %client.ip(), "update requested by a worker");
             // Full means an update is already pending, which serves this request too.
             let _ = updates.try_send(());
             answer(StatusCode::OK, "OK")
@@ -265,7 +265,7 @@ async fn handle(
                 }
             };
             shared.metrics.worker_request_received(client.ip());
-            tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), "action received");
+            tracing::debug!(client = %client.ip(), action = action.name(), target = action.target(), "action received");
             match actions.try_send(action) {
                 Ok(()) => answer(StatusCode::OK, "OK"),
                 Err(mpsc::error::TrySendError::Full(_)) => {

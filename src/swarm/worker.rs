@@ -116,7 +116,7 @@ pub async fn run(
                     );
                     if is_container && config.events.matches(action) {
                         metrics.event_taken();
-                        tracing::info!("Received {action} event from {}", events::actor_name(&event));
+                        tracing::debug!("Received {action} event from {}", events::actor_name(&event));
                         // Full: a notice is already due, and it covers this event too.
                         let _ = notice_tx.try_send(());
                     }

@@ -17,6 +17,7 @@ pub(crate) mod filters_num;
 pub(crate) mod filters_seq;
 pub(crate) mod filters_text;
 pub(crate) mod globals;
+pub(crate) mod hints;
 pub(crate) mod list;
 pub(crate) mod methods;
 pub(crate) mod object;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use minijinja::{Environment, ErrorKind};
 
 use super::context::{Context, ObjectCache};
-use super::environment;
+use super::{environment, hints};
 use crate::model::Snapshot;
 use crate::template::engine::{Compiled, Dialect, Error, Unit};
 
@@ -217,18 +217,42 @@ fn located(error: minijinja::Error, main: &str, sources: &Sources, syntax: bool)
         inner = next;
     }
     let name = inner.name().unwrap_or(main).to_owned();
-    let line = inner.line();
-    let column = inner.range().and_then(|range| {
-        let sources = lock(sources);
-        let (source, offsets) = sources.get(&name)?;
-        let before = source.get(..offsets.original(range.start))?;
+    let mut line = inner.line();
+    let sources = lock(sources);
+    let original = sources.get(&name);
+    let offset = inner
+        .range()
+        .zip(original)
+        .map(|(range, (_, offsets))| offsets.original(range.start));
+    let mut column = offset.zip(original).and_then(|(offset, (source, _))| {
+        let before = source.get(..offset)?;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         Some(before[line_start..].chars().count() + 1)
     });
-    let message = match inner.detail() {
+    let mut message = match inner.detail() {
         Some(detail) => format!("{}: {detail}", inner.kind()),
         None => inner.kind().to_string(),
     };
+    let detail = inner.detail().unwrap_or_default();
+    // minijinja reports an unclosed block where the input ends: point at the tag instead.
+    if detail.starts_with("unexpected end of input")
+        && !detail.contains("variable block")
+        && let Some(open) = original.and_then(|(source, _)| hints::unclosed(source))
+    {
+        message = format!("{message}: {}", open.hint());
+        line = Some(open.line);
+        column = Some(open.column);
+    }
+    // A method on `none` (a missing attribute of a container, ...) names no expression.
+    if inner.kind() == ErrorKind::UnknownMethod
+        && detail.starts_with("none has no method")
+        && let Some(expr) = offset
+            .zip(original)
+            .and_then(|(offset, (source, _))| hints::receiver(source, offset))
+    {
+        message = format!("{message} (`{expr}` is none)");
+    }
+    drop(sources);
     if syntax || inner.kind() == ErrorKind::SyntaxError {
         Error::Syntax {
             name,
