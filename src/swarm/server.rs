@@ -265,7 +265,9 @@ async fn handle(
                 }
             };
             shared.metrics.worker_request_received(client.ip());
-            tracing::debug!(client = %client.ip(), action = action.name(), target = action.target(), "action received");
+            // INFO: an action changes a container of this node, once per notification batch,
+            // not once per event.
+            tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), "action received");
             match actions.try_send(action) {
                 Ok(()) => answer(StatusCode::OK, "OK"),
                 Err(mpsc::error::TrySendError::Full(_)) => {
