@@ -119,6 +119,9 @@ impl Stack<'_> {
                         "--workers", format!("tasks.{name}_worker"),
                         "--retries", "20",
                         "--swarm-secret-file", "/run/secrets/pygen_secret",
+                        // The test reads which worker asked for an update from the manager's
+                        // log: a debug line (one per forwarded event).
+                        "--debug",
                     ],
                     "volumes": [
                         format!("{SHARED_DIR}:{SHARED_DIR}"),
