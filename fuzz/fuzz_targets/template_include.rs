@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use pygen::model::{Container, Snapshot};
 use pygen::template::{LoadOptions, Source, Template};
 
 /// What the file outside the folder holds.
@@ -28,7 +29,11 @@ fn template() -> &'static Template {
             std::fs::write(folder.join("secret.txt.lnk"), "not a link").expect("write");
             std::fs::write(folder.join("sub/ok.txt"), INSIDE).expect("write");
             let main = folder.join("main.tmpl");
-            std::fs::write(&main, "[{% include name ignore missing %}]").expect("write");
+            std::fs::write(
+                &main,
+                "[{% include all_containers[0].labels['name'] ignore missing %}]",
+            )
+            .expect("write");
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -46,8 +51,21 @@ fuzz_target!(|data: &[u8]| {
     let Ok(name) = std::str::from_utf8(data) else {
         return;
     };
-    let context = minijinja::context! { name => name };
-    let Ok(out) = template().render(context) else {
+    // The name reaches the template the way a user's data does: as a container label.
+    let inspect = serde_json::json!({
+        "Id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "Name": "/fuzz",
+        "Config": {"Labels": {"name": name}},
+        "State": {"Running": true, "Status": "running"},
+    });
+    let container = Container::from_inspect_json(&inspect.to_string())
+        .expect("a minimal inspect object models");
+    let snapshot = Snapshot {
+        containers: vec![std::sync::Arc::new(container)],
+        own_container_id: None,
+        swarm: None,
+    };
+    let Ok(out) = template().render_snapshot(&snapshot) else {
         return;
     };
     assert!(
