@@ -7,8 +7,9 @@
 #   scripts/bench-containers.sh count    print how many bench containers run
 #
 # Each container runs `sleep 100000` in pygen-test-busybox with the labels pygen.bench=1 and
-# virtual-host=bench-<i % 30>.example and exposes port 80, so the nginx.example template renders
-# it as an upstream server. They start in parallel (BENCH_PARALLEL, default 8).
+# virtual-host=bench-<i % 30>.example, the environment variable VIRTUAL_HOST with the same
+# value, and exposes port 80, so the nginx.example template (label) and nginx-proxy's nginx.tmpl
+# (variable) render it as an upstream server. They start in parallel (BENCH_PARALLEL, default 8).
 # BENCH_SET=NAME makes a separate set (names pygen-bench-NAME-<i>, label pygen.bench.set=NAME)
 # that up/down/count handle alone, leaving the default set of another run untouched.
 set -euo pipefail
@@ -36,7 +37,7 @@ start_one() {
   # shellcheck disable=SC2086 # set_labels is empty or two words
   docker run -d --name "$prefix-$1" $set_labels \
     --label pygen.bench=1 --label "virtual-host=bench-$(($1 % 30)).example" \
-    --expose 80 --log-driver none "$image" sleep 100000 >/dev/null
+    --env "VIRTUAL_HOST=bench-$(($1 % 30)).example" --expose 80 --log-driver none "$image" sleep 100000 >/dev/null
 }
 
 up() {

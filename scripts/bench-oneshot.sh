@@ -17,6 +17,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 n=${1:-300}
 runs=${RUNS:-5}
 template=$(realpath "$(find_template)")
+# DOCKER_GEN=1: `pygen docker-gen` on nginx-proxy's nginx.tmpl instead of pygen's own mode.
+docker_gen=0
+if [[ "${DOCKER_GEN:-0}" == 1 ]]; then
+  docker_gen=1
+  template=$(realpath "$repo_root/tests/data/docker-gen/nginx.tmpl")
+fi
 work=$(mktemp -d /tmp/pygen-bench-oneshot.XXXXXX)
 
 trap 'rm -rf "$work"; bench_containers_cleanup' EXIT
@@ -50,9 +56,14 @@ floor=$(printf '%s\n' "${floor_times[@]}" | median)
 
 # --- pygen one-shot ---------------------------------------------------------------------------
 target="$work/out.conf"
+if ((docker_gen)); then
+  command=("$pygen" docker-gen "$template" "$target")
+else
+  command=("$pygen" --template "$template" --target "$target" --one-shot)
+fi
 run_pygen() {
   rm -f "$target"
-  "$pygen" --template "$template" --target "$target" --one-shot >"$work/stdout" 2>"$work/stderr"
+  "${command[@]}" >"$work/stdout" 2>"$work/stderr"
 }
 if ! run_pygen; then
   echo "pygen --one-shot failed; its stderr:" >&2
@@ -67,12 +78,14 @@ for ((i = 0; i < runs; i++)); do
 done
 pygen_median=$(printf '%s\n' "${pygen_times[@]}" | median)
 rendered=0
-[[ -s "$target" ]] && rendered=$(grep -cE '^[[:space:]]*# [^[:space:]]+[[:space:]]*$' "$target" || true)
+name_line='^[[:space:]]*# [^[:space:]]+[[:space:]]*$'
+((docker_gen)) && name_line='^[[:space:]]*# Container: [^[:space:]]+[[:space:]]*$'
+[[ -s "$target" ]] && rendered=$(grep -cE "$name_line" "$target" || true)
 
 peak_rss="n/a"
 if [[ -x /usr/bin/time ]]; then
   rm -f "$target"
-  /usr/bin/time -f '%M' -o "$work/rss" "$pygen" --template "$template" --target "$target" --one-shot >/dev/null 2>&1
+  /usr/bin/time -f '%M' -o "$work/rss" "${command[@]}" >/dev/null 2>&1
   peak_rss="$(tail -n 1 "$work/rss") KiB"
 else
   echo "note: /usr/bin/time is missing (apt-get install time) - no peak RSS" >&2

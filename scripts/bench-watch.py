@@ -51,9 +51,16 @@ def ms(seconds):
     return f"{seconds * 1000:.1f}"
 
 
+# nginx-proxy's nginx.tmpl (--docker-gen) names each container of an upstream in a comment.
+DOCKER_GEN_NAME_LINE = re.compile(r"^\s*# Container: (\S+)\s*$", re.MULTILINE)
+DOCKER_GEN = False
+
+
 def names_in(content):
-    """Container names the nginx template renders, one `# NAME` comment each."""
-    return set(NAME_LINE.findall(content))
+    """Container names the template renders: `# NAME` comments (nginx.example) or
+    `# Container: NAME` comments (nginx-proxy's nginx.tmpl, with --docker-gen)."""
+    pattern = DOCKER_GEN_NAME_LINE if DOCKER_GEN else NAME_LINE
+    return set(pattern.findall(content))
 
 
 class TargetWatcher:
@@ -137,6 +144,7 @@ def docker(*args, check=True):
 def run_container(name, image):
     docker("run", "-d", "--name", name, *BENCH_LABELS,
            "--label", "virtual-host=bench-watch.example", "--expose", "80",
+           "--env", "VIRTUAL_HOST=bench-watch.example",
            "--log-driver", "none", image, "sleep", "100000")
 
 
@@ -230,6 +238,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pygen", required=True, help="the pygen binary")
     parser.add_argument("--template", required=True)
+    parser.add_argument("--docker-gen", action="store_true",
+                        help="run `pygen docker-gen -watch` with a docker-gen template (nginx.tmpl)")
     parser.add_argument("--image", default="pygen-test-busybox")
     parser.add_argument("--metrics-port", type=int, default=0,
                         help="pygen's --metrics port; 0 turns metrics off (no render count)")
@@ -246,6 +256,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="how long to wait for one expected write")
     args = parser.parse_args()
+    global DOCKER_GEN
+    DOCKER_GEN = args.docker_gen
 
     work = tempfile.mkdtemp(prefix="pygen-bench-watch.")
     target = os.path.join(work, "out", "nginx.conf")
@@ -260,9 +272,15 @@ def main():
         # The program pygen notifies: a container that survives SIGHUP, as nginx does.
         docker("run", "-d", "--name", notified, *BENCH_LABELS, "--log-driver", "none",
                args.image, "sh", "-c", "trap '' HUP; while :; do sleep 1; done")
-        command = [args.pygen, "--template", args.template, "--target", target,
-                   "--interval", *args.interval.split(), "--signal", notified, "HUP",
-                   "--metrics", str(args.metrics_port)]
+        if args.docker_gen:
+            command = [args.pygen, "docker-gen", "-watch", "-notify-sighup", notified]
+            if args.metrics_port:
+                command += ["-metrics", f"127.0.0.1:{args.metrics_port}"]
+            command += [args.template, target]
+        else:
+            command = [args.pygen, "--template", args.template, "--target", target,
+                       "--interval", *args.interval.split(), "--signal", notified, "HUP",
+                       "--metrics", str(args.metrics_port)]
         print("starting:", " ".join(command), flush=True)
         started = now()
         with open(stderr_path, "wb") as err, open(os.path.join(work, "pygen.stdout"), "wb") as out:

@@ -12,6 +12,8 @@
 #   INTERVAL         pygen's --interval, e.g. "0" or "2 10" (default 0)
 #   TEMPLATE         the nginx.example template (found automatically when unset)
 #   PYGEN_BIN        a pygen binary to use instead of building target/release/pygen
+#   DOCKER_GEN=1     run `pygen docker-gen -watch -notify-sighup` on nginx-proxy's nginx.tmpl
+#                    (tests/data/docker-gen) instead of pygen's own mode on nginx.example
 #   KEEP_CONTAINERS=1  leave the N bench containers running afterwards
 set -euo pipefail
 # shellcheck source=bench-lib.sh
@@ -25,6 +27,11 @@ fi
 [[ "${1:-}" == -- ]] && shift
 
 template=$(realpath "$(find_template)")
+docker_gen=()
+if [[ "${DOCKER_GEN:-0}" == 1 ]]; then
+  template=$(realpath "$repo_root/tests/data/docker-gen/nginx.tmpl")
+  docker_gen=(--docker-gen)
+fi
 metrics_port=${METRICS_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 trap bench_containers_cleanup EXIT
@@ -38,6 +45,6 @@ else
 fi
 
 python3 "$repo_root/scripts/bench-watch.py" \
-  --pygen "$pygen" --template "$template" --metrics-port "$metrics_port" \
+  --pygen "$pygen" --template "$template" --metrics-port "$metrics_port" "${docker_gen[@]}" \
   --tries "${TRIES:-20}" --burst "${BURST:-200}" --burst-parallel "${BURST_PARALLEL:-50}" \
   --paced "${PACED:-20}" --paced-gap-ms "${PACED_GAP_MS:-100}" --interval "${INTERVAL:-0}" "$@"
