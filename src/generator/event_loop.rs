@@ -90,6 +90,7 @@ pub async fn watch(
         quick_polls: QUICK_POLLS,
         own: OwnActions::default(),
         own_render: None,
+        own_awaiting: HashSet::new(),
     };
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while a
@@ -198,6 +199,9 @@ struct Generator {
     /// render that serves it and nothing else takes in what the actions changed without
     /// acting again.
     own_render: Option<u64>,
+    /// Containers acted on by pygen whose inspect (after the action's own events) is in
+    /// flight: when it lands, a render that does not act shows their new state.
+    own_awaiting: HashSet<String>,
 }
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
@@ -213,13 +217,19 @@ impl Generator {
             Change::Connected => {
                 // The full sync before the next render reads every container.
                 self.awaiting.clear();
+                self.own_awaiting.clear();
                 self.swarm.mark_dirty();
                 self.pacer.request();
             }
             Change::Inspected { id, ok } => {
+                let own = self.own_awaiting.remove(&id);
                 if self.awaiting.remove(&id) || !ok {
                     self.render_from_event = true;
                     self.pacer.request();
+                } else if own {
+                    // The state an action of pygen's left (a restarted container running
+                    // again) reaches the target, without acting again.
+                    self.request_own_render();
                 }
             }
             Change::Disconnected => {
@@ -245,7 +255,17 @@ impl Generator {
                     event.typ,
                     Some(bollard::models::EventMessageTypeEnum::CONTAINER)
                 );
-                if is_container && self.config.events.matches(action) && !self.own.is_own(&event) {
+                let is_own = is_container && self.own.is_own(&event);
+                if is_own {
+                    // Not rendered for now, but the container's inspect in flight is: the
+                    // render after the action must not read the state before it landed.
+                    if let events::Effect::Dirty(id) = events::effect(&event) {
+                        if self.watch.inspecting(id) {
+                            self.own_awaiting.insert(id.to_owned());
+                        }
+                    }
+                }
+                if is_container && self.config.events.matches(action) && !is_own {
                     self.metrics.event_taken();
                     tracing::debug!(
                         "Received {action} event from {}",
@@ -284,6 +304,7 @@ impl Generator {
                     // The sync dropped the inspects in flight; this render reads their
                     // containers as the sync found them.
                     self.awaiting.clear();
+                    self.own_awaiting.clear();
                     tracing::info!(
                         containers = stats.inspected,
                         ms = format_args!("{:.1}", stats.duration.as_secs_f64() * 1e3),
@@ -356,7 +377,15 @@ impl Generator {
     /// render so its change does not act again ([`OwnActions`] holds back the actions' own
     /// events).
     fn own_actions_done(&mut self) {
-        if self.own.take_acted() && !self.pacer.is_pending() {
+        if self.own.take_acted() {
+            self.request_own_render();
+        }
+    }
+
+    /// Asks for a render whose change does not act (see [`Generator::own_actions_done`]),
+    /// unless a render is owed anyway.
+    fn request_own_render(&mut self) {
+        if !self.pacer.is_pending() {
             self.pacer.request();
             self.own_render = Some(self.pacer.requests());
         }
