@@ -327,8 +327,7 @@ async fn run_worker(config: pygen::config::WorkerConfig) -> Result<(), Failure> 
 async fn run_main(config: Config) -> Result<(), Failure> {
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        template = %config.template,
-        target = %config.target.as_ref().map_or("stdout".into(), |t| t.display().to_string()),
+        templates = config.templates.len(),
         one_shot = config.one_shot,
         "starting pygen"
     );

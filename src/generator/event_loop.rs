@@ -48,7 +48,7 @@ pub async fn watch(
     mut reload: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
     let template = load_template(&config).await?;
-    check_target_folder(&config.target)?;
+    check_target_folder(&config.templates[0].target)?;
     let watch = Watch::start(config.docker_address.clone(), Arc::clone(&metrics))?;
     // The manager endpoint stops with the process's shutdown, which the caller triggers
     // however the watch ends.
@@ -66,8 +66,8 @@ pub async fn watch(
     let wants = swarm_wants(&template);
     let mut generator = Generator {
         plan: plan(&config),
-        timer: NotificationTimer::new(config.intervals),
-        repeat: config.repeat.map(|every| {
+        timer: NotificationTimer::new(config.templates[0].intervals),
+        repeat: config.templates[0].repeat.map(|every| {
             NotificationTimer::new(Intervals {
                 min: every,
                 max: every,
@@ -329,7 +329,7 @@ impl Generator {
         let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
         let template = Arc::clone(&self.template);
-        let target = self.config.target.clone();
+        let target = self.config.templates[0].target.clone();
         let metrics = Arc::clone(&self.metrics);
         let task = tokio::task::spawn_blocking(move || {
             render_and_write(&template, &snapshot, target.as_ref(), &metrics)
@@ -364,10 +364,18 @@ impl Generator {
                 }
             }
             Ok(Err(err)) => {
-                tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
+                tracing::error!(
+                    "{}; {}",
+                    describe(&err),
+                    kept(self.config.templates[0].target.as_ref())
+                );
             }
             Err(err) => {
-                tracing::error!("{}; {}", describe(&err), kept(self.config.target.as_ref()));
+                tracing::error!(
+                    "{}; {}",
+                    describe(&err),
+                    kept(self.config.templates[0].target.as_ref())
+                );
             }
         }
     }

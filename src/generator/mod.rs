@@ -101,7 +101,7 @@ pub(crate) async fn load_template(config: &Config) -> Result<Template, template:
         no_ssl_check: config.no_ssl_check,
         timeout: config.template_timeout,
     };
-    Template::load(&Source::parse(&config.template), &options).await
+    Template::load(&Source::parse(&config.templates[0].source), &options).await
 }
 
 /// Checks that the target's folder exists, so a typo fails at startup and not at the first write.
@@ -134,8 +134,8 @@ pub(crate) fn kept(target: Option<&PathBuf>) -> String {
 /// The notifications configured on the command line.
 pub(crate) fn plan(config: &Config) -> Plan {
     Plan {
-        restarts: config.restart.clone(),
-        signals: config.signal.clone(),
+        restarts: config.templates[0].restart.clone(),
+        signals: config.templates[0].signal.clone(),
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
 /// success.
 pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let template = load_template(config).await?;
-    check_target_folder(&config.target)?;
+    check_target_folder(&config.templates[0].target)?;
     let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
     let raw = raw_client(config.docker_address.as_deref(), &docker)?;
     let mut cache = StateCache::new(ownid::detect());
@@ -37,7 +37,12 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
             .map_err(Error::SwarmState)?;
         snapshot.swarm = swarm.snapshot();
     }
-    let changed = render_and_write(&template, &snapshot, config.target.as_ref(), &metrics)?;
+    let changed = render_and_write(
+        &template,
+        &snapshot,
+        config.templates[0].target.as_ref(),
+        &metrics,
+    )?;
     let plan = plan(config);
     if changed && !plan.is_empty() {
         let reach = Reach {

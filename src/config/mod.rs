@@ -14,6 +14,12 @@ use clap_complete::Shell;
 
 use crate::cli::{Cli, Command, HealthcheckArgs, RenderArgs, RunArgs, StateArgs, WorkerArgs};
 
+mod template;
+mod values;
+
+pub use template::{Check, Dialect, PerItem, TemplateSpec};
+pub use values::{EventFilter, Intervals, SignalSpec};
+
 /// A usage error: a flag value that cannot work.
 ///
 /// None is recoverable: each means the command line must change, so the binary reports it and
@@ -124,24 +130,16 @@ impl Mode {
 /// Configuration of the generator (the main command).
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Template source as given: a path, an `http(s)://` URL or `#` + inline text; the template
-    /// module tells them apart.
-    pub template: String,
-    /// Timeout of the template download.
+    /// The templates, each with its target and notifications; never empty. The command line
+    /// gives one, a config file any number.
+    pub templates: Vec<TemplateSpec>,
+    /// The config file the templates came from (`--config`), re-read on SIGHUP; `None` when
+    /// they came from the command line.
+    pub config_file: Option<PathBuf>,
+    /// Timeout of template downloads.
     pub template_timeout: Duration,
     /// Skip TLS certificate checks for `https://` templates.
     pub no_ssl_check: bool,
-    /// File to write; `None` prints each render to standard output.
-    pub target: Option<PathBuf>,
-    /// Restart targets, in flag order; never empty strings.
-    pub restart: Vec<String>,
-    /// Signal targets and their normalized signals, in flag order.
-    pub signal: Vec<SignalSpec>,
-    /// Batching of the actions after a change; zero in one-shot mode.
-    pub intervals: Intervals,
-    /// Delay of the one extra render after an event-driven update; `None` for no repeat (and
-    /// always in one-shot mode, which has no event-driven updates).
-    pub repeat: Option<Duration>,
     /// Event actions that trigger an update.
     pub events: EventFilter,
     /// Render once, run the actions if needed, and exit.
@@ -223,14 +221,22 @@ impl Config {
         };
 
         Ok(Config {
-            template,
+            templates: vec![TemplateSpec {
+                name: TemplateSpec::default_name(target.as_ref()),
+                source: template,
+                dialect: Dialect::Jinja,
+                target,
+                restart: args.restart.clone(),
+                signal,
+                intervals,
+                repeat,
+                check: None,
+                per_item: None,
+                mode: None,
+            }],
+            config_file: None,
             template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
             no_ssl_check: args.no_ssl_check,
-            target,
-            restart: args.restart.clone(),
-            signal,
-            intervals,
-            repeat,
             events: EventFilter::new("--events", &args.events)?,
             one_shot: args.one_shot,
             docker_address: args.docker_address.clone(),
@@ -448,186 +454,19 @@ impl HealthcheckConfig {
     }
 }
 
-/// The notification batching window (`--interval MIN [MAX]`): actions run once no change came
-/// for `min`, and at the latest `max` after the first change of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Intervals {
-    /// Quiet period after the last change; zero runs the actions at once.
-    pub min: Duration,
-    /// Longest delay after the first change of a batch; never below `min`.
-    pub max: Duration,
-}
-
-impl Intervals {
-    /// No batching: actions run right after each change (`--interval 0`, `--one-shot`).
-    pub const IMMEDIATE: Intervals = Intervals {
-        min: Duration::ZERO,
-        max: Duration::ZERO,
-    };
-
-    /// Validates `--interval` values: one (MIN = MAX) or two, finite, not negative, MIN <= MAX.
-    pub fn from_values(values: &[f64]) -> Result<Intervals, Error> {
-        let (min, max) = match values {
-            [] => return Err(Error::EmptyValue { flag: "--interval" }),
-            [one] => (*one, *one),
-            [min, max] => (*min, *max),
-            more => {
-                return Err(Error::TooManyIntervals {
-                    count: more.len(),
-                    values: more
-                        .iter()
-                        .map(f64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                });
-            }
-        };
-        let min_duration = seconds("--interval", min)?;
-        let max_duration = seconds("--interval", max)?;
-        if min > max {
-            return Err(Error::IntervalOrder { min, max });
-        }
-        Ok(Intervals {
-            min: min_duration,
-            max: max_duration,
-        })
-    }
-
-    /// Whether actions run at once instead of being batched (MIN is zero).
-    pub fn is_immediate(&self) -> bool {
-        self.min.is_zero()
-    }
-}
-
-/// One `--signal CONTAINER SIGNAL` pair, with the signal checked and normalized.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignalSpec {
-    /// Container target, matched like a `--restart` target; never empty.
-    pub target: String,
-    /// The signal in the form sent to Docker's kill API: `SIG` + upper-case name (`SIGHUP`,
-    /// `SIGRTMIN+3`) or a decimal number (`9`).
-    pub signal: String,
-}
-
-/// Linux signal names Docker's kill API understands, without the `SIG` prefix.
-const SIGNAL_NAMES: [&str; 31] = [
-    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
-    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
-    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
-];
-
-/// Real-time signals Docker accepts by name: `RTMIN`, `RTMIN+1..=15`, `RTMAX-14..=1`, `RTMAX`.
-const RT_OFFSET_MAX: u8 = 15;
-
-impl SignalSpec {
-    /// Checks `signal` for `target` and normalizes it.
-    ///
-    /// Accepted: a Linux signal name with or without the `SIG` prefix, in any case, the
-    /// real-time forms `RTMIN`, `RTMIN+N` (N 1..=15), `RTMAX-N` (N 1..=14), `RTMAX`, or a
-    /// number from 1 to 64.
-    pub fn new(target: String, signal: &str) -> Result<SignalSpec, Error> {
-        if target.is_empty() {
-            return Err(Error::EmptyValue { flag: "--signal" });
-        }
-        match normalize_signal(signal) {
-            Some(signal) => Ok(SignalSpec { target, signal }),
-            None => Err(Error::UnknownSignal {
-                target,
-                signal: signal.to_string(),
-            }),
-        }
-    }
-}
-
-fn normalize_signal(signal: &str) -> Option<String> {
-    if !signal.is_empty() && signal.bytes().all(|b| b.is_ascii_digit()) {
-        // All digits: anything too long for u8 is out of range anyway.
-        return match signal.parse::<u8>() {
-            Ok(number @ 1..=64) => Some(number.to_string()),
-            _ => None,
-        };
-    }
-    let upper = signal.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    let known = SIGNAL_NAMES.contains(&name)
-        || name == "RTMIN"
-        || name == "RTMAX"
-        || rt_offset(name, "RTMIN+", RT_OFFSET_MAX)
-        || rt_offset(name, "RTMAX-", RT_OFFSET_MAX - 1);
-    known.then(|| format!("SIG{name}"))
-}
-
-/// Whether `name` is `prefix` followed by a number in `1..=max` written without a leading zero.
-fn rt_offset(name: &str, prefix: &str, max: u8) -> bool {
-    name.strip_prefix(prefix).is_some_and(|offset| {
-        !offset.starts_with('0')
-            && offset.bytes().all(|b| b.is_ascii_digit())
-            && offset.parse::<u8>().is_ok_and(|n| (1..=max).contains(&n))
-    })
-}
-
-/// Which Docker event actions trigger an update (`--events`).
-///
-/// An action matches an item when it equals the item, or when it starts with the item followed
-/// by `:` and at least one more character, so `health_status` matches
-/// `health_status: healthy`. Comparisons are exact and case-sensitive; items are plain text,
-/// never patterns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventFilter {
-    /// The watched items; empty when `none` was given alone.
-    items: Vec<String>,
-}
-
-impl EventFilter {
-    /// Builds the filter from the values of `flag`; `none` as the only value gives a filter that
-    /// matches nothing.
-    pub fn new(flag: &'static str, items: &[String]) -> Result<EventFilter, Error> {
-        if items.iter().any(String::is_empty) {
-            return Err(Error::EmptyValue { flag });
-        }
-        if items.len() == 1 && items[0] == "none" {
-            return Ok(EventFilter { items: Vec::new() });
-        }
-        Ok(EventFilter {
-            items: items.to_vec(),
-        })
-    }
-
-    /// Whether the event action `action` (e.g. `start`, `health_status: healthy`) is watched.
-    pub fn matches(&self, action: &str) -> bool {
-        self.items.iter().any(|item| {
-            action == item
-                || action
-                    .strip_prefix(item.as_str())
-                    .and_then(|rest| rest.strip_prefix(':'))
-                    .is_some_and(|detail| !detail.is_empty())
-        })
-    }
-
-    /// Whether no event can match (`--events none`).
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// The watched items, in flag order.
-    pub fn items(&self) -> &[String] {
-        &self.items
-    }
-}
-
 /// A socket address for an endpoint, `None` when its port is 0 (turned off).
 fn listen_addr(ip: std::net::IpAddr, port: u16) -> Option<SocketAddr> {
     (port != 0).then(|| SocketAddr::new(ip, port))
 }
 
 /// A finite, non-negative number of seconds as a duration.
-fn seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
+pub(crate) fn seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
     // Rejects NaN, negative, infinite and values beyond Duration's range.
     Duration::try_from_secs_f64(value).map_err(|_| Error::InvalidSeconds { flag, value })
 }
 
 /// Seconds that must be above zero (timeouts).
-fn positive_seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
+pub(crate) fn positive_seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
     let duration = seconds(flag, value)?;
     if duration.is_zero() {
         return Err(Error::ZeroSeconds { flag, value });
@@ -636,7 +475,7 @@ fn positive_seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
 }
 
 /// Seconds where zero means "off" (`--repeat`, `--swarm-poll`); negative or NaN is an error.
-fn optional_seconds(flag: &'static str, value: f64) -> Result<Option<Duration>, Error> {
+pub(crate) fn optional_seconds(flag: &'static str, value: f64) -> Result<Option<Duration>, Error> {
     let duration = seconds(flag, value)?;
     Ok((!duration.is_zero()).then_some(duration))
 }
@@ -667,16 +506,16 @@ mod tests {
     #[test]
     fn defaults() {
         let config = ok(&["--template", "t.j2"]);
-        assert_eq!(config.template, "t.j2");
-        assert_eq!(config.target, None);
+        assert_eq!(config.templates[0].source, "t.j2");
+        assert_eq!(config.templates[0].target, None);
         assert_eq!(
-            config.intervals,
+            config.templates[0].intervals,
             Intervals {
                 min: Duration::from_millis(500),
                 max: Duration::from_secs(2)
             }
         );
-        assert_eq!(config.repeat, None);
+        assert_eq!(config.templates[0].repeat, None);
         assert_eq!(
             config.events.items(),
             ["start", "stop", "die", "health_status"]
@@ -698,18 +537,24 @@ mod tests {
         assert!(message.contains("--interval"), "{message}");
         assert!(message.contains("MIN 2"), "{message}");
         let config = ok(&["--template", "t", "--interval", "12", "40"]);
-        assert_eq!(config.intervals.min, Duration::from_secs(12));
-        assert_eq!(config.intervals.max, Duration::from_secs(40));
+        assert_eq!(config.templates[0].intervals.min, Duration::from_secs(12));
+        assert_eq!(config.templates[0].intervals.max, Duration::from_secs(40));
     }
 
     #[test]
     fn one_interval_is_min_and_max() {
         let config = ok(&["--template", "t", "--interval", "1.5"]);
-        assert_eq!(config.intervals.min, Duration::from_millis(1500));
-        assert_eq!(config.intervals.max, Duration::from_millis(1500));
-        assert!(!config.intervals.is_immediate());
+        assert_eq!(
+            config.templates[0].intervals.min,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            config.templates[0].intervals.max,
+            Duration::from_millis(1500)
+        );
+        assert!(!config.templates[0].intervals.is_immediate());
         let config = ok(&["--template", "t", "--interval", "0"]);
-        assert!(config.intervals.is_immediate());
+        assert!(config.templates[0].intervals.is_immediate());
     }
 
     #[test]
@@ -738,18 +583,21 @@ mod tests {
             "--repeat",
             "2",
         ]);
-        assert_eq!(config.intervals, Intervals::IMMEDIATE);
-        assert_eq!(config.repeat, None);
+        assert_eq!(config.templates[0].intervals, Intervals::IMMEDIATE);
+        assert_eq!(config.templates[0].repeat, None);
         assert!(config.one_shot);
     }
 
     #[test]
     fn repeat_values() {
         assert_eq!(
-            ok(&["--template", "t", "--repeat", "2"]).repeat,
+            ok(&["--template", "t", "--repeat", "2"]).templates[0].repeat,
             Some(Duration::from_secs(2))
         );
-        assert_eq!(ok(&["--template", "t", "--repeat", "0"]).repeat, None);
+        assert_eq!(
+            ok(&["--template", "t", "--repeat", "0"]).templates[0].repeat,
+            None
+        );
         assert!(err(&["--template", "t", "--repeat", "-1"]).starts_with("--repeat:"));
         assert!(err(&["--template", "t", "--repeat", "nan"]).starts_with("--repeat:"));
     }
@@ -875,7 +723,7 @@ mod tests {
             "15",
         ]);
         assert_eq!(
-            config.signal,
+            config.templates[0].signal,
             [
                 SignalSpec {
                     target: "a".into(),
