@@ -12,6 +12,12 @@
 //! changed (docker-pygen counted it as empty, so an empty render into a missing file wrote
 //! nothing).
 
+mod check;
+pub mod per_item;
+
+pub use check::{CheckError, OUTPUT_LIMIT};
+
+use crate::config::Check;
 use crate::report::describe;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
@@ -103,6 +109,34 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The check command refused the new content (or could not run); the target is
+    /// untouched and the candidate file removed.
+    #[error("target {}: {source}", path.display())]
+    Check {
+        /// The target.
+        path: PathBuf,
+        /// What the check said.
+        #[source]
+        source: CheckError,
+    },
+    /// The file's mode could not be set (`mode`).
+    #[error("cannot set the mode of {}: {source}", path.display())]
+    Mode {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// A per-item file of an item that went away could not be removed.
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
     /// Standard output could not be written (e.g. a closed pipe).
     #[error("cannot write to standard output")]
     Stdout {
@@ -133,7 +167,28 @@ pub enum WriteOutcome {
 /// stays. A target that is not a regular file (`/dev/stdout`, a FIFO) cannot be compared and
 /// is always written, in place.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<WriteOutcome, Error> {
-    write_with_rename(path, content, |from, to| fs::rename(from, to))
+    write_file(path, content, &WriteOptions::default())
+}
+
+/// How a target is written beyond the default: its mode, and a check the new content must pass.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions<'a> {
+    /// Permission bits of the file; `None` keeps an existing file's, or gives a new one the
+    /// mode a plain `open()` would.
+    pub mode: Option<u32>,
+    /// The command that must accept the new content before it replaces the target.
+    pub check: Option<&'a Check>,
+}
+
+/// [`write_if_changed`] with a mode and a check: a changed content is written to a temporary
+/// file beside the target, the check runs on it, and only when it accepts does it replace the
+/// target. A refused content leaves the target as it was ([`Error::Check`]).
+pub fn write_file(
+    path: &Path,
+    content: &str,
+    options: &WriteOptions<'_>,
+) -> Result<WriteOutcome, Error> {
+    write_with_rename(path, content, options, |from, to| fs::rename(from, to))
 }
 
 /// Prints `content` and a newline to standard output, as Python's `print` did.
@@ -161,11 +216,15 @@ enum Existing {
 fn write_with_rename(
     path: &Path,
     content: &str,
+    options: &WriteOptions<'_>,
     rename: impl FnOnce(&Path, &Path) -> io::Result<()>,
 ) -> Result<WriteOutcome, Error> {
     check_folder(&folder_of(path))?;
     let real = match examine(path)? {
         Existing::Special => {
+            if let Some(check) = options.check {
+                check_elsewhere(path, content, check)?;
+            }
             write_in_place(path, content)?;
             tracing::debug!(path = %path.display(), "target is not a regular file, written in place");
             return Ok(WriteOutcome::Written {
@@ -188,6 +247,9 @@ fn write_with_rename(
                 source,
             })?;
             if current == content.as_bytes() {
+                if let Some(mode) = options.mode {
+                    set_mode_if_different(&file, real, mode)?;
+                }
                 return Ok(WriteOutcome::Unchanged);
             }
             Some(file.metadata().map_err(|source| Error::Inspect {
@@ -209,11 +271,31 @@ fn write_with_rename(
     file.write_all(content.as_bytes()).map_err(write_error)?;
     if let Some(metadata) = &metadata {
         keep_owner(&file, metadata, &target);
-        file.set_permissions(Permissions::from_mode(metadata.mode() & 0o7777))
+    }
+    let mode = options
+        .mode
+        .or_else(|| metadata.as_ref().map(|m| m.mode() & 0o7777));
+    if let Some(mode) = mode {
+        file.set_permissions(Permissions::from_mode(mode))
             .map_err(write_error)?;
     }
     file.sync_all().map_err(write_error)?;
     drop(file);
+    if let Some(check) = options.check {
+        // Dropping the temporary path on a refusal deletes the candidate.
+        match check::run(check, &temp_path) {
+            Ok(output) => {
+                tracing::debug!(target = %target.display(), output, "check accepted the new content");
+            }
+            Err(source) => {
+                drop(temp_path);
+                return Err(Error::Check {
+                    path: target,
+                    source,
+                });
+            }
+        }
+    }
 
     match rename(&temp_path, &target) {
         Ok(()) => {
@@ -254,6 +336,41 @@ fn write_with_rename(
         bytes: content.len(),
         in_place: false,
     })
+}
+
+/// Runs `check` on `content` written to a temporary file outside the target's folder, for
+/// targets that cannot have a file beside them (`/dev/stdout`, a FIFO).
+fn check_elsewhere(path: &Path, content: &str, check: &Check) -> Result<(), Error> {
+    let write_error = |source| Error::WriteTemp {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".pygen-check.")
+        .tempfile()
+        .map_err(write_error)?;
+    temp.write_all(content.as_bytes()).map_err(write_error)?;
+    temp.flush().map_err(write_error)?;
+    check::run(check, temp.path())
+        .map(drop)
+        .map_err(|source| Error::Check {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Gives an unchanged file the configured mode when it has another.
+fn set_mode_if_different(file: &File, path: &Path, mode: u32) -> Result<(), Error> {
+    let mode_error = |source| Error::Mode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let current = file.metadata().map_err(mode_error)?.mode() & 0o7777;
+    if current != mode {
+        file.set_permissions(Permissions::from_mode(mode))
+            .map_err(mode_error)?;
+    }
+    Ok(())
 }
 
 /// The folder holding `path` (`.` for a bare file name).
@@ -659,7 +776,7 @@ mod tests {
         fs::write(&path, "old").unwrap();
         let before = fs::metadata(&path).unwrap().ino();
 
-        let error = write_with_rename(&path, "new", |from, _| {
+        let error = write_with_rename(&path, "new", &WriteOptions::default(), |from, _| {
             assert!(from.exists(), "the temporary file exists during the rename");
             Err(io::Error::from(io::ErrorKind::PermissionDenied))
         })
@@ -681,7 +798,7 @@ mod tests {
             fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
             let before = fs::metadata(&path).unwrap().ino();
 
-            let outcome = write_with_rename(&path, "new", |_, _| {
+            let outcome = write_with_rename(&path, "new", &WriteOptions::default(), |_, _| {
                 Err(io::Error::from_raw_os_error(errno))
             })
             .unwrap();
