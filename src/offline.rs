@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
+use crate::config::TemplateSpec;
 use crate::docker::state::StateCache;
 use crate::docker::swarm::{SwarmCache, Wants};
-use crate::generator::{Error, StateDumpError, check_target_folder, raw_client, render_and_write};
+use crate::generator::{Error, StateDumpError, check_target_folder, raw_client, render_job};
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::template::{LoadOptions, Source, Template};
@@ -46,7 +47,8 @@ pub async fn render_offline(
     };
     let text = std::fs::read_to_string(state).map_err(|e| dump_error(e.into()))?;
     let snapshot = Snapshot::from_dump(&text).map_err(|e| dump_error(e.into()))?;
-    check_target_folder(&target.cloned())?;
-    render_and_write(&template, &snapshot, target, &Metrics::new())?;
+    let spec = TemplateSpec::new(String::new(), target.cloned());
+    check_target_folder(&spec.target)?;
+    render_job(&spec, &template, &snapshot, &Metrics::new())?;
     Ok(())
 }

@@ -122,6 +122,19 @@ impl NotificationTimer {
         }
     }
 
+    /// Clears and reports the pending batch when it is due at `now`: the polling form of
+    /// [`NotificationTimer::fired`], for a caller that waits on many timers' earliest
+    /// [`NotificationTimer::deadline`].
+    pub fn take_due(&mut self, now: Instant) -> bool {
+        match self.pending {
+            Some(batch) if batch.fire_at <= now => {
+                self.pending = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Drops the pending batch without firing (e.g. at shutdown).
     pub fn cancel(&mut self) {
         self.pending = None;

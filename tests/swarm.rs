@@ -144,10 +144,7 @@ fn metrics(port: u16) -> String {
 
 /// The value of the sample `series` (name with labels, exactly as exposed), 0 when absent.
 fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
+    common::watcher::metric_value(text, series)
 }
 
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.

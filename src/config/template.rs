@@ -85,6 +85,24 @@ pub struct TemplateSpec {
 }
 
 impl TemplateSpec {
+    /// A template from `source` to `target` with nothing else set: no actions, no check, no
+    /// batching (what `pygen render` and tests use).
+    pub fn new(source: String, target: Option<PathBuf>) -> TemplateSpec {
+        TemplateSpec {
+            name: TemplateSpec::default_name(target.as_ref()),
+            source,
+            dialect: Dialect::Jinja,
+            target,
+            restart: Vec::new(),
+            signal: Vec::new(),
+            intervals: Intervals::IMMEDIATE,
+            repeat: None,
+            check: None,
+            per_item: None,
+            mode: None,
+        }
+    }
+
     /// The default name of an entry writing to `target`: its file name, or `stdout`.
     pub fn default_name(target: Option<&PathBuf>) -> String {
         match target.and_then(|t| t.file_name()) {

@@ -115,7 +115,8 @@ pub fn render_files(
 fn render_and_write(job: &Job, context: &go::Context, metrics: &Metrics) -> Result<bool, Error> {
     let started = Instant::now();
     let rendered = render_files(&job.templates, context, job.keep_blank_lines);
-    metrics.render_finished(started.elapsed(), rendered.is_ok());
+    let name = crate::config::TemplateSpec::default_name(job.dest.as_ref());
+    metrics.render_finished(&name, started.elapsed(), rendered.is_ok());
     let content = rendered?;
     let Some(dest) = &job.dest else {
         output::print_stdout(&content).map_err(|e| Error::Write(describe(&e)))?;
@@ -131,7 +132,7 @@ fn render_and_write(job: &Job, context: &go::Context, metrics: &Metrics) -> Resu
             Ok(false)
         }
         Ok(WriteOutcome::Written { .. }) => {
-            metrics.write_done();
+            metrics.write_done(&name);
             metrics.target_updated(started.elapsed());
             tracing::info!(
                 "Generated '{}' from {} containers",
@@ -141,7 +142,7 @@ fn render_and_write(job: &Job, context: &go::Context, metrics: &Metrics) -> Resu
             Ok(true)
         }
         Err(e) => {
-            metrics.write_failed();
+            metrics.write_failed(&name);
             Err(Error::Write(format!(
                 "{}: {}",
                 dest.display(),

@@ -1,11 +1,14 @@
-//! The watch loop: events in, renders, atomic writes, batched notifications.
+//! The watch loop: events in, renders, atomic writes, batched notifications, for every
+//! template of the run over one event stream and one state cache.
 //!
-//! One task owns everything mutable (the state cache, the template, the timers), so there are no
-//! locks and no two renders or two notification runs at once. Renders (and the write that
-//! follows) run on the blocking pool, off the runtime that serves the event stream, `/metrics`
-//! and the Swarm endpoints: a slow template, a big `read_config` file or a slow disk delays
-//! the target, never those. Notifications run in their own task so a slow restart never holds
-//! back renders.
+//! One task owns everything mutable (the state cache, the templates, the timers), so there are
+//! no locks, no two renders of one template and no two notification runs of one template at
+//! once. Renders (and the writes that follow) run on the blocking pool, one task per template,
+//! off the runtime that serves the event stream, `/metrics` and the Swarm endpoints: a slow
+//! template, a big `read_config` file or a slow disk delays its own target, never those and
+//! never another template's. Notifications run in their own tasks so a slow restart never
+//! holds back renders. A template whose files change on disk is reloaded and rendered at once
+//! (see [`super::edits`]).
 //!
 //! A render never waits for a container read: the watch inspects a changed container in the
 //! background, and a watched event asks for its render only when that inspect lands. A render
@@ -23,10 +26,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 
-use crate::actions::{self, OwnActions, Plan, Reach};
-use crate::config::{Config, Intervals};
+use crate::actions::{self, OwnActions, Reach};
+use crate::config::Config;
 use crate::docker::events;
 use crate::docker::swarm::{Role, SwarmCache};
 use crate::docker::watch::{Change, Synced, Watch};
@@ -34,21 +37,25 @@ use crate::metrics::Metrics;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
-use crate::template::Template;
-use crate::timer::NotificationTimer;
 
-use super::{Error, check_target_folder, kept, load_template, plan, render_and_write, swarm_wants};
+use super::edits::{self, Files};
+use super::job::{Job, Rendering, kept, render_job};
+use super::{Error, check_target_folders, load_template, swarm_wants};
 
 /// The long-running generator: watches events until `shutdown`. Each message on
-/// `reload` (SIGHUP) re-reads the template source and renders at once.
+/// `reload` (SIGHUP) re-reads every template source and renders at once.
 pub async fn watch(
     config: Config,
     metrics: Arc<Metrics>,
     mut shutdown: Shutdown,
     mut reload: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
-    let template = load_template(&config).await?;
-    check_target_folder(&config.templates[0].target)?;
+    let mut jobs = Vec::with_capacity(config.templates.len());
+    for spec in &config.templates {
+        let template = load_template(&config, spec).await?;
+        jobs.push(Job::new(spec.clone(), template));
+    }
+    check_target_folders(&config)?;
     let watch = Watch::start(config.docker_address.clone(), Arc::clone(&metrics))?;
     // The manager endpoint stops with the process's shutdown, which the caller triggers
     // however the watch ends.
@@ -63,26 +70,22 @@ pub async fn watch(
         Some(m) => (Some(m.workers), Some(m.updates)),
         None => (None, None),
     };
-    let wants = swarm_wants(&template);
+    let wants = swarm_wants(jobs.iter().map(|j| &*j.template));
+    let files = jobs
+        .iter()
+        .map(|j| Files::new(j.template.files()))
+        .collect();
     let mut generator = Generator {
-        plan: plan(&config),
-        timer: NotificationTimer::new(config.templates[0].intervals),
-        repeat: config.templates[0].repeat.map(|every| {
-            NotificationTimer::new(Intervals {
-                min: every,
-                max: every,
-            })
-        }),
         config,
-        template: Arc::new(template),
-        rendering: None,
+        jobs,
+        files,
+        renders: JoinSet::new(),
+        notifications: JoinSet::new(),
         watch,
         metrics,
         pacer: RenderRequests::new(),
         render_from_event: false,
         awaiting: HashSet::new(),
-        notifying: None,
-        notify_again: false,
         swarm: SwarmCache::new(wants),
         workers,
         updates,
@@ -92,12 +95,14 @@ pub async fn watch(
         own_render: None,
         own_awaiting: HashSet::new(),
     };
+    let mut edit_poll = tokio::time::interval(edits::POLL);
+    edit_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        // A render starts as soon as one is owed: never on a timer. Events that arrive while a
-        // render runs wait in the feed and are all served by the next one.
-        let render_due = generator.watch.clients().is_some()
-            && generator.pacer.is_pending()
-            && generator.rendering.is_none();
+        // A render starts as soon as one is owed: never on a timer. Events that arrive while
+        // renders run wait in the feed and are all served by the next ones.
+        let render_due = generator.watch.clients().is_some() && generator.render_owed();
+        let watches_files = generator.files.iter().any(|f| !f.is_empty());
+        let timers_at = generator.next_deadline();
         tokio::select! {
             biased;
             () = shutdown.recv() => {
@@ -111,7 +116,7 @@ pub async fn watch(
                     break;
                 }
             },
-            Some(()) = reload.recv() => generator.reload().await,
+            Some(()) = reload.recv() => generator.reload_all().await,
             Some(()) = recv_opt(generator.updates.as_mut()) => generator.update_requested(),
             () = sleep_until_opt(generator.poll_at) => generator.poll().await,
             () = std::future::ready(()), if render_due => {
@@ -121,67 +126,49 @@ pub async fn watch(
                 }
                 generator.update().await;
             }
-            finished = join_opt(generator.rendering.as_mut().map(|r| &mut r.task)) => {
+            Some(finished) = generator.renders.join_next(), if !generator.renders.is_empty() => {
                 generator.rendered(finished);
             }
-            () = generator.timer.fired() => generator.notify(),
-            () = fired_opt(generator.repeat.as_mut()) => {
-                tracing::debug!("repeating the generation");
-                generator.pacer.request();
+            () = sleep_until_opt(timers_at) => generator.timers_fired(),
+            Some(finished) = generator.notifications.join_next(), if !generator.notifications.is_empty() => {
+                generator.notified(finished);
             }
-            finished = join_opt(generator.notifying.as_mut()) => {
-                generator.notifying = None;
-                generator.own_actions_done();
-                if let Err(err) = finished {
-                    tracing::error!(error = %describe(&err), "the notification task failed");
-                }
-                if std::mem::take(&mut generator.notify_again) {
-                    generator.notify();
-                }
-            }
+            _ = edit_poll.tick(), if watches_files => generator.look_for_edits().await,
         }
     }
-    if let Some(task) = generator.notifying.take() {
-        task.abort();
-    }
+    generator.notifications.abort_all();
     // A render in progress ends on its own (it cannot be interrupted) and its atomic write
     // either lands whole or not at all; the process does not wait for it longer than the
     // runtime's shutdown allows.
-    drop(generator.rendering.take());
+    generator.renders.detach_all();
     Ok(())
 }
 
 /// Everything the watch loop owns.
 struct Generator {
-    /// The validated command line.
+    /// The validated configuration.
     config: Config,
-    /// The template in use; replaced only by a successful reload (a render in progress keeps
-    /// the one it started with).
-    template: Arc<Template>,
-    /// The render running on the blocking pool, if any: never two at once.
-    rendering: Option<Rendering>,
+    /// The templates, in configuration order.
+    jobs: Vec<Job>,
+    /// The files each template was read from, watched for edits (same order as `jobs`).
+    files: Vec<Files>,
+    /// The renders on the blocking pool: each yields its job's index and whether its target
+    /// changed.
+    renders: JoinSet<(usize, Result<bool, Error>)>,
+    /// The notification runs: each yields its job's index.
+    notifications: JoinSet<usize>,
     /// The event feed, the containers kept current from it, and the daemon's clients.
     watch: Watch,
     /// The metrics shared with the endpoint.
     metrics: Arc<Metrics>,
-    /// Whether a render is owed.
+    /// Counts render requests and measures how long they wait.
     pacer: RenderRequests,
-    /// Whether the pending render was asked for by a watched event (it then schedules `--repeat`).
+    /// Whether the pending render was asked for by a watched event (it then schedules `repeat`).
     render_from_event: bool,
     /// Containers whose watched event waits for their inspect: the render comes when it lands,
     /// and renders in between (for other changes) do not wait for it.
     awaiting: HashSet<String>,
-    /// The restarts and signals to run on change.
-    plan: Plan,
-    /// Batches notifications (`--interval`).
-    timer: NotificationTimer,
-    /// The `--repeat` re-generation, when configured.
-    repeat: Option<NotificationTimer>,
-    /// The notification run in progress, if any: never two at once.
-    notifying: Option<JoinHandle<()>>,
-    /// Whether the timer fired during a notification run, so another run follows it.
-    notify_again: bool,
-    /// Services, tasks and nodes, listed when the template reads them.
+    /// Services, tasks and nodes, listed when a template reads them.
     swarm: SwarmCache,
     /// The workers, with `--swarm-manager`: container actions go to them.
     workers: Option<Arc<crate::swarm::Workers>>,
@@ -211,6 +198,32 @@ const SETTLING_POLL: Duration = Duration::from_secs(1);
 const QUICK_POLLS: u32 = 30;
 
 impl Generator {
+    /// Asks for a render of every template.
+    fn request_all(&mut self) {
+        for job in &mut self.jobs {
+            job.due = true;
+        }
+        self.pacer.request();
+    }
+
+    /// Asks for a render of one template (its files changed, its `repeat` fired).
+    fn request_one(&mut self, index: usize) {
+        if let Some(job) = self.jobs.get_mut(index) {
+            job.due = true;
+            self.pacer.request();
+        }
+    }
+
+    /// Whether some template owes a render and is not rendering now.
+    fn render_owed(&self) -> bool {
+        self.jobs.iter().any(|j| j.due && j.rendering.is_none())
+    }
+
+    /// The earliest instant a notification or repeat timer fires.
+    fn next_deadline(&self) -> Option<tokio::time::Instant> {
+        self.jobs.iter().filter_map(Job::next_deadline).min()
+    }
+
     /// Reacts to one change the watch saw (already applied to its cache).
     fn handle_change(&mut self, change: Change) {
         match change {
@@ -219,13 +232,13 @@ impl Generator {
                 self.awaiting.clear();
                 self.own_awaiting.clear();
                 self.swarm.mark_dirty();
-                self.pacer.request();
+                self.request_all();
             }
             Change::Inspected { id, ok } => {
                 let own = self.own_awaiting.remove(&id);
                 if self.awaiting.remove(&id) || !ok {
                     self.render_from_event = true;
-                    self.pacer.request();
+                    self.request_all();
                 } else if own {
                     // The state an action of pygen's left (a restarted container running
                     // again) reaches the target, without acting again.
@@ -235,67 +248,74 @@ impl Generator {
             Change::Disconnected => {
                 self.poll_at = None;
             }
-            Change::Event(event) => {
-                let action = event.action.as_deref().unwrap_or_default();
-                if events::touches_swarm(&event) {
-                    self.swarm.mark_dirty();
-                    let is_swarm_object = matches!(
-                        event.typ,
-                        Some(
-                            bollard::models::EventMessageTypeEnum::SERVICE
-                                | bollard::models::EventMessageTypeEnum::NODE
-                        )
-                    );
-                    if is_swarm_object && self.swarm.wants().any() {
-                        tracing::debug!(action, "Swarm event");
-                        self.pacer.request();
-                    }
+            Change::Event(event) => self.handle_event(&event),
+        }
+    }
+
+    /// Reacts to one Docker event.
+    fn handle_event(&mut self, event: &bollard::models::EventMessage) {
+        let action = event.action.as_deref().unwrap_or_default();
+        if events::touches_swarm(event) {
+            self.swarm.mark_dirty();
+            let is_swarm_object = matches!(
+                event.typ,
+                Some(
+                    bollard::models::EventMessageTypeEnum::SERVICE
+                        | bollard::models::EventMessageTypeEnum::NODE
+                )
+            );
+            if is_swarm_object && self.swarm.wants().any() {
+                tracing::debug!(action, "Swarm event");
+                self.request_all();
+            }
+        }
+        let is_container = matches!(
+            event.typ,
+            Some(bollard::models::EventMessageTypeEnum::CONTAINER)
+        );
+        let is_own = is_container && self.own.is_own(event);
+        if is_own {
+            // Not rendered for now, but the container's inspect in flight is: the render
+            // after the action must not read the state before it landed.
+            if let events::Effect::Dirty(id) = events::effect(event) {
+                if self.watch.inspecting(id) {
+                    self.own_awaiting.insert(id.to_owned());
                 }
-                let is_container = matches!(
-                    event.typ,
-                    Some(bollard::models::EventMessageTypeEnum::CONTAINER)
-                );
-                let is_own = is_container && self.own.is_own(&event);
-                if is_own {
-                    // Not rendered for now, but the container's inspect in flight is: the
-                    // render after the action must not read the state before it landed.
-                    if let events::Effect::Dirty(id) = events::effect(&event) {
-                        if self.watch.inspecting(id) {
-                            self.own_awaiting.insert(id.to_owned());
-                        }
-                    }
+            }
+        }
+        if is_container && self.config.events.matches(action) && !is_own {
+            self.metrics.event_taken();
+            tracing::debug!("Received {action} event from {}", events::actor_name(event));
+            match events::effect(event) {
+                // Rendered when the inspect lands, not before: until then the cache holds
+                // nothing new about this container.
+                events::Effect::Dirty(id) if self.watch.inspecting(id) => {
+                    self.awaiting.insert(id.to_owned());
                 }
-                if is_container && self.config.events.matches(action) && !is_own {
-                    self.metrics.event_taken();
-                    tracing::debug!(
-                        "Received {action} event from {}",
-                        events::actor_name(&event)
-                    );
-                    match events::effect(&event) {
-                        // Rendered when the inspect lands, not before: until then the cache
-                        // holds nothing new about this container.
-                        events::Effect::Dirty(id) if self.watch.inspecting(id) => {
-                            self.awaiting.insert(id.to_owned());
-                        }
-                        events::Effect::Removed(id) => {
-                            self.awaiting.remove(id);
-                            self.render_from_event = true;
-                            self.pacer.request();
-                        }
-                        _ => {
-                            self.render_from_event = true;
-                            self.pacer.request();
-                        }
-                    }
+                events::Effect::Removed(id) => {
+                    self.awaiting.remove(id);
+                    self.render_from_event = true;
+                    self.request_all();
+                }
+                _ => {
+                    self.render_from_event = true;
+                    self.request_all();
                 }
             }
         }
     }
 
-    /// Brings the cache up to date and renders; on change, schedules the notifications.
+    /// Brings the cache up to date and starts a render of every template that owes one and
+    /// is not rendering.
     async fn update(&mut self) {
         if let Some(wait) = self.pacer.start() {
             self.metrics.update_started(wait);
+        }
+        let starting: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| self.jobs[i].due && self.jobs[i].rendering.is_none())
+            .collect();
+        for &i in &starting {
+            self.jobs[i].due = false;
         }
         match self.watch.bring_current().await {
             Ok(None) => return,
@@ -317,7 +337,7 @@ impl Generator {
                 self.metrics.state_refreshed();
             }
             Err(err) => {
-                tracing::error!("{}; keeping the target as it is", describe(&err));
+                tracing::error!("{}; keeping the targets as they are", describe(&err));
                 return;
             }
         }
@@ -328,54 +348,74 @@ impl Generator {
         let absorb = self.own_render.take() == Some(self.pacer.requests());
         let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
-        let template = Arc::clone(&self.template);
-        let target = self.config.templates[0].target.clone();
-        let metrics = Arc::clone(&self.metrics);
-        let task = tokio::task::spawn_blocking(move || {
-            render_and_write(&template, &snapshot, target.as_ref(), &metrics)
-        });
-        self.rendering = Some(Rendering {
-            task,
-            from_event,
-            absorb,
-        });
+        let snapshot = Arc::new(snapshot);
+        for i in starting {
+            let job = &mut self.jobs[i];
+            job.rendering = Some(Rendering { from_event, absorb });
+            let template = Arc::clone(&job.template);
+            let spec = job.spec.clone();
+            let snapshot = Arc::clone(&snapshot);
+            let metrics = Arc::clone(&self.metrics);
+            self.renders
+                .spawn_blocking(move || (i, render_job(&spec, &template, &snapshot, &metrics)));
+        }
     }
 
-    /// A render finished: on change, schedules the notifications; a failure keeps the last good
-    /// target.
-    fn rendered(&mut self, finished: Result<Result<bool, Error>, tokio::task::JoinError>) {
-        let Some(Rendering {
-            from_event, absorb, ..
-        }) = self.rendering.take()
-        else {
+    /// A template's render finished: on change, schedules its notifications; a failure keeps
+    /// its last good target.
+    fn rendered(&mut self, finished: Result<(usize, Result<bool, Error>), tokio::task::JoinError>) {
+        let (index, result) = match finished {
+            Ok(done) => done,
+            Err(err) => {
+                // A panicking render: which template is unknown here, so none is blocked
+                // for good: every template marked as rendering that is not is released.
+                tracing::error!(error = %describe(&err), "a render task failed");
+                return;
+            }
+        };
+        let Some(job) = self.jobs.get_mut(index) else {
             return;
         };
-        match finished {
-            Ok(Ok(changed)) => {
+        let Some(Rendering { from_event, absorb }) = job.rendering.take() else {
+            return;
+        };
+        match result {
+            Ok(changed) => {
                 if changed && absorb {
-                    tracing::debug!("the target changed by pygen's own actions: no notification");
-                } else if changed && !self.plan.is_empty() {
-                    self.timer.schedule();
+                    tracing::debug!(template = %job.spec.name, "the target changed by pygen's own actions: no notification");
+                } else if changed && !job.plan.is_empty() {
+                    job.timer.schedule();
                 }
                 if from_event {
-                    if let Some(repeat) = self.repeat.as_mut() {
+                    if let Some(repeat) = job.repeat.as_mut() {
                         repeat.schedule();
                     }
                 }
             }
-            Ok(Err(err)) => {
-                tracing::error!(
-                    "{}; {}",
-                    describe(&err),
-                    kept(self.config.templates[0].target.as_ref())
-                );
-            }
             Err(err) => {
-                tracing::error!(
-                    "{}; {}",
-                    describe(&err),
-                    kept(self.config.templates[0].target.as_ref())
-                );
+                tracing::error!(template = %job.spec.name, "{}; {}", describe(&err), kept(&job.spec));
+            }
+        }
+        // A render loads includes the first time it reaches them: watch those too.
+        if let Some(files) = self.files.get_mut(index) {
+            files.add(job.template.files());
+        }
+    }
+
+    /// Runs what the timers that are due ask for: notification runs and repeats.
+    fn timers_fired(&mut self) {
+        let now = tokio::time::Instant::now();
+        for i in 0..self.jobs.len() {
+            if self.jobs[i].timer.take_due(now) {
+                self.notify(i);
+            }
+            let repeat_due = self.jobs[i]
+                .repeat
+                .as_mut()
+                .is_some_and(|repeat| repeat.take_due(now));
+            if repeat_due {
+                tracing::debug!(template = %self.jobs[i].spec.name, "repeating the generation");
+                self.request_one(i);
             }
         }
     }
@@ -384,44 +424,69 @@ impl Generator {
     /// that changed (a start time, an address) unless a render is owed anyway, and marks that
     /// render so its change does not act again ([`OwnActions`] holds back the actions' own
     /// events).
-    fn own_actions_done(&mut self) {
+    fn notified(&mut self, finished: Result<usize, tokio::task::JoinError>) {
         if self.own.take_acted() {
             self.request_own_render();
         }
+        match finished {
+            Ok(index) => {
+                let Some(job) = self.jobs.get_mut(index) else {
+                    return;
+                };
+                job.notifying = false;
+                if std::mem::take(&mut job.notify_again) {
+                    self.notify(index);
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %describe(&err), "the notification task failed");
+                // The job of a failed task is unknown: free every job whose run is over.
+                let running = self.notifications.len();
+                if running == 0 {
+                    for job in &mut self.jobs {
+                        job.notifying = false;
+                    }
+                }
+            }
+        }
     }
 
-    /// Asks for a render whose change does not act (see [`Generator::own_actions_done`]),
-    /// unless a render is owed anyway.
+    /// Asks for a render whose change does not act (see [`Generator::notified`]), unless a
+    /// render is owed anyway.
     fn request_own_render(&mut self) {
         if !self.pacer.is_pending() {
-            self.pacer.request();
+            self.request_all();
             self.own_render = Some(self.pacer.requests());
         }
     }
 
-    /// Starts a notification run, or notes that one must follow the run in progress.
-    fn notify(&mut self) {
-        if self.notifying.is_some() {
-            self.notify_again = true;
+    /// Starts a notification run of template `index`, or notes that one must follow the run
+    /// in progress.
+    fn notify(&mut self, index: usize) {
+        let job = &mut self.jobs[index];
+        if job.notifying {
+            job.notify_again = true;
             return;
         }
         let Some(clients) = self.watch.clients().cloned() else {
-            tracing::warn!("Docker daemon unreachable; notifications skipped");
+            tracing::warn!(template = %job.spec.name, "Docker daemon unreachable; notifications skipped");
             return;
         };
+        job.notifying = true;
         let running = self.watch.cache().running();
-        let plan = self.plan.clone();
+        let plan = job.plan.clone();
         let metrics = Arc::clone(&self.metrics);
         let workers = self.workers.clone();
         let own = self.own.clone();
-        self.notifying = Some(tokio::spawn(async move {
+        self.notifications.spawn(async move {
             let reach = Reach {
                 services: Some(&clients.raw),
                 workers: workers.as_deref(),
                 own: Some(&own),
             };
             actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
-        }));
+            index
+        });
     }
 
     /// Lists the Swarm again (a render is due, or a poll), then plans the next poll. Returns
@@ -454,7 +519,7 @@ impl Generator {
         changed
     }
 
-    /// When to poll next: only on a Swarm manager whose services the template reads; soon
+    /// When to poll next: only on a Swarm manager whose services a template reads; soon
     /// while tasks settle (a limited number of times after each change).
     fn next_poll(&mut self) -> Option<tokio::time::Instant> {
         let every = self.config.swarm_poll?;
@@ -478,7 +543,7 @@ impl Generator {
         }
         if self.refresh_swarm().await {
             tracing::debug!("the Swarm changed since the last listing");
-            self.pacer.request();
+            self.request_all();
         }
     }
 
@@ -486,34 +551,51 @@ impl Generator {
     fn update_requested(&mut self) {
         self.swarm.mark_dirty();
         self.render_from_event = true;
-        self.pacer.request();
+        self.request_all();
     }
 
-    /// Re-reads the template source (SIGHUP) and renders at once; a broken template keeps the
-    /// previous one in use.
-    async fn reload(&mut self) {
-        match load_template(&self.config).await {
+    /// Reloads the templates whose files changed on disk, and renders them.
+    async fn look_for_edits(&mut self) {
+        for i in 0..self.jobs.len() {
+            let changed = self.files[i].changed();
+            if changed.is_empty() {
+                continue;
+            }
+            tracing::info!(
+                template = %self.jobs[i].spec.name,
+                files = %changed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                "template files changed on disk"
+            );
+            self.reload_one(i).await;
+        }
+    }
+
+    /// Re-reads every template source (SIGHUP) and renders at once; a broken template keeps
+    /// its previous version in use.
+    async fn reload_all(&mut self) {
+        for i in 0..self.jobs.len() {
+            self.reload_one(i).await;
+        }
+    }
+
+    /// Re-reads template `index` and asks for its render; a broken template keeps the previous
+    /// one in use.
+    async fn reload_one(&mut self, index: usize) {
+        let spec = self.jobs[index].spec.clone();
+        match load_template(&self.config, &spec).await {
             Ok(template) => {
-                tracing::info!(template = %template.source_description(), "template reloaded");
-                self.swarm.set_wants(swarm_wants(&template));
-                self.template = Arc::new(template);
+                tracing::info!(template = %spec.name, source = %template.source_description(), "template reloaded");
+                self.files[index].add(template.files());
+                self.jobs[index].template = Arc::new(template);
+                self.swarm
+                    .set_wants(swarm_wants(self.jobs.iter().map(|j| &*j.template)));
             }
             Err(err) => {
-                tracing::error!("{}; keeping the previous template", describe(&err));
+                tracing::error!(template = %spec.name, "{}; keeping the previous template", describe(&err));
             }
         }
-        self.pacer.request();
+        self.request_one(index);
     }
-}
-
-/// A render on the blocking pool, and what started it.
-struct Rendering {
-    /// The render and write; yields whether the target changed.
-    task: JoinHandle<Result<bool, Error>>,
-    /// Whether a watched event asked for it (it then schedules `--repeat`).
-    from_event: bool,
-    /// Whether only the end of a notification run asked for it: a change then runs no action.
-    absorb: bool,
 }
 
 /// Sleeps until the instant, or forever when there is none.
@@ -528,22 +610,6 @@ async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
 async fn recv_opt(rx: Option<&mut mpsc::Receiver<()>>) -> Option<()> {
     match rx {
         Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Waits for an optional timer, or forever when there is none.
-async fn fired_opt(timer: Option<&mut NotificationTimer>) {
-    match timer {
-        Some(timer) => timer.fired().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Waits for an optional task, or forever when there is none.
-async fn join_opt<T>(task: Option<&mut JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
-    match task {
-        Some(task) => task.await,
         None => std::future::pending().await,
     }
 }

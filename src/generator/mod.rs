@@ -3,25 +3,24 @@
 //! snapshot into the target); [`watch`] is the long-running loop and [`one_shot`] the single
 //! pass of `--one-shot`.
 
+mod edits;
 mod event_loop;
+mod job;
 mod once;
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use bollard::Docker;
 
-use crate::actions::Plan;
-use crate::config::Config;
+use crate::config::{Config, Dialect, TemplateSpec};
 use crate::docker;
 use crate::docker::raw::RawClient;
 use crate::docker::swarm::Wants;
-use crate::metrics::Metrics;
-use crate::model::Snapshot;
-use crate::output::{self, WriteOutcome};
+use crate::output;
 use crate::template::{self, LoadOptions, Source, Template};
 
 pub use event_loop::watch;
+pub(crate) use job::render_job;
 pub use once::one_shot;
 
 /// Errors that end a generator run.
@@ -95,16 +94,32 @@ pub enum StateDumpError {
     Model(#[from] crate::model::Error),
 }
 
-/// Loads the template named on the command line.
-pub(crate) async fn load_template(config: &Config) -> Result<Template, template::Error> {
+/// Loads the template of `spec`, in its dialect.
+pub(crate) async fn load_template(
+    config: &Config,
+    spec: &TemplateSpec,
+) -> Result<Template, template::Error> {
     let options = LoadOptions {
         no_ssl_check: config.no_ssl_check,
         timeout: config.template_timeout,
     };
-    Template::load(&Source::parse(&config.templates[0].source), &options).await
+    let source = Source::parse(&spec.source);
+    match spec.dialect {
+        Dialect::Jinja => Template::load(&source, &options).await,
+        Dialect::Go => Template::load_in(&template::go::GoDialect, &source, &options).await,
+    }
 }
 
-/// Checks that the target's folder exists, so a typo fails at startup and not at the first write.
+/// Checks that each target's folder exists, so a typo fails at startup and not at the first
+/// write.
+pub(crate) fn check_target_folders(config: &Config) -> Result<(), Error> {
+    for spec in &config.templates {
+        check_target_folder(&spec.target)?;
+    }
+    Ok(())
+}
+
+/// Checks that the target's folder exists.
 pub(crate) fn check_target_folder(target: &Option<PathBuf>) -> Result<(), Error> {
     let Some(path) = target else { return Ok(()) };
     let folder = match path.parent() {
@@ -121,30 +136,18 @@ pub(crate) fn check_target_folder(target: &Option<PathBuf>) -> Result<(), Error>
     }
 }
 
-/// What a failed render leaves in place, for its log line: the last good target, or none
-/// yet (a template that fails from the start never wrote one).
-pub(crate) fn kept(target: Option<&PathBuf>) -> String {
-    match target {
-        None => "nothing printed".to_owned(),
-        Some(path) if path.exists() => format!("keeping the last good target {}", path.display()),
-        Some(path) => format!("no target written yet ({} does not exist)", path.display()),
+/// What the templates read from the Swarm, together.
+pub(crate) fn swarm_wants<'a>(templates: impl IntoIterator<Item = &'a Template>) -> Wants {
+    let mut wants = Wants {
+        services: false,
+        nodes: false,
+    };
+    for template in templates {
+        wants.services |=
+            template.uses_variable("services") || template.uses_variable("all_services");
+        wants.nodes |= template.uses_variable("nodes");
     }
-}
-
-/// The notifications configured on the command line.
-pub(crate) fn plan(config: &Config) -> Plan {
-    Plan {
-        restarts: config.templates[0].restart.clone(),
-        signals: config.templates[0].signal.clone(),
-    }
-}
-
-/// What the template reads from the Swarm.
-pub(crate) fn swarm_wants(template: &Template) -> Wants {
-    Wants {
-        services: template.uses_variable("services") || template.uses_variable("all_services"),
-        nodes: template.uses_variable("nodes"),
-    }
+    wants
 }
 
 /// The client for the state reads (containers, Swarm listings): the daemon's own JSON over
@@ -152,47 +155,4 @@ pub(crate) fn swarm_wants(template: &Template) -> Wants {
 pub(crate) fn raw_client(address: Option<&str>, docker: &Docker) -> Result<RawClient, Error> {
     let endpoint = docker::connect::plan(address, &docker::connect::Env::from_process())?;
     RawClient::new(&endpoint, &docker.client_version()).map_err(|err| Error::Raw(Box::new(err)))
-}
-
-/// Renders the snapshot and writes (or prints) the result. Returns whether the target changed;
-/// in stdout mode every render counts as a change.
-pub(crate) fn render_and_write(
-    template: &Template,
-    snapshot: &Snapshot,
-    target: Option<&PathBuf>,
-    metrics: &Metrics,
-) -> Result<bool, Error> {
-    let started = Instant::now();
-    let rendered = template.render_snapshot(snapshot);
-    let render_time = started.elapsed();
-    metrics.render_finished(render_time, rendered.is_ok());
-    let content = rendered?;
-    let changed = match target {
-        None => {
-            tracing::debug!("Printing generated content to stdout");
-            output::print_stdout(&content)?;
-            true
-        }
-        Some(path) => match output::write_if_changed(path, &content)
-            .inspect_err(|_| metrics.write_failed())?
-        {
-            WriteOutcome::Unchanged => {
-                tracing::debug!(target = %path.display(), "Skip updating target file, contents have not changed");
-                false
-            }
-            WriteOutcome::Written { bytes, in_place } => {
-                metrics.write_done();
-                tracing::info!(
-                    target = %path.display(),
-                    bytes,
-                    render_ms = format_args!("{:.2}", render_time.as_secs_f64() * 1e3),
-                    in_place,
-                    "Target file updated"
-                );
-                true
-            }
-        },
-    };
-    metrics.target_updated(started.elapsed());
-    Ok(changed)
 }

@@ -1,23 +1,29 @@
-//! `--one-shot`: one pass from the daemon's state to the target, then the actions if it changed.
+//! `--one-shot`: one pass from the daemon's state to every target, then the actions of the
+//! templates whose target changed.
 
 use crate::actions::{self, Reach};
 use crate::config::Config;
 use crate::docker::state::StateCache;
 use crate::docker::swarm::SwarmCache;
 use crate::metrics::Metrics;
+use crate::report::describe;
 use crate::{docker, ownid};
 
-use super::{
-    Error, check_target_folder, load_template, plan, raw_client, render_and_write, swarm_wants,
-};
+use super::job::{Job, kept, render_job};
+use super::{Error, check_target_folders, load_template, raw_client, swarm_wants};
 
-/// Renders once from the daemon, writes the target if it changed, runs the actions if it did
-/// (always in stdout mode, as docker-pygen does), and returns. An action that matched no
-/// running container or failed is an error once all ran: a script must not take it for
-/// success.
+/// Renders every template once from the daemon, writes each target that changed, runs the
+/// actions of those that did (always in stdout mode, as docker-pygen does), and returns. One
+/// template's failure does not keep the others from being written; the run then fails with
+/// the first error. An action that matched no running container or failed is an error once
+/// all ran: a script must not take it for success.
 pub async fn one_shot(config: &Config) -> Result<(), Error> {
-    let template = load_template(config).await?;
-    check_target_folder(&config.templates[0].target)?;
+    let mut jobs = Vec::with_capacity(config.templates.len());
+    for spec in &config.templates {
+        let template = load_template(config, spec).await?;
+        jobs.push(Job::new(spec.clone(), template));
+    }
+    check_target_folders(config)?;
     let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
     let raw = raw_client(config.docker_address.as_deref(), &docker)?;
     let mut cache = StateCache::new(ownid::detect());
@@ -29,7 +35,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     );
     let metrics = Metrics::new();
     let mut snapshot = cache.snapshot();
-    let mut swarm = SwarmCache::new(swarm_wants(&template));
+    let mut swarm = SwarmCache::new(swarm_wants(jobs.iter().map(|j| &*j.template)));
     if swarm.needs_refresh() {
         swarm
             .refresh(&raw, &metrics)
@@ -37,26 +43,36 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
             .map_err(Error::SwarmState)?;
         snapshot.swarm = swarm.snapshot();
     }
-    let changed = render_and_write(
-        &template,
-        &snapshot,
-        config.templates[0].target.as_ref(),
-        &metrics,
-    )?;
-    let plan = plan(config);
-    if changed && !plan.is_empty() {
-        let reach = Reach {
-            services: Some(&raw),
-            workers: None,
-            own: None,
+    let mut first_error = None;
+    let (mut unmatched, mut failed) = (0, 0);
+    for job in &jobs {
+        let changed = match render_job(&job.spec, &job.template, &snapshot, &metrics) {
+            Ok(changed) => changed,
+            Err(err) => {
+                if jobs.len() > 1 {
+                    tracing::error!(template = %job.spec.name, "{}; {}", describe(&err), kept(&job.spec));
+                }
+                first_error.get_or_insert(err);
+                continue;
+            }
         };
-        let report = actions::run_plan(&docker, &cache.running(), &plan, reach, &metrics).await;
-        if report.unmatched > 0 || report.failed > 0 {
-            return Err(Error::Actions {
-                unmatched: report.unmatched,
-                failed: report.failed,
-            });
+        if changed && !job.plan.is_empty() {
+            let reach = Reach {
+                services: Some(&raw),
+                workers: None,
+                own: None,
+            };
+            let report =
+                actions::run_plan(&docker, &cache.running(), &job.plan, reach, &metrics).await;
+            unmatched += report.unmatched;
+            failed += report.failed;
         }
+    }
+    if let Some(err) = first_error {
+        return Err(err);
+    }
+    if unmatched > 0 || failed > 0 {
+        return Err(Error::Actions { unmatched, failed });
     }
     Ok(())
 }

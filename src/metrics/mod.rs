@@ -18,9 +18,10 @@
 //! | `pygen_generation_seconds` | histogram | — |
 //! | `pygen_target_update_seconds` | histogram | — |
 //! | `pygen_render_wait_seconds` | histogram | — |
-//! | `pygen_template_errors_total` | counter | — |
-//! | `pygen_renders_total`, `pygen_render_errors_total` | counter | — |
-//! | `pygen_writes_total`, `pygen_write_errors_total` | counter | — |
+//! | `pygen_template_errors_total` | counter | `template` (bounded) |
+//! | `pygen_renders_total`, `pygen_render_errors_total` | counter | `template` (bounded) |
+//! | `pygen_writes_total`, `pygen_write_errors_total` | counter | `template` (bounded) |
+//! | `pygen_check_failures_total` | counter | `template` (bounded) |
 //! | `pygen_events_received_total` | counter | `action`: a known Docker action or `other` |
 //! | `pygen_events_taken_total` | counter | — |
 //! | `pygen_api_containers_seconds` | histogram | `list_all`: `0`/`1` |
@@ -44,7 +45,10 @@
 //! | `pygen_state_age_seconds` | gauge | — (computed at scrape) |
 //! | `process_cpu_seconds_total`, `process_start_time_seconds`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds` | counter/gauges | — (read from `/proc` at scrape) |
 //!
-//! Bounds: `target`, `client` and `signal` keep at most [`MAX_TARGETS`] distinct values per metric
+//! `template` is the template's name (a config file entry's `name`, else its target's file name,
+//! else `stdout`); with one template from the command line it is that target's file name.
+//!
+//! Bounds: `template`, `target`, `client` and `signal` keep at most [`MAX_TARGETS`] distinct values per metric
 //! family and `code` at most [`MAX_CODES`]; later values are reported as `other` (see
 //! [`BoundedLabels`]); every free label value is cut to [`MAX_LABEL_LEN`] bytes. All other labels
 //! take values from fixed lists. A labelled series appears at its first observation, except
@@ -195,6 +199,13 @@ struct DesiredStateLabels {
 struct StrategyLabels {
     /// Where the action ran: `local`, `worker` or `manager`.
     strategy: &'static str,
+}
+
+/// Labels of the per-template counters (`pygen_renders_total`, …).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TemplateLabels {
+    /// The template's name (bounded).
+    template: String,
 }
 
 /// Labels of `pygen_restart_action_seconds`.
@@ -418,16 +429,20 @@ pub struct Metrics {
     /// `pygen_render_wait_seconds`: how long a change waited for the update that serves it,
     /// so a render held back on purpose would show.
     render_wait: Histogram,
-    /// `pygen_template_errors_total`: failed updates, render or write.
-    template_errors: Counter,
+    /// `pygen_template_errors_total`: failed updates, render, check or write.
+    template_errors: Family<TemplateLabels, Counter>,
     /// `pygen_renders_total`: renders attempted.
-    renders: Counter,
+    renders: Family<TemplateLabels, Counter>,
     /// `pygen_render_errors_total`: renders that failed.
-    render_errors: Counter,
+    render_errors: Family<TemplateLabels, Counter>,
     /// `pygen_writes_total`: target files written because the output changed.
-    writes: Counter,
+    writes: Family<TemplateLabels, Counter>,
     /// `pygen_write_errors_total`: target file writes that failed.
-    write_errors: Counter,
+    write_errors: Family<TemplateLabels, Counter>,
+    /// `pygen_check_failures_total`: new contents a `check` command refused.
+    check_failures: Family<TemplateLabels, Counter>,
+    /// Bounds the `template` label.
+    template_names: BoundedLabels,
     /// `pygen_events_received_total`: every daemon event seen.
     events_received: Family<ActionLabels, Counter>,
     /// `pygen_events_taken_total`: events matching `--events`.
@@ -489,11 +504,13 @@ impl Metrics {
             generation: new_histogram(),
             target_update: new_histogram(),
             render_wait: new_histogram(),
-            template_errors: Counter::default(),
-            renders: Counter::default(),
-            render_errors: Counter::default(),
-            writes: Counter::default(),
-            write_errors: Counter::default(),
+            template_errors: Family::default(),
+            renders: Family::default(),
+            render_errors: Family::default(),
+            writes: Family::default(),
+            write_errors: Family::default(),
+            check_failures: Family::default(),
+            template_names: BoundedLabels::new(MAX_TARGETS),
             events_received: Family::default(),
             events_taken: Counter::default(),
             api_containers: histograms(),
@@ -600,6 +617,11 @@ impl Metrics {
             "pygen_write_errors",
             "Target file writes that failed",
             self.write_errors.clone(),
+        );
+        r.register(
+            "pygen_check_failures",
+            "New target contents that the template's check command refused",
+            self.check_failures.clone(),
         );
         r.register(
             "pygen_events_received",
@@ -732,12 +754,20 @@ impl Metrics {
     ///
     /// Observes `pygen_generation_seconds` and counts `pygen_renders_total`; a failure also
     /// counts `pygen_render_errors_total` and `pygen_template_errors_total`.
-    pub fn render_finished(&self, duration: Duration, ok: bool) {
+    pub fn render_finished(&self, template: &str, duration: Duration, ok: bool) {
         self.generation.observe(duration.as_secs_f64());
-        self.renders.inc();
+        let labels = self.template_labels(template);
+        self.renders.get_or_create(&labels).inc();
         if !ok {
-            self.render_errors.inc();
-            self.template_errors.inc();
+            self.render_errors.get_or_create(&labels).inc();
+            self.template_errors.get_or_create(&labels).inc();
+        }
+    }
+
+    /// The `template` label of `template`'s series.
+    fn template_labels(&self, template: &str) -> TemplateLabels {
+        TemplateLabels {
+            template: self.template_names.admit(template),
         }
     }
 
@@ -753,15 +783,26 @@ impl Metrics {
     }
 
     /// The target file was written because the output changed.
-    pub fn write_done(&self) {
-        self.writes.inc();
+    pub fn write_done(&self, template: &str) {
+        self.writes
+            .get_or_create(&self.template_labels(template))
+            .inc();
+    }
+
+    /// A check command refused the template's new content (the target stays as it was).
+    /// Counts `pygen_check_failures_total` and `pygen_template_errors_total`.
+    pub fn check_failed(&self, template: &str) {
+        let labels = self.template_labels(template);
+        self.check_failures.get_or_create(&labels).inc();
+        self.template_errors.get_or_create(&labels).inc();
     }
 
     /// Writing the target file failed (the previous file stays in place). Counts
     /// `pygen_write_errors_total` and `pygen_template_errors_total`.
-    pub fn write_failed(&self) {
-        self.write_errors.inc();
-        self.template_errors.inc();
+    pub fn write_failed(&self, template: &str) {
+        let labels = self.template_labels(template);
+        self.write_errors.get_or_create(&labels).inc();
+        self.template_errors.get_or_create(&labels).inc();
     }
 
     /// A Docker event arrived, whatever its type. `action` is the event's `Action` as the daemon
@@ -953,8 +994,8 @@ mod tests {
     #[test]
     fn original_series_after_observations() {
         let m = Metrics::new();
-        m.render_finished(ms(250), true);
-        m.render_finished(ms(500), false);
+        m.render_finished("t", ms(250), true);
+        m.render_finished("t", ms(500), false);
         m.target_updated(ms(750));
         m.update_started(ms(3));
         m.api_containers(ms(250), false);
@@ -998,9 +1039,9 @@ mod tests {
         assert_line(&text, "pygen_render_wait_seconds_count 1");
 
         assert_line(&text, "# TYPE pygen_template_errors counter");
-        assert_line(&text, "pygen_template_errors_total 1");
-        assert_line(&text, "pygen_renders_total 2");
-        assert_line(&text, "pygen_render_errors_total 1");
+        assert_line(&text, "pygen_template_errors_total{template=\"t\"} 1");
+        assert_line(&text, "pygen_renders_total{template=\"t\"} 2");
+        assert_line(&text, "pygen_render_errors_total{template=\"t\"} 1");
 
         assert_line(
             &text,
@@ -1080,8 +1121,8 @@ mod tests {
         m.event_received("pull");
         m.event_received("x\"} 1\nfake_metric 2");
         m.event_taken();
-        m.write_done();
-        m.write_failed();
+        m.write_done("t");
+        m.write_failed("t");
         m.reconnected();
         m.connect_attempted(false);
         m.connect_attempted(false);
@@ -1100,9 +1141,9 @@ mod tests {
         assert_line(&text, "pygen_events_received_total{action=\"other\"} 2");
         assert!(!text.contains("fake_metric"));
         assert_line(&text, "pygen_events_taken_total 1");
-        assert_line(&text, "pygen_writes_total 1");
-        assert_line(&text, "pygen_write_errors_total 1");
-        assert_line(&text, "pygen_template_errors_total 1");
+        assert_line(&text, "pygen_writes_total{template=\"t\"} 1");
+        assert_line(&text, "pygen_write_errors_total{template=\"t\"} 1");
+        assert_line(&text, "pygen_template_errors_total{template=\"t\"} 1");
         assert_line(&text, "pygen_docker_reconnects_total 1");
         assert_line(&text, "pygen_docker_connect_attempts_total 3");
         assert_line(&text, "pygen_docker_connect_failures_total 2");
@@ -1449,8 +1490,8 @@ mod tests {
     #[test]
     fn exposition_is_valid_openmetrics() {
         let m = Metrics::new();
-        m.render_finished(ms(12), true);
-        m.render_finished(ms(20_000), false);
+        m.render_finished("t", ms(12), true);
+        m.render_finished("t", ms(20_000), false);
         m.api_containers(ms(1), true);
         m.api_containers(ms(2), false);
         m.api_services(ms(3), false);

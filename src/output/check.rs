@@ -30,7 +30,10 @@ pub enum CheckError {
         source: std::io::Error,
     },
     /// The command ran and refused the content.
-    #[error("check `{command}` refused the new content ({status}){}", output_suffix(output))]
+    #[error(
+        "check `{command}` refused the new content ({status}){}",
+        output_suffix(output)
+    )]
     Refused {
         /// The command line, `{file}` replaced.
         command: String,
@@ -84,8 +87,14 @@ pub fn run(check: &Check, file: &Path) -> Result<String, CheckError> {
     // Both pipes are drained on their own threads, so a chatty command never blocks on a
     // full pipe while this thread waits for it to exit.
     let readers: Vec<_> = [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -207,6 +216,9 @@ mod tests {
         };
         let err = run(&slow, Path::new("/nonexistent")).expect_err("timed out");
         assert!(matches!(err, CheckError::Timeout { .. }), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(4), "the check was not stopped");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the check was not stopped"
+        );
     }
 }

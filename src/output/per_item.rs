@@ -83,6 +83,25 @@ pub fn write_items(
     items: &BTreeMap<String, String>,
     options: &WriteOptions<'_>,
 ) -> Result<Outcome, Error> {
+    write_items_with(pattern, items, options, true)
+}
+
+/// [`write_items`] for a pass in which some items could not be rendered: the files of items
+/// missing from `items` stay (and stay listed) instead of being removed.
+pub fn write_items_keeping(
+    pattern: &Path,
+    items: &BTreeMap<String, String>,
+    options: &WriteOptions<'_>,
+) -> Result<Outcome, Error> {
+    write_items_with(pattern, items, options, false)
+}
+
+fn write_items_with(
+    pattern: &Path,
+    items: &BTreeMap<String, String>,
+    options: &WriteOptions<'_>,
+    remove_gone: bool,
+) -> Result<Outcome, Error> {
     let manifest = manifest_path(pattern);
     let before = read_manifest(&manifest)?;
     let mut outcome = Outcome::default();
@@ -110,6 +129,10 @@ pub fn write_items(
     }
     let mut listed = kept.clone();
     for old in before.difference(&kept) {
+        if !remove_gone {
+            listed.insert(old.clone());
+            continue;
+        }
         let path = pattern.with_file_name(old);
         match fs::remove_file(&path) {
             Ok(()) => outcome.removed.push(path),
@@ -117,7 +140,9 @@ pub fn write_items(
             Err(source) => {
                 // Still ours: listed again, so a later pass retries the removal.
                 listed.insert(old.clone());
-                outcome.failed.push((path.clone(), Error::Remove { path, source }));
+                outcome
+                    .failed
+                    .push((path.clone(), Error::Remove { path, source }));
             }
         }
     }

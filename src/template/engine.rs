@@ -5,8 +5,9 @@
 
 use std::any::Any;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::model::Snapshot;
+use crate::model::{Container, Snapshot};
 
 /// The error a template engine reports, kept as the source of [`Error::Syntax`] and
 /// [`Error::Render`].
@@ -130,6 +131,45 @@ pub trait Compiled: Send + Sync + std::fmt::Debug {
     /// only what is read. When unsure, true.
     fn reads(&self, variable: &str) -> bool;
 
+    /// Renders the file of one item (`per_item`). The render sees the snapshot with only the
+    /// item's containers as its running containers; a dialect may show the item itself too
+    /// (the Jinja dialect's `item` and `item_name`).
+    fn render_item(&self, snapshot: &Snapshot, item: &Item) -> Result<String, Error> {
+        self.render(&item.scope(snapshot))
+    }
+
+    /// The files the template was read from so far (the main file, and the includes a render
+    /// loaded), for watching them for edits; empty for inline and URL templates.
+    fn files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
     /// The template itself, for callers that know its dialect.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// One item of a per-item render: a running container, or a label value with the running
+/// containers that carry it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// What `{name}` in the target becomes: the container's name (without its `/`), or the
+    /// label's value.
+    pub name: String,
+    /// The container, when the items are containers.
+    pub container: Option<Arc<Container>>,
+    /// The item's containers: the one container, or every running container with the label
+    /// value.
+    pub containers: Vec<Arc<Container>>,
+}
+
+impl Item {
+    /// `snapshot` with the item's containers as its only containers (Swarm state and the own
+    /// container id kept).
+    pub fn scope(&self, snapshot: &Snapshot) -> Snapshot {
+        Snapshot {
+            containers: self.containers.clone(),
+            own_container_id: snapshot.own_container_id.clone(),
+            swarm: snapshot.swarm.clone(),
+        }
+    }
 }

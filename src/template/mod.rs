@@ -17,7 +17,7 @@ pub mod jinja;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use engine::{Compiled, Dialect, EngineError, Error, Unit};
+pub use engine::{Compiled, Dialect, EngineError, Error, Item, Unit};
 
 use crate::model::Snapshot;
 
@@ -152,6 +152,16 @@ impl Template {
     /// Renders a snapshot of the model.
     pub fn render_snapshot(&self, snapshot: &Snapshot) -> Result<String, Error> {
         self.compiled.render(snapshot)
+    }
+
+    /// Renders one item's file (`per_item`, see [`Compiled::render_item`]).
+    pub fn render_item(&self, snapshot: &Snapshot, item: &Item) -> Result<String, Error> {
+        self.compiled.render_item(snapshot, item)
+    }
+
+    /// The files the template was read from so far (main file and loaded includes).
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.compiled.files()
     }
 
     /// Whether the template may read context variable `name` (see [`Compiled::reads`]).

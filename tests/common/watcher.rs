@@ -104,13 +104,19 @@ pub fn scrape(port: u16) -> String {
         .unwrap_or_default()
 }
 
-/// The value of the series `name` (exact, with its labels if any) in `text`.
+/// The value of the series `name` in `text`: exact when `name` carries labels, else the sum of
+/// the family's series whatever their labels (`pygen_renders_total` sums every template's).
 pub fn metric_value(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|line| !line.starts_with('#'))
-        .find_map(|line| {
+        .filter_map(|line| {
             let (series, value) = line.rsplit_once(' ')?;
-            (series == name).then(|| value.parse().ok()).flatten()
+            let matches = series == name
+                || (!name.contains('{')
+                    && series
+                        .strip_prefix(name)
+                        .is_some_and(|labels| labels.starts_with('{')));
+            matches.then(|| value.parse::<f64>().ok()).flatten()
         })
-        .unwrap_or(0.0)
+        .sum()
 }

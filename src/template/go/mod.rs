@@ -12,6 +12,7 @@
 //! `wheres`, `sort`, `strings`, `collections`, `files`, `yaml`.
 
 pub mod data;
+mod dialect;
 
 mod collections;
 mod files;
@@ -29,6 +30,7 @@ use gotmpl::funcs::{FuncMap, Param, Signature};
 use gotmpl::{FuncError, Template, Value};
 
 pub use data::Context;
+pub use dialect::GoDialect;
 
 /// Errors of rendering a docker-gen template. Every variant depends on the template or the data
 /// only, so none is fatal to the process: the next render with fixed input may pass.

@@ -16,6 +16,7 @@ use super::container::container_value;
 use super::list::{List, ListKind};
 use super::swarm::{node_value, service_value};
 use crate::model::{Container, Snapshot, Swarm};
+use crate::template::engine::Item;
 
 /// The template objects of containers, by id, kept across the renders of one template while
 /// their container is the same shared value (the state cache replaces the `Arc` when an event
@@ -80,6 +81,9 @@ const KEYS: &[&str] = &[
     "read_config",
 ];
 
+/// Context keys added in a per-item render.
+const ITEM_KEYS: &[&str] = &["item", "item_name"];
+
 /// What `all_containers` is built from, on first use.
 #[derive(Debug)]
 struct AllContainers {
@@ -108,6 +112,8 @@ pub(crate) struct Context {
     all_services: OnceLock<Value>,
     /// `nodes`, built on first use.
     nodes: OnceLock<Value>,
+    /// In a per-item render: `item` (the container, or the label value) and `item_name`.
+    item: Option<(Value, Value)>,
 }
 
 impl Context {
@@ -117,12 +123,51 @@ impl Context {
         with_all_containers: bool,
         cache: Arc<ObjectCache>,
     ) -> Context {
+        Context::scoped(snapshot, None, with_all_containers, cache)
+    }
+
+    /// The context of one item's render (`per_item`): `containers` and `all_containers` hold
+    /// the item's containers only, `item` is the item and `item_name` its name. Objects of
+    /// the other containers stay cached for the next item.
+    pub(crate) fn for_item(
+        snapshot: &Snapshot,
+        item: &Item,
+        with_all_containers: bool,
+        cache: Arc<ObjectCache>,
+    ) -> Context {
+        Context::scoped(snapshot, Some(item), with_all_containers, cache)
+    }
+
+    fn scoped(
+        snapshot: &Snapshot,
+        item: Option<&Item>,
+        with_all_containers: bool,
+        cache: Arc<ObjectCache>,
+    ) -> Context {
         let own_id: Option<Arc<str>> = snapshot.own_container_id.as_deref().map(Arc::from);
-        let sorted = snapshot.newest_first();
+        let scoped;
+        let seen = match item {
+            Some(item) => {
+                scoped = item.scope(snapshot);
+                &scoped
+            }
+            None => snapshot,
+        };
+        let sorted = seen.newest_first();
         let running = cache.objects(
             sorted.iter().copied().filter(|c| c.is_running()),
             &snapshot.containers,
         );
+        let item = item.map(|item| {
+            let value = match &item.container {
+                Some(container) => cache
+                    .objects(std::iter::once(container), &snapshot.containers)
+                    .pop()
+                    .unwrap_or_default(),
+                None => Value::from(item.name.as_str()),
+            };
+            (value, Value::from(item.name.as_str()))
+        });
         Context {
             containers: List::new(ListKind::CONTAINERS, running, own_id.clone()).into_value(),
             all: with_all_containers.then(|| AllContainers {
@@ -135,6 +180,7 @@ impl Context {
             services: OnceLock::new(),
             all_services: OnceLock::new(),
             nodes: OnceLock::new(),
+            item,
         }
     }
 
@@ -195,16 +241,28 @@ impl Object for Context {
             "nodes" => self.nodes.get_or_init(|| self.nodes()).clone(),
             "own_container_id" => Value::from(self.own_id.as_deref()),
             "read_config" => super::read_config::function(),
+            "item" => self.item.as_ref()?.0.clone(),
+            "item_name" => self.item.as_ref()?.1.clone(),
             _ => return None,
         })
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(if self.all.is_some() {
+        let keys = if self.all.is_some() {
             KEYS_WITH_ALL
         } else {
             KEYS
-        })
+        };
+        if self.item.is_some() {
+            Enumerator::Values(
+                keys.iter()
+                    .chain(ITEM_KEYS)
+                    .map(|k| Value::from(*k))
+                    .collect(),
+            )
+        } else {
+            Enumerator::Str(keys)
+        }
     }
 }
 

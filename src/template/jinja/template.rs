@@ -19,7 +19,7 @@ use minijinja::{Environment, ErrorKind};
 use super::context::{Context, ObjectCache};
 use super::{environment, hints};
 use crate::model::Snapshot;
-use crate::template::engine::{Compiled, Dialect, Error, Unit};
+use crate::template::engine::{Compiled, Dialect, Error, Item, Unit};
 
 /// The Jinja dialect: docker-pygen's template language.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,6 +49,8 @@ pub struct JinjaTemplate {
     pulls_in_templates: bool,
     /// The container objects of earlier renders, reused while their container is unchanged.
     objects: Arc<ObjectCache>,
+    /// The folder of a file template (its includes resolve there); `None` otherwise.
+    folder: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for JinjaTemplate {
@@ -75,7 +77,7 @@ impl JinjaTemplate {
         let pulls_in_templates = pulls_in_templates(&text);
         let (compiled, offsets) = super::rewrite::prepare(&text);
         lock(&sources).insert(name.clone(), (Arc::from(text.as_str()), offsets));
-        set_loader(&mut env, folder, sources.clone(), &description);
+        set_loader(&mut env, folder.clone(), sources.clone(), &description);
         if let Err(e) = env.add_template_owned(name.clone(), compiled) {
             return Err(located(e, &name, &sources, true));
         }
@@ -90,6 +92,7 @@ impl JinjaTemplate {
             undeclared,
             pulls_in_templates,
             objects: Arc::default(),
+            folder,
         })
     }
 
@@ -119,6 +122,26 @@ impl Compiled for JinjaTemplate {
     /// variables are not known.
     fn reads(&self, variable: &str) -> bool {
         self.pulls_in_templates || self.undeclared.contains(variable)
+    }
+
+    /// Renders with the item's context (see [`Context::for_item`]).
+    fn render_item(&self, snapshot: &Snapshot, item: &Item) -> Result<String, Error> {
+        let with_all = self.reads("all_containers");
+        let context = Context::for_item(snapshot, item, with_all, self.objects.clone());
+        JinjaTemplate::render(self, minijinja::Value::from_object(context))
+    }
+
+    /// The main file and the includes loaded so far, when the template is a file.
+    fn files(&self) -> Vec<PathBuf> {
+        let Some(folder) = &self.folder else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = lock(&self.sources).keys().cloned().collect();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|name| resolve(folder, name))
+            .collect()
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -1,0 +1,351 @@
+//! One template's part of a run: its spec, its compiled template, its notification timer, and
+//! the render that turns a snapshot into its target (one file, standard output, or one file
+//! per item).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::actions::Plan;
+use crate::config::{Intervals, PerItem, TemplateSpec};
+use crate::metrics::Metrics;
+use crate::model::Snapshot;
+use crate::output::{self, WriteOptions, WriteOutcome};
+use crate::report::describe;
+use crate::template::{Item, Template};
+use crate::timer::NotificationTimer;
+
+use super::Error;
+
+/// A template with everything the watch loop keeps for it.
+#[derive(Debug)]
+pub(crate) struct Job {
+    /// The settings from the command line or the config file.
+    pub spec: TemplateSpec,
+    /// The template in use; replaced only by a successful reload (a render in progress keeps
+    /// the one it started with).
+    pub template: Arc<Template>,
+    /// The restarts and signals after a change.
+    pub plan: Plan,
+    /// Batches the notifications (`interval`).
+    pub timer: NotificationTimer,
+    /// The `repeat` re-render, when configured.
+    pub repeat: Option<NotificationTimer>,
+    /// Whether a render is owed to this template.
+    pub due: bool,
+    /// The render in flight, if any: never two of one template at once.
+    pub rendering: Option<Rendering>,
+    /// Whether a notification run of this template is in progress.
+    pub notifying: bool,
+    /// Whether the timer fired during that run, so another follows it.
+    pub notify_again: bool,
+}
+
+/// What started a render in flight.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rendering {
+    /// Whether a watched event asked for it (it then schedules `repeat`).
+    pub from_event: bool,
+    /// Whether only the end of a notification run asked for it: a change then runs no action.
+    pub absorb: bool,
+}
+
+impl Job {
+    /// A job for `spec` with its loaded template, nothing owed yet.
+    pub fn new(spec: TemplateSpec, template: Template) -> Job {
+        Job {
+            plan: Plan {
+                restarts: spec.restart.clone(),
+                signals: spec.signal.clone(),
+            },
+            timer: NotificationTimer::new(spec.intervals),
+            repeat: spec.repeat.map(|every| {
+                NotificationTimer::new(Intervals {
+                    min: every,
+                    max: every,
+                })
+            }),
+            template: Arc::new(template),
+            spec,
+            due: false,
+            rendering: None,
+            notifying: false,
+            notify_again: false,
+        }
+    }
+
+    /// The earliest instant one of this job's timers fires.
+    pub fn next_deadline(&self) -> Option<tokio::time::Instant> {
+        let repeat = self.repeat.as_ref().and_then(NotificationTimer::deadline);
+        match (self.timer.deadline(), repeat) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// What a failed render leaves in place, for its log line: the last good target, or none yet
+/// (a template that fails from the start never wrote one).
+pub(crate) fn kept(spec: &TemplateSpec) -> String {
+    match &spec.target {
+        None => "nothing printed".to_owned(),
+        Some(_) if spec.per_item.is_some() => "keeping the last good files".to_owned(),
+        Some(path) if path.exists() => format!("keeping the last good target {}", path.display()),
+        Some(path) => format!("no target written yet ({} does not exist)", path.display()),
+    }
+}
+
+/// Renders `template` over `snapshot` and writes its target(s). Returns whether anything
+/// changed (in stdout mode every render counts as a change). Runs on the blocking pool.
+pub(crate) fn render_job(
+    spec: &TemplateSpec,
+    template: &Template,
+    snapshot: &Snapshot,
+    metrics: &Metrics,
+) -> Result<bool, Error> {
+    let started = Instant::now();
+    let changed = match (&spec.per_item, &spec.target) {
+        (Some(per), Some(pattern)) => {
+            render_items(spec, per, pattern, template, snapshot, metrics)?
+        }
+        _ => render_one(spec, template, snapshot, metrics)?,
+    };
+    metrics.target_updated(started.elapsed());
+    Ok(changed)
+}
+
+/// The write options of `spec`.
+fn write_options(spec: &TemplateSpec) -> WriteOptions<'_> {
+    WriteOptions {
+        mode: spec.mode,
+        check: spec.check.as_ref(),
+    }
+}
+
+/// Counts a failed write: a refused check, or another write error.
+fn count_write_error(metrics: &Metrics, name: &str, err: &output::Error) {
+    if matches!(err, output::Error::Check { .. }) {
+        metrics.check_failed(name);
+    } else {
+        metrics.write_failed(name);
+    }
+}
+
+/// One target (a file or standard output).
+fn render_one(
+    spec: &TemplateSpec,
+    template: &Template,
+    snapshot: &Snapshot,
+    metrics: &Metrics,
+) -> Result<bool, Error> {
+    let started = Instant::now();
+    let rendered = template.render_snapshot(snapshot);
+    let render_time = started.elapsed();
+    metrics.render_finished(&spec.name, render_time, rendered.is_ok());
+    let content = rendered?;
+    let Some(path) = &spec.target else {
+        tracing::debug!(template = %spec.name, "Printing generated content to stdout");
+        output::print_stdout(&content)?;
+        return Ok(true);
+    };
+    let outcome = output::write_file(path, &content, &write_options(spec))
+        .inspect_err(|err| count_write_error(metrics, &spec.name, err))?;
+    Ok(match outcome {
+        WriteOutcome::Unchanged => {
+            tracing::debug!(template = %spec.name, target = %path.display(), "Skip updating target file, contents have not changed");
+            false
+        }
+        WriteOutcome::Written { bytes, in_place } => {
+            metrics.write_done(&spec.name);
+            tracing::info!(
+                template = %spec.name,
+                target = %path.display(),
+                bytes,
+                render_ms = format_args!("{:.2}", render_time.as_secs_f64() * 1e3),
+                in_place,
+                "Target file updated"
+            );
+            true
+        }
+    })
+}
+
+/// The items of `per` among the running containers, by name (sorted, so files are written in
+/// a stable order).
+pub(crate) fn items(per: &PerItem, snapshot: &Snapshot) -> Vec<Item> {
+    let running = snapshot.running();
+    match per {
+        PerItem::Containers => running
+            .into_iter()
+            .map(|c| Item {
+                name: c.name().to_owned(),
+                container: Some(Arc::clone(c)),
+                containers: vec![Arc::clone(c)],
+            })
+            .collect(),
+        PerItem::Label(key) => {
+            let mut groups: BTreeMap<&str, Vec<Arc<_>>> = BTreeMap::new();
+            for c in running {
+                if let Some(value) = c.label(key) {
+                    groups.entry(value).or_default().push(Arc::clone(c));
+                }
+            }
+            groups
+                .into_iter()
+                .map(|(value, containers)| Item {
+                    name: value.to_owned(),
+                    container: None,
+                    containers,
+                })
+                .collect()
+        }
+    }
+}
+
+/// One file per item under the target pattern; files of items that went away are removed.
+/// An item whose render fails keeps its last good file (and is not removed); the other items
+/// are written anyway.
+fn render_items(
+    spec: &TemplateSpec,
+    per: &PerItem,
+    pattern: &Path,
+    template: &Template,
+    snapshot: &Snapshot,
+    metrics: &Metrics,
+) -> Result<bool, Error> {
+    let started = Instant::now();
+    let mut contents = BTreeMap::new();
+    let mut failed = 0usize;
+    let mut first_error = None;
+    for item in items(per, snapshot) {
+        match template.render_item(snapshot, &item) {
+            Ok(content) => {
+                contents.insert(item.name, content);
+            }
+            Err(err) => {
+                failed += 1;
+                tracing::error!(
+                    template = %spec.name,
+                    item = %item.name,
+                    "{}; keeping its last good file",
+                    describe(&err)
+                );
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    let render_time = started.elapsed();
+    metrics.render_finished(&spec.name, render_time, failed == 0);
+    if let (Some(err), true) = (first_error, contents.is_empty()) {
+        // Nothing rendered: every item failed, the files stay as they are.
+        return Err(err.into());
+    }
+    let mut outcome = if failed == 0 {
+        output::per_item::write_items(pattern, &contents, &write_options(spec))
+    } else {
+        // Items whose render failed are not in `contents`; writing now would remove their
+        // files as if the items had gone. Their files stay until the next good render.
+        output::per_item::write_items_keeping(pattern, &contents, &write_options(spec))
+    }
+    .inspect_err(|_| metrics.write_failed(&spec.name))?;
+    for (path, err) in outcome.failed.drain(..) {
+        count_write_error(metrics, &spec.name, &err);
+        tracing::error!(template = %spec.name, file = %path.display(), "{}; keeping the last good file", describe(&err));
+    }
+    for path in &outcome.written {
+        metrics.write_done(&spec.name);
+        tracing::info!(template = %spec.name, target = %path.display(), "Target file updated");
+    }
+    for path in &outcome.removed {
+        tracing::info!(template = %spec.name, target = %path.display(), "Target file removed: its item is gone");
+    }
+    Ok(outcome.changed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Dialect;
+    use std::path::PathBuf;
+
+    fn container(id: &str, name: &str, labels: serde_json::Value) -> Arc<crate::model::Container> {
+        let json = serde_json::json!({
+            "Id": id, "Name": format!("/{name}"), "Created": "2024-01-01T00:00:00Z",
+            "State": {"Status": "running"}, "Config": {"Labels": labels},
+        });
+        Arc::new(crate::model::Container::from_inspect_json(&json.to_string()).expect("valid"))
+    }
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            containers: vec![
+                container("a1", "web-1", serde_json::json!({"app": "web"})),
+                container("b2", "web-2", serde_json::json!({"app": "web"})),
+                container("c3", "db", serde_json::json!({"app": "db"})),
+                container("d4", "plain", serde_json::json!({})),
+            ],
+            ..Snapshot::default()
+        }
+    }
+
+    fn spec(target: PathBuf, per_item: PerItem) -> TemplateSpec {
+        TemplateSpec {
+            name: "t".to_owned(),
+            source: String::new(),
+            dialect: Dialect::Jinja,
+            target: Some(target),
+            restart: Vec::new(),
+            signal: Vec::new(),
+            intervals: Intervals::IMMEDIATE,
+            repeat: None,
+            check: None,
+            per_item: Some(per_item),
+            mode: None,
+        }
+    }
+
+    #[test]
+    fn label_items_group_the_containers_by_value() {
+        let items = items(&PerItem::Label("app".to_owned()), &snapshot());
+        let names: Vec<(&str, usize)> = items
+            .iter()
+            .map(|i| (i.name.as_str(), i.containers.len()))
+            .collect();
+        assert_eq!(names, [("db", 1), ("web", 2)]);
+    }
+
+    #[test]
+    fn per_item_files_see_their_item_and_only_its_containers() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pattern = dir.path().join("{name}.conf");
+        let template = Template::from_text(
+            "t",
+            "{{ item_name }}:{% for c in containers %} {{ c.name }}{% endfor %}".to_owned(),
+        )
+        .expect("compiles");
+        let metrics = Metrics::new();
+        let spec = spec(pattern.clone(), PerItem::Label("app".to_owned()));
+        let changed = render_job(&spec, &template, &snapshot(), &metrics).expect("renders");
+        assert!(changed);
+        let web = std::fs::read_to_string(dir.path().join("web.conf")).expect("web file");
+        assert_eq!(web, "web: web-1 web-2");
+        let db = std::fs::read_to_string(dir.path().join("db.conf")).expect("db file");
+        assert_eq!(db, "db: db");
+
+        let again = render_job(&spec, &template, &snapshot(), &metrics).expect("renders");
+        assert!(!again, "an unchanged pass reports no change");
+    }
+
+    #[test]
+    fn a_container_item_is_the_container_object() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let template = Template::from_text("t", "{{ item.name }}={{ item.labels.app }}".to_owned())
+            .expect("compiles");
+        let spec = spec(dir.path().join("{name}"), PerItem::Containers);
+        render_job(&spec, &template, &snapshot(), &Metrics::new()).expect("renders");
+        let web = std::fs::read_to_string(dir.path().join("web-1")).expect("file");
+        assert_eq!(web, "web-1=web");
+        assert!(dir.path().join("plain").exists());
+    }
+}

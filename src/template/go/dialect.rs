@@ -1,0 +1,154 @@
+//! The Go dialect behind the template seam, for config file entries with `dialect = "go"`: a
+//! docker-gen template compiled once and rendered over pygen's snapshot.
+//!
+//! The data is docker-gen's: the running containers (newest first) as `RuntimeContainer`s,
+//! `.Env`, and `.Docker` with `CurrentContainerID` (the snapshot carries no `/info` or
+//! `/version`, so the other `.Docker` fields are empty, and no network is marked internal).
+//! Blank lines are removed, as docker-gen does without `-keep-blank-lines`; `exists`,
+//! `include` and `dir` read real paths.
+
+use std::any::Any;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, Weak};
+
+use gotmpl::Template as GoTemplate;
+
+use super::data::Docker;
+use super::{functions, remove_blank_lines};
+use crate::dockergen::context;
+use crate::model::Snapshot;
+use crate::template::engine::{Compiled, Dialect, Error, Unit};
+
+/// docker-gen's template language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoDialect;
+
+impl Dialect for GoDialect {
+    fn compile(&self, unit: Unit) -> Result<Box<dyn Compiled>, Error> {
+        let slot: Arc<OnceLock<Weak<GoTemplate>>> = Arc::new(OnceLock::new());
+        let mut tmpl =
+            GoTemplate::new(&unit.name).funcs(functions(Path::new("/"), Arc::clone(&slot)));
+        tmpl.parse(&unit.text).map_err(|err| Error::Syntax {
+            name: unit.name.clone(),
+            line: None,
+            column: None,
+            message: err.to_string(),
+            source: Box::new(err),
+        })?;
+        let tmpl = Arc::new(tmpl);
+        // The slot was created above and is set only here.
+        let _ = slot.set(Arc::downgrade(&tmpl));
+        Ok(Box::new(GoCompiled {
+            tmpl,
+            name: unit.name.clone(),
+            file: unit.folder.map(|folder| folder.join(&unit.name)),
+        }))
+    }
+}
+
+/// A parsed docker-gen template.
+struct GoCompiled {
+    /// The parsed set (the template and what it defines).
+    tmpl: Arc<GoTemplate>,
+    /// The template's name in messages.
+    name: String,
+    /// The template file, when it came from one.
+    file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for GoCompiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoCompiled")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Compiled for GoCompiled {
+    fn render(&self, snapshot: &Snapshot) -> Result<String, Error> {
+        let internal = HashSet::new();
+        let containers = snapshot
+            .running()
+            .into_iter()
+            .filter_map(|c| serde_json::from_str(c.raw_json()).ok())
+            .map(|inspect| context::runtime_container(&inspect, &internal))
+            .collect();
+        let docker = Docker {
+            current_container_id: snapshot.own_container_id.clone().unwrap_or_default(),
+            ..Docker::default()
+        };
+        let ctx = context::context(docker, containers);
+        let out = self
+            .tmpl
+            .execute(&ctx.to_value())
+            .map_err(|err| Error::Render {
+                name: self.name.clone(),
+                line: None,
+                column: None,
+                message: err.to_string(),
+                source: Box::new(err),
+            })?;
+        Ok(remove_blank_lines(&out))
+    }
+
+    /// The Go data has no lazily built parts: every variable is always there.
+    fn reads(&self, variable: &str) -> bool {
+        !matches!(
+            variable,
+            "services" | "all_services" | "nodes" | "all_containers"
+        )
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        self.file.iter().cloned().collect()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Template;
+
+    #[test]
+    fn renders_docker_gen_data_from_a_snapshot() {
+        let json = serde_json::json!({
+            "Id": "abc123", "Name": "/web", "Created": "2024-01-01T00:00:00Z",
+            "State": {"Status": "running", "Running": true},
+            "Config": {"Env": ["VIRTUAL_HOST=example.test"], "Image": "nginx:1.25"},
+        });
+        let container =
+            crate::model::Container::from_inspect_json(&json.to_string()).expect("valid");
+        let snapshot = Snapshot {
+            containers: vec![Arc::new(container)],
+            ..Snapshot::default()
+        };
+        let unit = Unit {
+            name: "t.tmpl".to_owned(),
+            description: "t.tmpl".to_owned(),
+            text:
+                "{{ range $ }}\n\n{{ .Name }} {{ .Env.VIRTUAL_HOST }} {{ .Image.Tag }}\n{{ end }}"
+                    .to_owned(),
+            folder: None,
+        };
+        let template = Template::compile(&GoDialect, unit).expect("parses");
+        let out = template.render_snapshot(&snapshot).expect("renders");
+        assert_eq!(out, "web example.test 1.25\n");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_template() {
+        let unit = Unit {
+            name: "bad.tmpl".to_owned(),
+            description: "bad.tmpl".to_owned(),
+            text: "{{ if }}".to_owned(),
+            folder: None,
+        };
+        let err = Template::compile(&GoDialect, unit).expect_err("does not parse");
+        assert!(err.to_string().contains("bad.tmpl"), "{err}");
+    }
+}
