@@ -25,7 +25,17 @@ fn stamp(path: &PathBuf) -> Stamp {
 /// The stamps of one template's files.
 #[derive(Debug, Default)]
 pub(crate) struct Files {
-    stamps: HashMap<PathBuf, Stamp>,
+    /// Per file: the stamp of the version in use, and the stamp the last look saw.
+    stamps: HashMap<PathBuf, Entry>,
+}
+
+/// One watched file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    /// The version the template in use was read from.
+    used: Stamp,
+    /// What the last look saw.
+    seen: Stamp,
 }
 
 impl Files {
@@ -44,23 +54,50 @@ impl Files {
     /// Adds the files not watched yet (includes a render loaded since), as they are now.
     pub fn add(&mut self, files: Vec<PathBuf>) {
         for file in files {
-            self.stamps.entry(file).or_insert_with_key(stamp);
+            self.stamps.entry(file).or_insert_with_key(|path| {
+                let now = stamp(path);
+                Entry {
+                    used: now,
+                    seen: now,
+                }
+            });
         }
     }
 
-    /// The files that changed since they were last looked at; their new stamps are kept, so
-    /// each edit is reported once.
+    /// The files whose version differs from the one in use and did not change since the last
+    /// look, so a file caught halfway through a write (truncated, not yet filled) is not
+    /// read until it settles.
     pub fn changed(&mut self) -> Vec<PathBuf> {
         let mut changed = Vec::new();
-        for (path, old) in &mut self.stamps {
+        for (path, entry) in &mut self.stamps {
             let now = stamp(path);
-            if now != *old {
-                *old = now;
+            if now != entry.seen {
+                entry.seen = now;
+            } else if now != entry.used {
                 changed.push(path.clone());
             }
         }
         changed.sort();
         changed
+    }
+
+    /// The current stamps of every watched file, to tell whether a file moved while the
+    /// template was read.
+    pub fn current(&self) -> Vec<(PathBuf, Stamp)> {
+        let mut now: Vec<_> = self.stamps.keys().map(|p| (p.clone(), stamp(p))).collect();
+        now.sort();
+        now
+    }
+
+    /// Records `stamps` (taken by [`Files::current`] before a reload that did not see them
+    /// move) as the versions in use.
+    pub fn settle(&mut self, stamps: Vec<(PathBuf, Stamp)>) {
+        for (path, now) in stamps {
+            if let Some(entry) = self.stamps.get_mut(&path) {
+                entry.used = now;
+                entry.seen = now;
+            }
+        }
     }
 }
 
@@ -69,7 +106,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_edit_is_reported_once_and_a_replacement_too() {
+    fn an_edit_is_reported_once_settled_until_it_is_used() {
         let dir = tempfile::tempdir().expect("temp dir");
         let main = dir.path().join("main.j2");
         let include = dir.path().join("part.j2");
@@ -79,16 +116,21 @@ mod tests {
         assert!(files.changed().is_empty());
 
         std::fs::write(&main, "longer").expect("edit");
+        assert!(files.changed().is_empty(), "reported before it settled");
         assert_eq!(files.changed(), vec![main.clone()]);
-        assert!(files.changed().is_empty(), "reported twice");
+        let stamps = files.current();
+        files.settle(stamps);
+        assert!(files.changed().is_empty(), "reported after it was used");
 
         files.add(vec![include.clone()]);
         let replacement = dir.path().join("new");
         std::fs::write(&replacement, "b2").expect("write");
         std::fs::rename(&replacement, &include).expect("rename over");
+        files.changed();
         assert_eq!(files.changed(), vec![include.clone()]);
 
         std::fs::remove_file(&main).expect("remove");
-        assert_eq!(files.changed(), vec![main]);
+        files.changed();
+        assert_eq!(files.changed(), vec![main, include]);
     }
 }

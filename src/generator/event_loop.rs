@@ -579,10 +579,17 @@ impl Generator {
     }
 
     /// Re-reads template `index` and asks for its render; a broken template keeps the previous
-    /// one in use.
+    /// one in use. A file that changed while it was read is read again at the next look.
     async fn reload_one(&mut self, index: usize) {
         let spec = self.jobs[index].spec.clone();
-        match load_template(&self.config, &spec).await {
+        let before = self.files[index].current();
+        let loaded = load_template(&self.config, &spec).await;
+        if self.files[index].current() != before {
+            tracing::debug!(template = %spec.name, "template files changed while read; reading them again");
+            return;
+        }
+        self.files[index].settle(before);
+        match loaded {
             Ok(template) => {
                 tracing::info!(template = %spec.name, source = %template.source_description(), "template reloaded");
                 self.files[index].add(template.files());
