@@ -53,6 +53,7 @@ pub async fn watch(
     let mut jobs = Vec::with_capacity(config.templates.len());
     for spec in &config.templates {
         let template = load_template(&config, spec).await?;
+        metrics.template_configured(&spec.name);
         jobs.push(Job::new(spec.clone(), template));
     }
     check_target_folders(&config)?;

@@ -53,7 +53,8 @@
 //! [`BoundedLabels`]); every free label value is cut to [`MAX_LABEL_LEN`] bytes. All other labels
 //! take values from fixed lists. A labelled series appears at its first observation, except
 //! `pygen_actions_total` and `pygen_action_errors_total`, whose label values are all known and
-//! which start at 0.
+//! which start at 0, and the per-template series, which start at 0 for every configured
+//! template.
 
 mod http;
 mod labels;
@@ -761,6 +762,22 @@ impl Metrics {
         if !ok {
             self.render_errors.get_or_create(&labels).inc();
             self.template_errors.get_or_create(&labels).inc();
+        }
+    }
+
+    /// Makes `template`'s per-template series appear at 0, before its first render, so a
+    /// dashboard sees every configured template from the start.
+    pub fn template_configured(&self, template: &str) {
+        let labels = self.template_labels(template);
+        for family in [
+            &self.renders,
+            &self.render_errors,
+            &self.writes,
+            &self.write_errors,
+            &self.check_failures,
+            &self.template_errors,
+        ] {
+            family.get_or_create(&labels);
         }
     }
 
