@@ -206,3 +206,84 @@ fn the_example_backends_stop_on_sigterm() {
         assert_eq!(code, 0, "{command:?} exited with {code} on SIGTERM");
     }
 }
+
+/// The example's config file set-up (`pygen.toml`) with its `check`: a configuration nginx
+/// would refuse (a host name with a brace) is refused by `nginx -t` before it replaces the
+/// file, so nginx never sees it and keeps serving; the next good configuration goes through.
+#[test]
+fn a_configuration_nginx_refuses_never_reaches_nginx() {
+    require_docker();
+    let network = TestNetwork::new();
+    let conf = tempfile::tempdir().expect("temporary folder");
+    let work = tempfile::tempdir().expect("temporary folder");
+    let port = free_port();
+    let nginx = TestContainer::builder()
+        .image(NGINX_IMAGE)
+        .name(&unique_name("pygen-nginx"))
+        .network(network.name())
+        .publish(&format!("127.0.0.1:{port}:80"))
+        .arg("--volume")
+        .arg(&format!("{}:/etc/nginx/conf.d:ro", conf.path().display()))
+        .command(["/usr/sbin/nginx", "-g", "daemon off;"])
+        .start();
+    let good = backend(&network, 80);
+
+    // The example's pygen.toml, with this test's paths and the check's scratch file in its
+    // own folder.
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nginx-proxy/pygen.toml"),
+    )
+    .expect("the example's pygen.toml");
+    let target = conf.path().join("default.conf");
+    let config = example
+        .replace("/templates/nginx.tmpl", &template().to_string_lossy())
+        .replace("/etc/nginx/conf.d/default.conf", &target.to_string_lossy())
+        .replace(
+            "/tmp/pygen-nginx-check.conf",
+            &work.path().join("check.conf").to_string_lossy(),
+        )
+        .replace(
+            "[\"nginx\", \"HUP\"]",
+            &format!("[\"{}\", \"HUP\"]", nginx.name()),
+        );
+    let config_path = work.path().join("pygen.toml");
+    std::fs::write(&config_path, config).expect("write the config");
+    let pygen = PygenProcess::spawn_with_env(
+        ["--config", config_path.to_str().unwrap_or_default()],
+        &[("NGINX_PROXY", nginx.name())],
+    );
+    let scene = Scene {
+        pygen: &pygen,
+        nginx: &nginx,
+        conf: conf.path(),
+        port,
+    };
+    scene.wait_for(&host(&good), 200, good.name());
+
+    let bad_name = unique_name("pygen-nginx-bad");
+    let bad = TestContainer::builder()
+        .name(&bad_name)
+        .network(network.name())
+        .label("virtual-host", "bad{host")
+        .shell("sleep 100000")
+        .start();
+    let refused = wait_until(SETTLE, Duration::from_millis(100), || {
+        pygen.stderr().contains("refused the new content")
+    });
+    assert!(refused, "no check refusal logged:\n{}", pygen.stderr());
+    let written = std::fs::read_to_string(&target).expect("the configuration");
+    assert!(
+        !written.contains("bad{host"),
+        "a configuration nginx -t refused reached nginx:\n{written}"
+    );
+    assert!(
+        pygen.stderr().contains("not terminated"),
+        "nginx -t's own message is logged:\n{}",
+        pygen.stderr()
+    );
+    scene.wait_for(&host(&good), 200, good.name());
+
+    drop(bad);
+    let next = backend(&network, 80);
+    scene.wait_for(&host(&next), 200, next.name());
+}

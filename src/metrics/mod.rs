@@ -777,7 +777,7 @@ impl Metrics {
             &self.check_failures,
             &self.template_errors,
         ] {
-            family.get_or_create(&labels);
+            drop(family.get_or_create(&labels));
         }
     }
 
