@@ -23,20 +23,22 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::actions::{self, OwnActions, Reach};
+use crate::actions::OwnActions;
 use crate::config::Config;
-use crate::docker::events;
-use crate::docker::swarm::{Role, SwarmCache};
-use crate::docker::watch::{Change, Synced, Watch};
+use crate::docker::swarm::SwarmCache;
+use crate::docker::watch::{Synced, Watch};
 use crate::metrics::Metrics;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
+
+mod intake;
+mod notify;
+mod reload;
 
 use super::edits::{self, Files};
 use super::job::{Job, Rendering, kept, render_job};
@@ -192,9 +194,6 @@ struct Generator {
     own_awaiting: HashSet<String>,
 }
 
-/// How soon the Swarm is polled again while some task is on its way to its desired state.
-const SETTLING_POLL: Duration = Duration::from_secs(1);
-
 /// How many quick polls follow a change of the Swarm at most.
 const QUICK_POLLS: u32 = 30;
 
@@ -223,87 +222,6 @@ impl Generator {
     /// The earliest instant a notification or repeat timer fires.
     fn next_deadline(&self) -> Option<tokio::time::Instant> {
         self.jobs.iter().filter_map(Job::next_deadline).min()
-    }
-
-    /// Reacts to one change the watch saw (already applied to its cache).
-    fn handle_change(&mut self, change: Change) {
-        match change {
-            Change::Connected => {
-                // The full sync before the next render reads every container.
-                self.awaiting.clear();
-                self.own_awaiting.clear();
-                self.swarm.mark_dirty();
-                self.request_all();
-            }
-            Change::Inspected { id, ok } => {
-                let own = self.own_awaiting.remove(&id);
-                if self.awaiting.remove(&id) || !ok {
-                    self.render_from_event = true;
-                    self.request_all();
-                } else if own {
-                    // The state an action of pygen's left (a restarted container running
-                    // again) reaches the target, without acting again.
-                    self.request_own_render();
-                }
-            }
-            Change::Disconnected => {
-                self.poll_at = None;
-            }
-            Change::Event(event) => self.handle_event(&event),
-        }
-    }
-
-    /// Reacts to one Docker event.
-    fn handle_event(&mut self, event: &bollard::models::EventMessage) {
-        let action = event.action.as_deref().unwrap_or_default();
-        if events::touches_swarm(event) {
-            self.swarm.mark_dirty();
-            let is_swarm_object = matches!(
-                event.typ,
-                Some(
-                    bollard::models::EventMessageTypeEnum::SERVICE
-                        | bollard::models::EventMessageTypeEnum::NODE
-                )
-            );
-            if is_swarm_object && self.swarm.wants().any() {
-                tracing::debug!(action, "Swarm event");
-                self.request_all();
-            }
-        }
-        let is_container = matches!(
-            event.typ,
-            Some(bollard::models::EventMessageTypeEnum::CONTAINER)
-        );
-        let is_own = is_container && self.own.is_own(event);
-        if is_own {
-            // Not rendered for now, but the container's inspect in flight is: the render
-            // after the action must not read the state before it landed.
-            if let events::Effect::Dirty(id) = events::effect(event) {
-                if self.watch.inspecting(id) {
-                    self.own_awaiting.insert(id.to_owned());
-                }
-            }
-        }
-        if is_container && self.config.events.matches(action) && !is_own {
-            self.metrics.event_taken();
-            tracing::debug!("Received {action} event from {}", events::actor_name(event));
-            match events::effect(event) {
-                // Rendered when the inspect lands, not before: until then the cache holds
-                // nothing new about this container.
-                events::Effect::Dirty(id) if self.watch.inspecting(id) => {
-                    self.awaiting.insert(id.to_owned());
-                }
-                events::Effect::Removed(id) => {
-                    self.awaiting.remove(id);
-                    self.render_from_event = true;
-                    self.request_all();
-                }
-                _ => {
-                    self.render_from_event = true;
-                    self.request_all();
-                }
-            }
-        }
     }
 
     /// Brings the cache up to date and starts a render of every template that owes one and
@@ -401,208 +319,6 @@ impl Generator {
         if let Some(files) = self.files.get_mut(index) {
             files.add(job.template.files());
         }
-    }
-
-    /// Runs what the timers that are due ask for: notification runs and repeats.
-    fn timers_fired(&mut self) {
-        let now = tokio::time::Instant::now();
-        for i in 0..self.jobs.len() {
-            if self.jobs[i].timer.take_due(now) {
-                self.notify(i);
-            }
-            let repeat_due = self.jobs[i]
-                .repeat
-                .as_mut()
-                .is_some_and(|repeat| repeat.take_due(now));
-            if repeat_due {
-                tracing::debug!(template = %self.jobs[i].spec.name, "repeating the generation");
-                self.request_one(i);
-            }
-        }
-    }
-
-    /// A notification run ended: if it restarted or signalled a local container, renders what
-    /// that changed (a start time, an address) unless a render is owed anyway, and marks that
-    /// render so its change does not act again ([`OwnActions`] holds back the actions' own
-    /// events).
-    fn notified(&mut self, finished: Result<usize, tokio::task::JoinError>) {
-        if self.own.take_acted() {
-            self.request_own_render();
-        }
-        match finished {
-            Ok(index) => {
-                let Some(job) = self.jobs.get_mut(index) else {
-                    return;
-                };
-                job.notifying = false;
-                if std::mem::take(&mut job.notify_again) {
-                    self.notify(index);
-                }
-            }
-            Err(err) => {
-                tracing::error!(error = %describe(&err), "the notification task failed");
-                // The job of a failed task is unknown: free every job whose run is over.
-                let running = self.notifications.len();
-                if running == 0 {
-                    for job in &mut self.jobs {
-                        job.notifying = false;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Asks for a render whose change does not act (see [`Generator::notified`]), unless a
-    /// render is owed anyway.
-    fn request_own_render(&mut self) {
-        if !self.pacer.is_pending() {
-            self.request_all();
-            self.own_render = Some(self.pacer.requests());
-        }
-    }
-
-    /// Starts a notification run of template `index`, or notes that one must follow the run
-    /// in progress.
-    fn notify(&mut self, index: usize) {
-        let job = &mut self.jobs[index];
-        if job.notifying {
-            job.notify_again = true;
-            return;
-        }
-        let Some(clients) = self.watch.clients().cloned() else {
-            tracing::warn!(template = %job.spec.name, "Docker daemon unreachable; notifications skipped");
-            return;
-        };
-        job.notifying = true;
-        let running = self.watch.cache().running();
-        let plan = job.plan.clone();
-        let metrics = Arc::clone(&self.metrics);
-        let workers = self.workers.clone();
-        let own = self.own.clone();
-        self.notifications.spawn(async move {
-            let reach = Reach {
-                services: Some(&clients.raw),
-                workers: workers.as_deref(),
-                own: Some(&own),
-            };
-            actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
-            index
-        });
-    }
-
-    /// Lists the Swarm again (a render is due, or a poll), then plans the next poll. Returns
-    /// whether the listing changed. A failure keeps the previous listing.
-    async fn refresh_swarm(&mut self) -> bool {
-        let Some(raw) = self.watch.clients().map(|c| c.raw.clone()) else {
-            return false;
-        };
-        let changed = match self.swarm.refresh(&raw, &self.metrics).await {
-            Ok(refresh) => {
-                tracing::debug!(
-                    changed = refresh.changed,
-                    ms = format_args!("{:.1}", refresh.duration.as_secs_f64() * 1e3),
-                    "Swarm state listed"
-                );
-                refresh.changed
-            }
-            Err(err) => {
-                tracing::error!(
-                    "cannot list the Swarm: {}; keeping the last listing",
-                    describe(&err)
-                );
-                false
-            }
-        };
-        if changed {
-            self.quick_polls = QUICK_POLLS;
-        }
-        self.poll_at = self.next_poll();
-        changed
-    }
-
-    /// When to poll next: only on a Swarm manager whose services a template reads; soon
-    /// while tasks settle (a limited number of times after each change).
-    fn next_poll(&mut self) -> Option<tokio::time::Instant> {
-        let every = self.config.swarm_poll?;
-        if self.swarm.role() != Role::Manager || !self.swarm.wants().any() {
-            return None;
-        }
-        let every = if self.swarm.is_settling() && self.quick_polls > 0 && every > SETTLING_POLL {
-            self.quick_polls -= 1;
-            SETTLING_POLL
-        } else {
-            every
-        };
-        Some(tokio::time::Instant::now() + every)
-    }
-
-    /// The poll: lists the Swarm and renders when something changed.
-    async fn poll(&mut self) {
-        self.poll_at = None;
-        if self.watch.clients().is_none() {
-            return;
-        }
-        if self.refresh_swarm().await {
-            tracing::debug!("the Swarm changed since the last listing");
-            self.request_all();
-        }
-    }
-
-    /// A worker reported an event: the Swarm changed somewhere, render from a fresh listing.
-    fn update_requested(&mut self) {
-        self.swarm.mark_dirty();
-        self.render_from_event = true;
-        self.request_all();
-    }
-
-    /// Reloads the templates whose files changed on disk, and renders them.
-    async fn look_for_edits(&mut self) {
-        for i in 0..self.jobs.len() {
-            let changed = self.files[i].changed();
-            if changed.is_empty() {
-                continue;
-            }
-            tracing::info!(
-                template = %self.jobs[i].spec.name,
-                files = %changed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-                "template files changed on disk"
-            );
-            self.reload_one(i).await;
-        }
-    }
-
-    /// Re-reads every template source (SIGHUP) and renders at once; a broken template keeps
-    /// its previous version in use.
-    async fn reload_all(&mut self) {
-        for i in 0..self.jobs.len() {
-            self.reload_one(i).await;
-        }
-    }
-
-    /// Re-reads template `index` and asks for its render; a broken template keeps the previous
-    /// one in use. A file that changed while it was read is read again at the next look.
-    async fn reload_one(&mut self, index: usize) {
-        let spec = self.jobs[index].spec.clone();
-        let before = self.files[index].current();
-        let loaded = load_template(&self.config, &spec).await;
-        if self.files[index].current() != before {
-            tracing::debug!(template = %spec.name, "template files changed while read; reading them again");
-            return;
-        }
-        self.files[index].settle(before);
-        match loaded {
-            Ok(template) => {
-                tracing::info!(template = %spec.name, source = %template.source_description(), "template reloaded");
-                self.files[index].add(template.files());
-                self.jobs[index].template = Arc::new(template);
-                self.swarm
-                    .set_wants(swarm_wants(self.jobs.iter().map(|j| &*j.template)));
-            }
-            Err(err) => {
-                tracing::error!(template = %spec.name, "{}; keeping the previous template", describe(&err));
-            }
-        }
-        self.request_one(index);
     }
 }
 

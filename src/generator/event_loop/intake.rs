@@ -1,0 +1,162 @@
+//! What comes in: the watch's changes and Docker events, the Swarm listings and polls, and
+//! the workers' update requests; each decides which templates owe a render.
+
+use std::time::Duration;
+
+use crate::docker::events;
+use crate::docker::swarm::Role;
+use crate::docker::watch::Change;
+use crate::report::describe;
+
+use super::{Generator, QUICK_POLLS};
+
+/// How soon the Swarm is polled again while some task is on its way to its desired state.
+const SETTLING_POLL: Duration = Duration::from_secs(1);
+
+impl Generator {
+    /// Reacts to one change the watch saw (already applied to its cache).
+    pub(super) fn handle_change(&mut self, change: Change) {
+        match change {
+            Change::Connected => {
+                // The full sync before the next render reads every container.
+                self.awaiting.clear();
+                self.own_awaiting.clear();
+                self.swarm.mark_dirty();
+                self.request_all();
+            }
+            Change::Inspected { id, ok } => {
+                let own = self.own_awaiting.remove(&id);
+                if self.awaiting.remove(&id) || !ok {
+                    self.render_from_event = true;
+                    self.request_all();
+                } else if own {
+                    // The state an action of pygen's left (a restarted container running
+                    // again) reaches the target, without acting again.
+                    self.request_own_render();
+                }
+            }
+            Change::Disconnected => {
+                self.poll_at = None;
+            }
+            Change::Event(event) => self.handle_event(&event),
+        }
+    }
+
+    /// Reacts to one Docker event.
+    pub(super) fn handle_event(&mut self, event: &bollard::models::EventMessage) {
+        let action = event.action.as_deref().unwrap_or_default();
+        if events::touches_swarm(event) {
+            self.swarm.mark_dirty();
+            let is_swarm_object = matches!(
+                event.typ,
+                Some(
+                    bollard::models::EventMessageTypeEnum::SERVICE
+                        | bollard::models::EventMessageTypeEnum::NODE
+                )
+            );
+            if is_swarm_object && self.swarm.wants().any() {
+                tracing::debug!(action, "Swarm event");
+                self.request_all();
+            }
+        }
+        let is_container = matches!(
+            event.typ,
+            Some(bollard::models::EventMessageTypeEnum::CONTAINER)
+        );
+        let is_own = is_container && self.own.is_own(event);
+        if is_own {
+            // Not rendered for now, but the container's inspect in flight is: the render
+            // after the action must not read the state before it landed.
+            if let events::Effect::Dirty(id) = events::effect(event) {
+                if self.watch.inspecting(id) {
+                    self.own_awaiting.insert(id.to_owned());
+                }
+            }
+        }
+        if is_container && self.config.events.matches(action) && !is_own {
+            self.metrics.event_taken();
+            tracing::debug!("Received {action} event from {}", events::actor_name(event));
+            match events::effect(event) {
+                // Rendered when the inspect lands, not before: until then the cache holds
+                // nothing new about this container.
+                events::Effect::Dirty(id) if self.watch.inspecting(id) => {
+                    self.awaiting.insert(id.to_owned());
+                }
+                events::Effect::Removed(id) => {
+                    self.awaiting.remove(id);
+                    self.render_from_event = true;
+                    self.request_all();
+                }
+                _ => {
+                    self.render_from_event = true;
+                    self.request_all();
+                }
+            }
+        }
+    }
+
+    /// Lists the Swarm again (a render is due, or a poll), then plans the next poll. Returns
+    /// whether the listing changed. A failure keeps the previous listing.
+    pub(super) async fn refresh_swarm(&mut self) -> bool {
+        let Some(raw) = self.watch.clients().map(|c| c.raw.clone()) else {
+            return false;
+        };
+        let changed = match self.swarm.refresh(&raw, &self.metrics).await {
+            Ok(refresh) => {
+                tracing::debug!(
+                    changed = refresh.changed,
+                    ms = format_args!("{:.1}", refresh.duration.as_secs_f64() * 1e3),
+                    "Swarm state listed"
+                );
+                refresh.changed
+            }
+            Err(err) => {
+                tracing::error!(
+                    "cannot list the Swarm: {}; keeping the last listing",
+                    describe(&err)
+                );
+                false
+            }
+        };
+        if changed {
+            self.quick_polls = QUICK_POLLS;
+        }
+        self.poll_at = self.next_poll();
+        changed
+    }
+
+    /// When to poll next: only on a Swarm manager whose services a template reads; soon
+    /// while tasks settle (a limited number of times after each change).
+    pub(super) fn next_poll(&mut self) -> Option<tokio::time::Instant> {
+        let every = self.config.swarm_poll?;
+        if self.swarm.role() != Role::Manager || !self.swarm.wants().any() {
+            return None;
+        }
+        let every = if self.swarm.is_settling() && self.quick_polls > 0 && every > SETTLING_POLL {
+            self.quick_polls -= 1;
+            SETTLING_POLL
+        } else {
+            every
+        };
+        Some(tokio::time::Instant::now() + every)
+    }
+
+    /// The poll: lists the Swarm and renders when something changed.
+    pub(super) async fn poll(&mut self) {
+        self.poll_at = None;
+        if self.watch.clients().is_none() {
+            return;
+        }
+        if self.refresh_swarm().await {
+            tracing::debug!("the Swarm changed since the last listing");
+            self.request_all();
+        }
+    }
+
+    /// A worker reported an event: the Swarm changed somewhere, render from a fresh listing.
+    pub(super) fn update_requested(&mut self) {
+        self.swarm.mark_dirty();
+        self.render_from_event = true;
+        self.request_all();
+    }
+}

@@ -1,0 +1,98 @@
+//! What goes out after a change: each template's notification timer, its runs of restarts
+//! and signals, and the render that takes in what pygen's own actions changed.
+
+use std::sync::Arc;
+
+use crate::actions::{self, Reach};
+use crate::report::describe;
+
+use super::Generator;
+
+impl Generator {
+    /// Runs what the timers that are due ask for: notification runs and repeats.
+    pub(super) fn timers_fired(&mut self) {
+        let now = tokio::time::Instant::now();
+        for i in 0..self.jobs.len() {
+            if self.jobs[i].timer.take_due(now) {
+                self.notify(i);
+            }
+            let repeat_due = self.jobs[i]
+                .repeat
+                .as_mut()
+                .is_some_and(|repeat| repeat.take_due(now));
+            if repeat_due {
+                tracing::debug!(template = %self.jobs[i].spec.name, "repeating the generation");
+                self.request_one(i);
+            }
+        }
+    }
+
+    /// A notification run ended: if it restarted or signalled a local container, renders what
+    /// that changed (a start time, an address) unless a render is owed anyway, and marks that
+    /// render so its change does not act again ([`OwnActions`] holds back the actions' own
+    /// events).
+    pub(super) fn notified(&mut self, finished: Result<usize, tokio::task::JoinError>) {
+        if self.own.take_acted() {
+            self.request_own_render();
+        }
+        match finished {
+            Ok(index) => {
+                let Some(job) = self.jobs.get_mut(index) else {
+                    return;
+                };
+                job.notifying = false;
+                if std::mem::take(&mut job.notify_again) {
+                    self.notify(index);
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %describe(&err), "the notification task failed");
+                // The job of a failed task is unknown: free every job whose run is over.
+                let running = self.notifications.len();
+                if running == 0 {
+                    for job in &mut self.jobs {
+                        job.notifying = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks for a render whose change does not act (see [`Generator::notified`]), unless a
+    /// render is owed anyway.
+    pub(super) fn request_own_render(&mut self) {
+        if !self.pacer.is_pending() {
+            self.request_all();
+            self.own_render = Some(self.pacer.requests());
+        }
+    }
+
+    /// Starts a notification run of template `index`, or notes that one must follow the run
+    /// in progress.
+    pub(super) fn notify(&mut self, index: usize) {
+        let job = &mut self.jobs[index];
+        if job.notifying {
+            job.notify_again = true;
+            return;
+        }
+        let Some(clients) = self.watch.clients().cloned() else {
+            tracing::warn!(template = %job.spec.name, "Docker daemon unreachable; notifications skipped");
+            return;
+        };
+        job.notifying = true;
+        let running = self.watch.cache().running();
+        let plan = job.plan.clone();
+        let metrics = Arc::clone(&self.metrics);
+        let workers = self.workers.clone();
+        let own = self.own.clone();
+        self.notifications.spawn(async move {
+            let reach = Reach {
+                services: Some(&clients.raw),
+                workers: workers.as_deref(),
+                own: Some(&own),
+            };
+            actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
+            index
+        });
+    }
+}
