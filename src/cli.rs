@@ -50,7 +50,9 @@ impl Cli {
             Some(Command::Worker(args)) => args.logging.debug,
             Some(Command::State(args)) => args.logging.debug,
             Some(Command::Render(args)) => args.logging.debug,
-            Some(Command::Healthcheck(_)) | Some(Command::Completions(_)) => false,
+            Some(Command::Healthcheck(_))
+            | Some(Command::Completions(_))
+            | Some(Command::Check(_)) => false,
         }
     }
 }
@@ -63,14 +65,51 @@ pub struct LoggingArgs {
     pub debug: bool,
 }
 
+/// The main command's flags that a config file replaces: each is a usage error together with
+/// `--config` (only `--debug` may be given with it).
+pub const FLAGS_IN_THE_CONFIG_FILE: [&str; 22] = [
+    "template",
+    "target",
+    "restart",
+    "signal",
+    "interval",
+    "repeat",
+    "events",
+    "swarm_manager",
+    "workers",
+    "retries",
+    "no_ssl_check",
+    "one_shot",
+    "docker_address",
+    "metrics",
+    "metrics_address",
+    "template_timeout",
+    "swarm_manager_port",
+    "manager_address",
+    "swarm_poll",
+    "swarm_secret_file",
+    "insecure_no_auth",
+    "insecure_no_auth_on_network",
+];
+
 /// The generator's flags: docker-pygen's `cli.py` plus a few of pygen's own.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    /// Config file with the settings and any number of templates, instead of the flags below.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = FLAGS_IN_THE_CONFIG_FILE,
+        help = "Read the settings and any number of templates from this TOML file instead of \
+                the flags (see \"Config file\" in the README); only --debug may be given with it"
+    )]
+    pub config: Option<PathBuf>,
+
     /// Template source: a file path, an `http(s)://` URL, or an inline template after `#`.
     #[arg(
         long,
         value_name = "TEMPLATE",
-        required = true,
+        required_unless_present = "config",
         help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
                 string if it starts with \"#\""
     )]
@@ -291,6 +330,11 @@ pub enum Command {
     Render(RenderArgs),
     /// Check that a running pygen answers on its metrics endpoint (for container health checks).
     Healthcheck(HealthcheckArgs),
+    /// Validate a config file and compile every template in it, without the Docker daemon.
+    ///
+    /// Prints every problem found, one per line, and exits with status 1 if there is any;
+    /// prints "N templates OK" and exits with status 0 otherwise.
+    Check(CheckArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
 }
@@ -546,6 +590,85 @@ pub struct HealthcheckArgs {
         help = "Seconds to wait for the answer"
     )]
     pub timeout: f64,
+}
+
+/// Flags of `pygen check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The config file to check.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "The config file to check, as given to `pygen --config`"
+    )]
+    pub config: PathBuf,
+}
+
+/// The config file key that replaces the main command's flag `id` (an id of
+/// [`FLAGS_IN_THE_CONFIG_FILE`]), for the message of a flag given with `--config`.
+pub fn config_key_of_flag(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "template" => "`source` (or `inline`) in a [[template]] entry",
+        "target" => "`target` in a [[template]] entry",
+        "restart" => "`restart` in a [[template]] entry",
+        "signal" => "`signal` in a [[template]] entry",
+        "interval" => "`interval` in a [[template]] entry",
+        "repeat" => "`repeat` in a [[template]] entry",
+        "events" => "`events`",
+        "swarm_manager" => "a [swarm_manager] table",
+        "workers" => "`workers` in the [swarm_manager] table",
+        "retries" => "`retries` in the [swarm_manager] table",
+        "no_ssl_check" => "`no_ssl_check`",
+        "one_shot" => "`one_shot`",
+        "docker_address" => "`address` in the [docker] table",
+        "metrics" => "`port` in the [metrics] table",
+        "metrics_address" => "`address` in the [metrics] table",
+        "template_timeout" => "`template_timeout`",
+        "swarm_manager_port" => "`port` in the [swarm_manager] table",
+        "manager_address" => "`address` in the [swarm_manager] table",
+        "swarm_poll" => "`swarm_poll`",
+        "swarm_secret_file" => "`secret_file` in the [swarm_manager] table",
+        "insecure_no_auth" => "`insecure_no_auth` in the [swarm_manager] table",
+        "insecure_no_auth_on_network" => {
+            "`insecure_no_auth_on_network` in the [swarm_manager] table"
+        }
+        _ => return None,
+    })
+}
+
+/// For a clap error about a flag given together with `--config`: which config file key
+/// replaces the flag (`--target cannot be used with --config: set `target` in a [[template]]
+/// entry of the config file`). `None` for any other error.
+pub fn config_conflict_hint(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if err.kind() != clap::error::ErrorKind::ArgumentConflict {
+        return None;
+    }
+    let names = [ContextKind::InvalidArg, ContextKind::PriorArg]
+        .into_iter()
+        .filter_map(|kind| match err.get(kind) {
+            Some(ContextValue::String(name)) => Some(vec![name.clone()]),
+            Some(ContextValue::Strings(names)) => Some(names.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect::<Vec<_>>();
+    // The names are as clap prints them: `--target <TARGET>`.
+    let flag_of = |name: &String| {
+        name.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if !names.iter().any(|name| flag_of(name) == "--config") {
+        return None;
+    }
+    let other = names.iter().map(flag_of).find(|flag| flag != "--config")?;
+    let id = other.trim_start_matches('-').replace('-', "_");
+    let key = config_key_of_flag(&id)?;
+    Some(format!(
+        "{other} cannot be used with --config: set {key} of the config file instead"
+    ))
 }
 
 /// Flags of `pygen completions`.
