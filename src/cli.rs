@@ -740,6 +740,57 @@ mod tests {
     }
 
     #[test]
+    fn config_excludes_every_other_main_command_flag() {
+        let ok = Cli::try_parse_from(["pygen", "--config", "p.toml", "--debug"]).unwrap();
+        assert_eq!(
+            ok.run.config.as_deref(),
+            Some(std::path::Path::new("p.toml"))
+        );
+        assert!(ok.run.template.is_none());
+        for id in FLAGS_IN_THE_CONFIG_FILE {
+            assert!(config_key_of_flag(id).is_some(), "{id}");
+        }
+        let cases: [&[&str]; 5] = [
+            &["--target", "x"],
+            &["--template", "t"],
+            &["--signal", "a", "HUP"],
+            &["--swarm-manager"],
+            &["--insecure-no-auth"],
+        ];
+        for extra in cases {
+            let mut args = vec!["pygen", "--config", "p.toml"];
+            args.extend_from_slice(extra);
+            let err = Cli::try_parse_from(&args).expect_err("a conflict");
+            let hint = config_conflict_hint(&err).unwrap_or_else(|| panic!("{args:?}: {err}"));
+            assert!(
+                hint.starts_with(&format!("{} cannot be used with --config: set ", extra[0])),
+                "{hint}"
+            );
+        }
+        let err = Cli::try_parse_from(["pygen", "--target", "x", "--config", "p"]).unwrap_err();
+        assert_eq!(
+            config_conflict_hint(&err).as_deref(),
+            Some(
+                "--target cannot be used with --config: set `target` in a [[template]] entry \
+                 of the config file instead"
+            )
+        );
+        // Neither --template nor --config: the usual missing flag.
+        let err = Cli::try_parse_from(["pygen", "--debug"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert_eq!(config_conflict_hint(&err), None);
+    }
+
+    #[test]
+    fn check_takes_a_config_file() {
+        let cli = Cli::try_parse_from(["pygen", "check", "--config", "p.toml"]).unwrap();
+        assert!(
+            matches!(&cli.command, Some(Command::Check(args)) if args.config.as_os_str() == "p.toml")
+        );
+        assert!(Cli::try_parse_from(["pygen", "check"]).is_err());
+    }
+
+    #[test]
     fn debug_is_read_from_the_active_command() {
         let cli = Cli::try_parse_from(["pygen", "worker", "--manager", "m", "--debug"]).unwrap();
         assert!(cli.debug());

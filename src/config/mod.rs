@@ -995,6 +995,32 @@ mod tests {
     }
 
     #[test]
+    fn mode_from_a_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pygen.toml");
+        std::fs::write(&path, "[[template]]\nsource = \"#x\"\n").unwrap();
+        let file = path.to_str().unwrap();
+        let mode = |args: &[&str]| Mode::from_cli(&Cli::try_parse_from(args).unwrap());
+        let Ok(Mode::Run(config)) = mode(&["pygen", "--config", file]) else {
+            panic!("run mode expected");
+        };
+        assert_eq!(config.templates[0].source, "#x");
+        assert_eq!(config.config_file.as_deref(), Some(path.as_path()));
+        assert!(!config.debug);
+        let Ok(Mode::Run(config)) = mode(&["pygen", "--config", file, "--debug"]) else {
+            panic!("run mode expected");
+        };
+        assert!(config.debug);
+        std::fs::write(&path, "debug = 1\nx = 2\n").unwrap();
+        let err = mode(&["pygen", "--config", file]).expect_err("three problems");
+        assert_eq!(err.problems().len(), 3, "{err}");
+        assert!(matches!(
+            mode(&["pygen", "check", "--config", file]),
+            Ok(Mode::Check(p)) if p == path
+        ));
+    }
+
+    #[test]
     fn mode_of_the_main_command() {
         let cli = Cli::try_parse_from(["pygen", "--template", "t", "--one-shot"]).unwrap();
         assert!(matches!(Mode::from_cli(&cli), Ok(Mode::Run(c)) if c.one_shot));

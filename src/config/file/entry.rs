@@ -240,8 +240,9 @@ fn signals(fields: &mut Fields, key: &str, value: &Value<'_>) -> Vec<SignalSpec>
     };
     let mut specs = Vec::new();
     for pair in pairs {
-        let Some(items) = fields.array(key, pair, expected) else {
-            continue;
+        // A flat `["web", "HUP"]` would give one problem per item: one is enough.
+        let Some(items) = fields.array(key, pair, "a [\"CONTAINER\", \"SIGNAL\"] pair") else {
+            break;
         };
         let [container, signal] = items else {
             let message = format!(
