@@ -348,31 +348,34 @@ fn templates_of(
         .collect();
     for (i, later) in entries.iter().enumerate() {
         let earlier = &entries[..i];
-        if let Some(first) = earlier.iter().find(|e| e.spec.name == later.spec.name) {
-            let how = if later.named {
-                String::new()
-            } else {
-                " (taken from the target's file name; set `name` to tell them apart)".to_owned()
-            };
-            let message = format!(
-                "the name {:?} is used by the entry on line {} too{how}",
-                later.spec.name, first.line
-            );
-            fields.push(Some(later.line), &format!("{}.name", later.key), message);
-        }
-        let Some(target) = &later.spec.target else {
-            continue;
-        };
-        if let Some(first) = earlier
-            .iter()
-            .find(|e| e.spec.target.as_ref() == Some(target))
-        {
+        let same_target = later.spec.target.as_ref().and_then(|target| {
+            earlier
+                .iter()
+                .find(|e| e.spec.target.as_ref() == Some(target))
+                .map(|first| (target, first))
+        });
+        if let Some((target, first)) = same_target {
             let message = format!(
                 "writes {} like the entry on line {}: two entries cannot write the same file",
                 target.display(),
                 first.line
             );
             fields.push(Some(later.line), &format!("{}.target", later.key), message);
+        }
+        // A name taken from a target already reported says nothing more.
+        let name_from_same_target = same_target.is_some() && !later.named;
+        let same_name = earlier.iter().find(|e| e.spec.name == later.spec.name);
+        if let (Some(first), false) = (same_name, name_from_same_target) {
+            let how = if later.named {
+                ""
+            } else {
+                " (taken from the target's file name; set `name` to tell them apart)"
+            };
+            let message = format!(
+                "the name {:?} is used by the entry on line {} too{how}",
+                later.spec.name, first.line
+            );
+            fields.push(Some(later.line), &format!("{}.name", later.key), message);
         }
     }
     (fields.count() == before).then(|| entries.into_iter().map(|e| e.spec).collect())

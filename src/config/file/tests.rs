@@ -20,7 +20,7 @@ fn ok(text: &str) -> Config {
 
 /// Every problem as `LINE KEY: message` (line 0 for the whole file).
 fn problems(text: &str) -> Vec<String> {
-    let problems = parse(text).err().expect("problems expected");
+    let problems = parse(text).expect_err("problems expected");
     problems
         .iter()
         .map(|problem| match problem {
@@ -482,8 +482,6 @@ fn entries_must_not_clash() {
     assert_eq!(
         found,
         [
-            "5 template[2].name: the name \"a.conf\" is used by the entry on line 1 too (taken \
-             from the target's file name; set `name` to tell them apart)",
             "5 template[2].target: writes /etc/pygen/out/a.conf like the entry on line 1: two \
              entries cannot write the same file",
             "9 template[3].name: the name \"a.conf\" is used by the entry on line 1 too",
@@ -508,7 +506,7 @@ fn every_problem_is_reported_in_file_order() {
 
 #[test]
 fn problems_print_file_line_and_key() {
-    let err = parse("colour = 1\n").err().expect("problems");
+    let err = parse("colour = 1\n").expect_err("problems");
     let text = Error::from_problems(err).to_string();
     assert_eq!(
         text,
@@ -522,9 +520,7 @@ fn problems_print_file_line_and_key() {
 
 #[test]
 fn a_missing_file_is_named() {
-    let problems = Config::from_file(Path::new("/no/such/pygen.toml"))
-        .err()
-        .expect("no file");
+    let problems = Config::from_file(Path::new("/no/such/pygen.toml")).expect_err("no file");
     assert_eq!(problems.len(), 1);
     assert!(
         problems[0]
