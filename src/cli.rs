@@ -29,7 +29,10 @@ pub const DEFAULT_EVENTS: [&str; 4] = ["start", "stop", "die", "health_status"];
     long_about = None,
     subcommand_negates_reqs = true,
     args_conflicts_with_subcommands = true,
-    arg_required_else_help = true
+    arg_required_else_help = true,
+    override_usage = "pygen [OPTIONS] --template <TEMPLATE>\n       \
+                      pygen --config <FILE> [--debug]\n       \
+                      pygen <COMMAND>"
 )]
 pub struct Cli {
     /// The subcommand, when one is given; `None` runs the generator with [`Cli::run`].

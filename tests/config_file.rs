@@ -268,3 +268,34 @@ fn one_shot_renders_from_the_config_file() {
         "--debug works with --config: {stderr}"
     );
 }
+
+#[test]
+fn the_readme_example_passes_the_check() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read the README");
+    let section = readme
+        .split_once("\n## Config file\n")
+        .expect("a Config file section")
+        .1;
+    let example = section
+        .split_once("```toml\n")
+        .and_then(|(_, rest)| rest.split_once("\n```\n"))
+        .expect("a toml block in the section")
+        .0;
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::create_dir_all(dir.path().join("templates")).expect("templates folder");
+    fs::write(
+        dir.path().join("templates/nginx.conf.j2"),
+        "{% for c in containers %}server {{ c.name }};\n{% endfor %}",
+    )
+    .expect("write nginx.conf.j2");
+    fs::write(
+        dir.path().join("templates/backend.tmpl"),
+        "{{ range $ }}{{ .Name }}\n{{ end }}",
+    )
+    .expect("write backend.tmpl");
+    let file = config_file(dir.path(), example);
+    let (code, stdout, stderr) = run(&["check", "--config", &file]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(stdout, "3 templates OK\n");
+}
