@@ -18,8 +18,8 @@ use toml::de::DeTable;
 use self::entry::Entry;
 use self::fields::{Fields, Value, entries, normalize};
 use super::{
-    Config, Error, EventFilter, Intervals, ManagerConfig, SwarmAuth, TlsSettings, listen_addr,
-    optional_seconds, positive_seconds,
+    Config, Error, EventFilter, Intervals, ManagerConfig, SwarmAuth, TemplateSpec, TlsSettings,
+    listen_addr, optional_seconds, positive_seconds,
 };
 use crate::cli::{AuthArgs, Cli, RunArgs};
 use crate::docker::connect;
@@ -105,7 +105,8 @@ fn defaults() -> RunArgs {
 fn read(fields: &mut Fields, root: &DeTable<'_>) -> Option<Config> {
     let defaults = defaults();
     let mut config = Config::from_args(&defaults).ok()?;
-    config.templates.clear();
+    // The command line's one template gives each entry's defaults.
+    let template_defaults = config.templates.pop()?;
     let mut templates = None;
     let mut manager = None;
     for (name, span, value) in entries(root) {
@@ -144,7 +145,7 @@ fn read(fields: &mut Fields, root: &DeTable<'_>) -> Option<Config> {
         }
         config.swarm = swarm_manager(fields, value, &defaults);
     }
-    config.templates = templates_of(fields, templates)?;
+    config.templates = templates_of(fields, templates, &template_defaults)?;
     if config.one_shot {
         for template in &mut config.templates {
             template.intervals = Intervals::IMMEDIATE;
@@ -328,7 +329,8 @@ fn swarm_manager(
 fn templates_of(
     fields: &mut Fields,
     value: Option<&Value<'_>>,
-) -> Option<Vec<crate::config::TemplateSpec>> {
+    defaults: &TemplateSpec,
+) -> Option<Vec<TemplateSpec>> {
     let Some(value) = value else {
         let message = "no [[template]] entry: the file needs at least one".to_owned();
         fields.push(None, "template", message);
@@ -344,7 +346,7 @@ fn templates_of(
     let entries: Vec<Entry> = items
         .iter()
         .enumerate()
-        .filter_map(|(i, item)| entry::entry(fields, i + 1, item))
+        .filter_map(|(i, item)| entry::entry(fields, i + 1, item, defaults))
         .collect();
     for (i, later) in entries.iter().enumerate() {
         let earlier = &entries[..i];

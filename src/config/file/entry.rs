@@ -61,9 +61,14 @@ struct Keys {
     mode: Option<(u32, Range<usize>)>,
 }
 
-/// Reads the entry `value`, the `index`th (from 1); `None` when it has a problem (recorded in
-/// `fields`).
-pub(super) fn entry(fields: &mut Fields, index: usize, value: &Value<'_>) -> Option<Entry> {
+/// Reads the entry `value`, the `index`th (from 1), with the command line's `defaults`; `None`
+/// when it has a problem (recorded in `fields`).
+pub(super) fn entry(
+    fields: &mut Fields,
+    index: usize,
+    value: &Value<'_>,
+    defaults: &TemplateSpec,
+) -> Option<Entry> {
     let prefix = format!("template[{index}]");
     let line = fields.line(value.span().start);
     let table = fields.table(&prefix, value)?;
@@ -129,11 +134,8 @@ pub(super) fn entry(fields: &mut Fields, index: usize, value: &Value<'_>) -> Opt
             target,
             restart: keys.restart,
             signal: keys.signal,
-            intervals: keys.intervals.unwrap_or(Intervals {
-                min: Duration::from_millis(500),
-                max: Duration::from_secs(2),
-            }),
-            repeat: keys.repeat,
+            intervals: keys.intervals.unwrap_or(defaults.intervals),
+            repeat: keys.repeat.or(defaults.repeat),
             check: keys.check.map(|(command, _)| Check {
                 command,
                 timeout: keys
