@@ -299,3 +299,42 @@ fn the_readme_example_passes_the_check() {
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert_eq!(stdout, "3 templates OK\n");
 }
+
+#[test]
+fn docker_tls_settings_take_precedence_over_the_environment() {
+    // No daemon is reached: the TLS files are checked before any connection is made, and
+    // nothing listens on port 1.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = dir.path().join("no-certs-here");
+    let file = config_file(
+        dir.path(),
+        "one_shot = true\n\n[docker]\naddress = \"tcp://127.0.0.1:1\"\ntls_verify = true\n\
+         cert_path = \"no-certs-here\"\n\n[[template]]\ninline = \"x\"\n",
+    );
+    let output = run_pygen_with_env(["--config", file.as_str()], &[("DOCKER_TLS_VERIFY", "")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&certs.join("ca.pem").display().to_string()),
+        "TLS from the file, certificates from cert_path: {stderr}"
+    );
+
+    let file = config_file(
+        dir.path(),
+        "one_shot = true\n\n[docker]\naddress = \"tcp://127.0.0.1:1\"\ntls_verify = false\n\n\
+         [[template]]\ninline = \"x\"\n",
+    );
+    let output = run_pygen_with_env(
+        ["--config", file.as_str()],
+        &[
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", "/nonexistent"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("nothing listens at tcp://127.0.0.1:1"),
+        "plain TCP despite DOCKER_TLS_VERIFY: {stderr}"
+    );
+}

@@ -43,21 +43,34 @@ pub(super) struct Entry {
 }
 
 /// What an entry's keys gave, before the checks that need several keys.
+///
+/// Each field is `None` (or empty) when the key is absent or its value has a problem; the
+/// ranges are the values' places, for the problems that need several keys.
 #[derive(Default)]
 struct Keys {
+    /// `name`.
     name: Option<String>,
-    /// The source as `TemplateSpec::source` holds it, and the place of its key.
+    /// `source` or `inline`, as `TemplateSpec::source` holds it, and the place of its key.
     source: Option<(String, Range<usize>)>,
-    /// `None`: not given or invalid; `Some(None)`: standard output.
+    /// `target`; `Some(None)` for standard output (`"-"`).
     target: Option<Option<PathBuf>>,
+    /// `dialect`.
     dialect: Option<Dialect>,
+    /// `restart`.
     restart: Vec<String>,
+    /// `signal`, the valid pairs.
     signal: Vec<SignalSpec>,
+    /// `interval`.
     intervals: Option<Intervals>,
+    /// `repeat`; also `None` for `repeat = 0`.
     repeat: Option<Duration>,
+    /// `check` and its place.
     check: Option<(String, Range<usize>)>,
+    /// `check_timeout` and its place.
     check_timeout: Option<(Duration, Range<usize>)>,
+    /// `per_item` and its place.
     per_item: Option<(PerItem, Range<usize>)>,
+    /// `mode` and its place.
     mode: Option<(u32, Range<usize>)>,
 }
 
