@@ -14,6 +14,10 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 
+mod config_flags;
+
+pub use config_flags::{FLAGS_IN_THE_CONFIG_FILE, config_conflict_hint, config_key_of_flag};
+
 /// Event actions watched when `--events` is not given (docker-pygen's default).
 pub const DEFAULT_EVENTS: [&str; 4] = ["start", "stop", "die", "health_status"];
 
@@ -29,7 +33,10 @@ pub const DEFAULT_EVENTS: [&str; 4] = ["start", "stop", "die", "health_status"];
     long_about = None,
     subcommand_negates_reqs = true,
     args_conflicts_with_subcommands = true,
-    arg_required_else_help = true
+    arg_required_else_help = true,
+    override_usage = "pygen [OPTIONS] --template <TEMPLATE>\n       \
+                      pygen --config <FILE> [--debug]\n       \
+                      pygen <COMMAND>"
 )]
 pub struct Cli {
     /// The subcommand, when one is given; `None` runs the generator with [`Cli::run`].
@@ -50,7 +57,9 @@ impl Cli {
             Some(Command::Worker(args)) => args.logging.debug,
             Some(Command::State(args)) => args.logging.debug,
             Some(Command::Render(args)) => args.logging.debug,
-            Some(Command::Healthcheck(_)) | Some(Command::Completions(_)) => false,
+            Some(Command::Healthcheck(_))
+            | Some(Command::Completions(_))
+            | Some(Command::Check(_)) => false,
         }
     }
 }
@@ -66,11 +75,21 @@ pub struct LoggingArgs {
 /// The generator's flags: docker-pygen's `cli.py` plus a few of pygen's own.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    /// Config file with the settings and any number of templates, instead of the flags below.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = FLAGS_IN_THE_CONFIG_FILE,
+        help = "Read the settings and any number of templates from this TOML file instead of \
+                the flags (see \"Config file\" in the README); only --debug may be given with it"
+    )]
+    pub config: Option<PathBuf>,
+
     /// Template source: a file path, an `http(s)://` URL, or an inline template after `#`.
     #[arg(
         long,
         value_name = "TEMPLATE",
-        required = true,
+        required_unless_present = "config",
         help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
                 string if it starts with \"#\""
     )]
@@ -291,6 +310,11 @@ pub enum Command {
     Render(RenderArgs),
     /// Check that a running pygen answers on its metrics endpoint (for container health checks).
     Healthcheck(HealthcheckArgs),
+    /// Validate a config file and compile every template in it, without the Docker daemon.
+    ///
+    /// Prints every problem found, one per line, and exits with status 1 if there is any;
+    /// prints "N templates OK" and exits with status 0 otherwise.
+    Check(CheckArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
 }
@@ -548,6 +572,18 @@ pub struct HealthcheckArgs {
     pub timeout: f64,
 }
 
+/// Flags of `pygen check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The config file to check.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "The config file to check, as given to `pygen --config`"
+    )]
+    pub config: PathBuf,
+}
+
 /// Flags of `pygen completions`.
 #[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
@@ -614,6 +650,15 @@ mod tests {
         assert!(
             Cli::try_parse_from(["pygen", "--template", "t", "--interval", "1", "2", "3"]).is_err()
         );
+    }
+
+    #[test]
+    fn check_takes_a_config_file() {
+        let cli = Cli::try_parse_from(["pygen", "check", "--config", "p.toml"]).unwrap();
+        assert!(
+            matches!(&cli.command, Some(Command::Check(args)) if args.config.as_os_str() == "p.toml")
+        );
+        assert!(Cli::try_parse_from(["pygen", "check"]).is_err());
     }
 
     #[test]

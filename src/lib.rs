@@ -6,7 +6,8 @@
 //! Modules in data-flow order:
 //!
 //! - [`cli`]: the command line, every docker-pygen flag with its name and default.
-//! - [`config`]: the validated configuration built from the command line.
+//! - [`config`]: the validated configuration built from the command line or a config file.
+//! - [`check`]: `pygen check`, a config file and its templates checked without the daemon.
 //! - [`docker`]: the connection to the daemon, the state cache kept current from events.
 //! - [`ownid`]: detection of the container pygen itself runs in.
 //! - [`model`]: typed, engine-free data built from the daemon's JSON; matching and ordering.
@@ -27,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod docker;

@@ -35,12 +35,28 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            // Help and version go to stdout with status 0; errors to stderr with status 2.
-            let _ = err.print();
+            // Help and version go to stdout with status 0; errors to stderr with status 2. A
+            // flag given with --config is said in the config file's terms.
+            match pygen::cli::config_conflict_hint(&err) {
+                Some(hint) => eprintln!("pygen: {hint}"),
+                None => {
+                    let _ = err.print();
+                }
+            }
             return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
         }
     };
-    init_logging(cli.debug());
+    // Validated before logging starts: a config file may turn debug logging on.
+    let mode = match Mode::from_cli(&cli) {
+        Ok(mode) => mode,
+        Err(err) => {
+            for problem in err.problems() {
+                eprintln!("pygen: {}", pygen::report::describe(problem));
+            }
+            return ExitCode::from(err.fault().exit_status());
+        }
+    };
+    init_logging(mode.debug());
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -51,7 +67,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(run(mode));
     // Renders run on the blocking pool and cannot be interrupted: one stuck in a template (a
     // pipe read by `read_config`, a hung network file system) must not keep pygen alive after
     // SIGTERM. A render that finishes in time still lands its atomic write.
@@ -188,8 +204,7 @@ fn init_logging(debug: bool) {
 }
 
 /// Dispatches the subcommands.
-async fn run(cli: Cli) -> Result<(), Failure> {
-    let mode = Mode::from_cli(&cli)?;
+async fn run(mode: Mode) -> Result<(), Failure> {
     match mode {
         Mode::Run(config) => run_main(config).await,
         Mode::Worker(config) => run_worker(config).await,
@@ -223,6 +238,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await?;
             Ok(())
+        }
+        Mode::Check(path) => {
+            let report = pygen::check::check(&path).await;
+            for problem in &report.problems {
+                println!("{problem}");
+            }
+            if report.problems.is_empty() {
+                println!("{} templates OK", report.templates);
+                return Ok(());
+            }
+            // A failed check is not a usage error: status 1, as for a test that fails.
+            Err(Failure::world(anyhow::anyhow!(
+                "{} problem(s) in {}",
+                report.problems.len(),
+                path.display()
+            )))
         }
         Mode::Healthcheck(check) => healthcheck(&check.url, check.timeout)
             .await
@@ -332,6 +363,9 @@ async fn run_main(config: Config) -> Result<(), Failure> {
         "starting pygen"
     );
     tracing::debug!(?config, "configuration");
+    // The config file's [docker] TLS settings, over DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for
+    // every connection of this process.
+    pygen::docker::connect::install_tls_settings(config.docker_tls.clone());
     if config.one_shot {
         generator::one_shot(&config).await?;
         return Ok(());

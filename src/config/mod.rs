@@ -3,8 +3,10 @@
 //!
 //! Everything a user can get wrong on the command line is checked here, once, at startup, and
 //! reported as one line that names the flag and the bad value (the binary exits with status 2,
-//! as for any usage error). The types below hold only valid values: durations instead of float
-//! seconds, normalized signal names, an [`EventFilter`] instead of a list of strings.
+//! as for any usage error). A config file (`--config`, read in `file`) is checked the same way,
+//! with every problem reported as `FILE:LINE: KEY: message`. The types below hold only valid
+//! values: durations instead of float seconds, normalized signal names, an [`EventFilter`]
+//! instead of a list of strings.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,9 +16,11 @@ use clap_complete::Shell;
 
 use crate::cli::{Cli, Command, HealthcheckArgs, RenderArgs, RunArgs, StateArgs, WorkerArgs};
 
+mod file;
 mod template;
 mod values;
 
+pub use crate::docker::connect::TlsSettings;
 pub use template::{Check, Dialect, PerItem, TemplateSpec};
 pub use values::{EventFilter, Intervals, SignalSpec};
 
@@ -37,16 +41,20 @@ pub enum Error {
         listen: SocketAddr,
     },
     /// `--interval` got more than two values.
-    #[error("--interval takes MIN and an optional MAX, got {count} values: {values}")]
+    #[error("{flag} takes MIN and an optional MAX, got {count} values: {values}")]
     TooManyIntervals {
+        /// The flag (or config file key) the values were given to.
+        flag: &'static str,
         /// How many values were given.
         count: usize,
         /// The values as typed, for the message.
         values: String,
     },
     /// `--interval` MIN is greater than MAX.
-    #[error("--interval: MIN {min} is greater than MAX {max}")]
+    #[error("{flag}: MIN {min} is greater than MAX {max}")]
     IntervalOrder {
+        /// The flag (or config file key) the values were given to.
+        flag: &'static str,
         /// The MIN value given.
         min: f64,
         /// The MAX value given.
@@ -91,6 +99,54 @@ pub enum Error {
     /// The main command ran without `--template` (clap normally rejects this first).
     #[error("No template is defined: --template is required")]
     MissingTemplate,
+    /// The config file cannot be read.
+    #[error("cannot read the config file {}: {source}", path.display())]
+    ReadFile {
+        /// The config file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// One problem in the config file: a syntax error, an unknown key, a value of the wrong
+    /// type or out of range, two entries that clash.
+    #[error("{}", file::locate(path, *line, key, message))]
+    File {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the key or value at fault; `None` for the file as a whole.
+        line: Option<usize>,
+        /// The key at fault, as a dotted path (`template[2].interval`, entries counted from
+        /// 1); empty for a syntax error.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Several problems of the config file, in file order; never empty.
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several {
+        /// Each problem, an [`Error::File`] or [`Error::ReadFile`].
+        problems: Vec<Error>,
+    },
+}
+
+impl Error {
+    /// The single problems this error holds: the problems of [`Error::Several`], or itself.
+    pub fn problems(&self) -> Vec<&Error> {
+        match self {
+            Error::Several { problems } => problems.iter().collect(),
+            other => vec![other],
+        }
+    }
+
+    /// One error for a list of problems (not empty): the problem itself when there is one.
+    pub fn from_problems(mut problems: Vec<Error>) -> Error {
+        if problems.len() == 1 {
+            problems.remove(0)
+        } else {
+            Error::Several { problems }
+        }
+    }
 }
 
 /// What the process does, with its validated configuration: the main generator or one of the
@@ -109,13 +165,23 @@ pub enum Mode {
     Healthcheck(HealthcheckConfig),
     /// `pygen completions`: the shell to print the completion script for.
     Completions(Shell),
+    /// `pygen check`: the config file to check (read and reported by the check itself).
+    Check(PathBuf),
 }
 
 impl Mode {
     /// Validates the command line, whichever command it holds.
     pub fn from_cli(cli: &Cli) -> Result<Mode, Error> {
         Ok(match &cli.command {
-            None => Mode::Run(Config::from_args(&cli.run)?),
+            None => match &cli.run.config {
+                Some(path) => {
+                    let mut config = Config::from_file(path).map_err(Error::from_problems)?;
+                    // `--debug` is the one flag allowed with `--config`.
+                    config.debug |= cli.run.logging.debug;
+                    Mode::Run(config)
+                }
+                None => Mode::Run(Config::from_args(&cli.run)?),
+            },
             Some(Command::Worker(args)) => Mode::Worker(WorkerConfig::from_args(args)?),
             Some(Command::State(args)) => Mode::State(StateConfig::from_args(args)),
             Some(Command::Render(args)) => Mode::Render(RenderConfig::from_args(args)?),
@@ -123,7 +189,20 @@ impl Mode {
                 Mode::Healthcheck(HealthcheckConfig::from_args(args)?)
             }
             Some(Command::Completions(args)) => Mode::Completions(args.shell),
+            Some(Command::Check(args)) => Mode::Check(args.config.clone()),
         })
+    }
+
+    /// Whether the command logs at debug level (`--debug`, or `debug = true` in the config
+    /// file).
+    pub fn debug(&self) -> bool {
+        match self {
+            Mode::Run(config) => config.debug,
+            Mode::Worker(config) => config.debug,
+            Mode::State(config) => config.debug,
+            Mode::Render(config) => config.debug,
+            Mode::Healthcheck(_) | Mode::Completions(_) | Mode::Check(_) => false,
+        }
     }
 }
 
@@ -146,6 +225,10 @@ pub struct Config {
     pub one_shot: bool,
     /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
     pub docker_address: Option<String>,
+    /// TLS settings of the daemon connection over `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`
+    /// (a config file's `[docker]` table; empty from the command line). Installed once at
+    /// startup with [`crate::docker::connect::install_tls_settings`].
+    pub docker_tls: TlsSettings,
     /// Where the Prometheus endpoint listens; `None` when `--metrics 0` turned it off.
     pub metrics: Option<SocketAddr>,
     /// Log at debug level.
@@ -240,6 +323,7 @@ impl Config {
             events: EventFilter::new("--events", &args.events)?,
             one_shot: args.one_shot,
             docker_address: args.docker_address.clone(),
+            docker_tls: TlsSettings::default(),
             metrics: listen_addr(args.metrics_address, args.metrics),
             debug: args.logging.debug,
             swarm_poll: optional_seconds("--swarm-poll", args.swarm_poll)?,
@@ -908,6 +992,32 @@ mod tests {
         assert_eq!(render.template, "#{{ 1 }}");
         assert_eq!(render.target, None);
         assert_eq!(render.template_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn mode_from_a_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pygen.toml");
+        std::fs::write(&path, "[[template]]\nsource = \"#x\"\n").unwrap();
+        let file = path.to_str().unwrap();
+        let mode = |args: &[&str]| Mode::from_cli(&Cli::try_parse_from(args).unwrap());
+        let Ok(Mode::Run(config)) = mode(&["pygen", "--config", file]) else {
+            panic!("run mode expected");
+        };
+        assert_eq!(config.templates[0].source, "#x");
+        assert_eq!(config.config_file.as_deref(), Some(path.as_path()));
+        assert!(!config.debug);
+        let Ok(Mode::Run(config)) = mode(&["pygen", "--config", file, "--debug"]) else {
+            panic!("run mode expected");
+        };
+        assert!(config.debug);
+        std::fs::write(&path, "debug = 1\nx = 2\n").unwrap();
+        let err = mode(&["pygen", "--config", file]).expect_err("three problems");
+        assert_eq!(err.problems().len(), 3, "{err}");
+        assert!(matches!(
+            mode(&["pygen", "check", "--config", file]),
+            Ok(Mode::Check(p)) if p == path
+        ));
     }
 
     #[test]

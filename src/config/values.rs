@@ -24,12 +24,19 @@ impl Intervals {
 
     /// Validates `--interval` values: one (MIN = MAX) or two, finite, not negative, MIN <= MAX.
     pub fn from_values(values: &[f64]) -> Result<Intervals, Error> {
+        Intervals::from_values_of("--interval", values)
+    }
+
+    /// [`Intervals::from_values`] for the values of `flag` (a flag, or a config file key),
+    /// which the errors name.
+    pub fn from_values_of(flag: &'static str, values: &[f64]) -> Result<Intervals, Error> {
         let (min, max) = match values {
-            [] => return Err(Error::EmptyValue { flag: "--interval" }),
+            [] => return Err(Error::EmptyValue { flag }),
             [one] => (*one, *one),
             [min, max] => (*min, *max),
             more => {
                 return Err(Error::TooManyIntervals {
+                    flag,
                     count: more.len(),
                     values: more
                         .iter()
@@ -39,10 +46,10 @@ impl Intervals {
                 });
             }
         };
-        let min_duration = seconds("--interval", min)?;
-        let max_duration = seconds("--interval", max)?;
+        let min_duration = seconds(flag, min)?;
+        let max_duration = seconds(flag, max)?;
         if min > max {
-            return Err(Error::IntervalOrder { min, max });
+            return Err(Error::IntervalOrder { flag, min, max });
         }
         Ok(Intervals {
             min: min_duration,

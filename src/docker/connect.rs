@@ -1,5 +1,6 @@
 //! Building the Docker client: the one place that turns an address (the `--docker-address` flag,
-//! or `DOCKER_HOST`/`DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH` like the docker CLI) into a
+//! or `DOCKER_HOST`/`DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH` like the docker CLI, or a config
+//! file's `[docker]` table, whose TLS settings take precedence over the variables) into a
 //! [`bollard::Docker`].
 //!
 //! The decision (which transport, which files) is a pure function, [`plan`], of the address and
@@ -30,7 +31,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bollard::{API_DEFAULT_VERSION, BollardRequest, Docker};
 use hyper_util::client::legacy::Client;
@@ -143,15 +144,32 @@ pub struct Env {
 }
 
 impl Env {
-    /// Reads the variables from the process environment. A variable that is not valid UTF-8
-    /// counts as unset.
+    /// Reads the variables from the process environment, then applies the TLS settings
+    /// installed by [`install_tls_settings`] (a config file's `[docker]` table), which take
+    /// precedence. A variable that is not valid UTF-8 counts as unset.
     pub fn from_process() -> Self {
-        Self {
+        let env = Self {
             docker_host: std::env::var("DOCKER_HOST").ok(),
             tls_verify: std::env::var("DOCKER_TLS_VERIFY").ok(),
             cert_path: std::env::var("DOCKER_CERT_PATH").ok(),
             home: std::env::var_os("HOME").map(PathBuf::from),
+        };
+        match TLS_SETTINGS.get() {
+            Some(tls) => env.with_tls(tls),
+            None => env,
         }
+    }
+
+    /// This environment with `tls` over it: each setting `tls` gives replaces the variable's
+    /// value, the others stay.
+    pub fn with_tls(mut self, tls: &TlsSettings) -> Self {
+        if let Some(verify) = tls.verify {
+            self.tls_verify = Some(if verify { "1" } else { "0" }.to_owned());
+        }
+        if let Some(path) = &tls.cert_path {
+            self.cert_path = Some(path.clone());
+        }
+        self
     }
 
     /// Whether `DOCKER_TLS_VERIFY` asks for TLS, as the docker CLI reads it.
@@ -160,6 +178,36 @@ impl Env {
             .as_deref()
             .is_some_and(|v| !v.is_empty() && v != "0")
     }
+}
+
+/// TLS settings that take precedence over `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` (the
+/// `[docker]` table of pygen's config file). `None` leaves the variable in charge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Whether `tcp://` addresses use TLS, as `DOCKER_TLS_VERIFY` set (true) or unset (false).
+    pub verify: Option<bool>,
+    /// The folder holding `ca.pem`, `cert.pem` and `key.pem`, as `DOCKER_CERT_PATH`.
+    pub cert_path: Option<String>,
+}
+
+impl TlsSettings {
+    /// Whether no setting is given (the environment decides alone).
+    pub fn is_empty(&self) -> bool {
+        self.verify.is_none() && self.cert_path.is_none()
+    }
+}
+
+/// The process-wide TLS settings of [`Env::from_process`]: set once at startup, before any
+/// connection, by [`install_tls_settings`]. A global because the connection is planned in
+/// several places (the watch, the raw client, one-shot) that all read the environment the
+/// same way; the settings are part of that environment.
+static TLS_SETTINGS: OnceLock<TlsSettings> = OnceLock::new();
+
+/// Installs the TLS settings every later [`Env::from_process`] applies. Only the first call
+/// counts (settings do not change while pygen runs); returns false when settings were already
+/// installed and differ from `tls`, so the caller can say that a restart is needed.
+pub fn install_tls_settings(tls: TlsSettings) -> bool {
+    *TLS_SETTINGS.get_or_init(|| tls.clone()) == tls
 }
 
 /// The files a TLS connection authenticates with.
@@ -696,6 +744,35 @@ mod tests {
             transport(Some("https://h"), &empty_cert_path),
             tls("h:2376", "/home/u/.docker")
         );
+    }
+
+    #[test]
+    fn tls_settings_take_precedence_over_the_environment() {
+        let from_env = Env {
+            tls_verify: Some("1".into()),
+            cert_path: Some("/env-certs".into()),
+            ..env()
+        };
+        let off = from_env.clone().with_tls(&TlsSettings {
+            verify: Some(false),
+            cert_path: None,
+        });
+        assert_eq!(transport(Some("tcp://h:2375"), &off), http("h:2375"));
+        let other_folder = from_env.with_tls(&TlsSettings {
+            verify: None,
+            cert_path: Some("/file-certs".into()),
+        });
+        assert_eq!(
+            transport(Some("tcp://h"), &other_folder),
+            tls("h:2376", "/file-certs")
+        );
+        let on = env().with_tls(&TlsSettings {
+            verify: Some(true),
+            cert_path: Some("/c".into()),
+        });
+        assert_eq!(transport(Some("tcp://h"), &on), tls("h:2376", "/c"));
+        // No setting: the environment alone decides.
+        assert_eq!(env().with_tls(&TlsSettings::default()), env());
     }
 
     #[test]
