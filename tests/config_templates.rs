@@ -347,3 +347,56 @@ interval = 0
     run.write("main.j2", "v4");
     run.wait_for("a fixed edit is used", || run.read("out.txt") == "v4");
 }
+
+#[test]
+fn sighup_rereads_the_config_file_and_refuses_a_broken_one() {
+    require_docker();
+    let label = unique_name("hup");
+    let first = format!(
+        r#"
+[[template]]
+name = "a"
+inline = "a1{{% for c in containers if c.labels['{label}'] %}} {{{{ c.name }}}}{{% endfor %}}"
+target = "a.txt"
+interval = 0
+"#
+    );
+    let run = Run::start(None, &first);
+    run.wait_for("first write", || run.read("a.txt") == "a1");
+    let config = run.path("pygen.toml");
+    let port = run.port;
+
+    let second = format!(
+        "{}\n[[template]]\nname = \"b\"\ninline = \"b1\"\ntarget = \"b.txt\"\n",
+        first.replace("a1{", "a2{")
+    );
+    fs::write(&config, config_text(port, None, &second)).expect("rewrite config");
+    run.process.signal("HUP");
+    run.wait_for("the changed and the added template are rendered", || {
+        run.read("a.txt") == "a2" && run.read("b.txt") == "b1"
+    });
+
+    fs::write(
+        &config,
+        config_text(port, None, &format!("colour = \"blue\"\n{second}")),
+    )
+    .expect("break config");
+    run.process.signal("HUP");
+    run.wait_for("the broken file is refused", || {
+        run.process
+            .stderr()
+            .contains("keeping the running configuration")
+    });
+    assert!(
+        run.process.stderr().contains("colour"),
+        "the problem is named:\n{}",
+        run.process.stderr()
+    );
+    let web = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
+    run.wait_for("the running configuration still renders", || {
+        run.read("a.txt") == format!("a2 {}", web.name())
+    });
+}

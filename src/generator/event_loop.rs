@@ -84,6 +84,7 @@ pub async fn watch(
         files,
         renders: JoinSet::new(),
         notifications: JoinSet::new(),
+        generation: 0,
         watch,
         metrics,
         pacer: RenderRequests::new(),
@@ -155,11 +156,14 @@ struct Generator {
     jobs: Vec<Job>,
     /// The files each template was read from, watched for edits (same order as `jobs`).
     files: Vec<Files>,
-    /// The renders on the blocking pool: each yields its job's index and whether its target
-    /// changed.
-    renders: JoinSet<(usize, Result<bool, Error>)>,
-    /// The notification runs: each yields its job's index.
-    notifications: JoinSet<usize>,
+    /// The renders on the blocking pool: each yields its job's generation and index and
+    /// whether its target changed.
+    renders: JoinSet<(u64, usize, Result<bool, Error>)>,
+    /// The notification runs: each yields its job's generation and index.
+    notifications: JoinSet<(u64, usize)>,
+    /// Counts the config file reloads that replaced `jobs`: a render or notification run of
+    /// an earlier generation refers to a job that is gone.
+    generation: u64,
     /// The event feed, the containers kept current from it, and the daemon's clients.
     watch: Watch,
     /// The metrics shared with the endpoint.
@@ -275,15 +279,24 @@ impl Generator {
             let spec = job.spec.clone();
             let snapshot = Arc::clone(&snapshot);
             let metrics = Arc::clone(&self.metrics);
-            self.renders
-                .spawn_blocking(move || (i, render_job(&spec, &template, &snapshot, &metrics)));
+            let generation = self.generation;
+            self.renders.spawn_blocking(move || {
+                (
+                    generation,
+                    i,
+                    render_job(&spec, &template, &snapshot, &metrics),
+                )
+            });
         }
     }
 
     /// A template's render finished: on change, schedules its notifications; a failure keeps
     /// its last good target.
-    fn rendered(&mut self, finished: Result<(usize, Result<bool, Error>), tokio::task::JoinError>) {
-        let (index, result) = match finished {
+    fn rendered(
+        &mut self,
+        finished: Result<(u64, usize, Result<bool, Error>), tokio::task::JoinError>,
+    ) {
+        let (generation, index, result) = match finished {
             Ok(done) => done,
             Err(err) => {
                 // A panicking render: which template is unknown here, so none is blocked
@@ -292,6 +305,13 @@ impl Generator {
                 return;
             }
         };
+        if generation != self.generation {
+            // A render of the configuration before the last reload: its job is gone, but it
+            // may have written a target after the new configuration's render did. One more
+            // render of every template puts the current content back.
+            self.request_all();
+            return;
+        }
         let Some(job) = self.jobs.get_mut(index) else {
             return;
         };

@@ -31,12 +31,15 @@ impl Generator {
     /// that changed (a start time, an address) unless a render is owed anyway, and marks that
     /// render so its change does not act again ([`OwnActions`] holds back the actions' own
     /// events).
-    pub(super) fn notified(&mut self, finished: Result<usize, tokio::task::JoinError>) {
+    pub(super) fn notified(&mut self, finished: Result<(u64, usize), tokio::task::JoinError>) {
         if self.own.take_acted() {
             self.request_own_render();
         }
         match finished {
-            Ok(index) => {
+            Ok((generation, index)) => {
+                if generation != self.generation {
+                    return;
+                }
                 let Some(job) = self.jobs.get_mut(index) else {
                     return;
                 };
@@ -85,6 +88,7 @@ impl Generator {
         let metrics = Arc::clone(&self.metrics);
         let workers = self.workers.clone();
         let own = self.own.clone();
+        let generation = self.generation;
         self.notifications.spawn(async move {
             let reach = Reach {
                 services: Some(&clients.raw),
@@ -92,7 +96,7 @@ impl Generator {
                 own: Some(&own),
             };
             actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
-            index
+            (generation, index)
         });
     }
 }

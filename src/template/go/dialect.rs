@@ -29,13 +29,18 @@ impl Dialect for GoDialect {
         let slot: Arc<OnceLock<Weak<GoTemplate>>> = Arc::new(OnceLock::new());
         let mut tmpl =
             GoTemplate::new(&unit.name).funcs(functions(Path::new("/"), Arc::clone(&slot)));
-        tmpl.parse(&unit.text).map_err(|err| Error::Syntax {
-            name: unit.name.clone(),
-            line: None,
-            column: None,
-            message: err.to_string(),
-            source: Box::new(err),
-        })?;
+        if let Err(err) = tmpl.parse(&unit.text) {
+            let (line, message) = go_location(&unit.name, &err.to_string());
+            // The source repeats the message, so that a printed cause chain does not show
+            // Go's text twice.
+            return Err(Error::Syntax {
+                name: unit.name,
+                line,
+                column: None,
+                source: message.clone().into(),
+                message,
+            });
+        }
         let tmpl = Arc::new(tmpl);
         // The slot was created above and is set only here.
         let _ = slot.set(Arc::downgrade(&tmpl));
@@ -44,6 +49,20 @@ impl Dialect for GoDialect {
             name: unit.name.clone(),
             file: unit.folder.map(|folder| folder.join(&unit.name)),
         }))
+    }
+}
+
+/// Splits Go's `template: NAME:LINE: message` into the line and the message.
+fn go_location(name: &str, text: &str) -> (Option<usize>, String) {
+    let located = text
+        .strip_prefix("template: ")
+        .and_then(|rest| rest.strip_prefix(name))
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|rest| rest.split_once(": "))
+        .and_then(|(line, message)| Some((line.parse().ok()?, message)));
+    match located {
+        Some((line, message)) => (Some(line), message.to_owned()),
+        None => (None, text.to_owned()),
     }
 }
 
@@ -138,6 +157,21 @@ mod tests {
         let template = Template::compile(&GoDialect, unit).expect("parses");
         let out = template.render_snapshot(&snapshot).expect("renders");
         assert_eq!(out, "web example.test 1.25\n");
+    }
+
+    #[test]
+    fn go_messages_are_split_into_line_and_text() {
+        assert_eq!(
+            go_location(
+                "a.tmpl",
+                "template: a.tmpl:3: function \"nope\" not defined"
+            ),
+            (Some(3), "function \"nope\" not defined".to_owned())
+        );
+        assert_eq!(
+            go_location("a.tmpl", "something else"),
+            (None, "something else".to_owned())
+        );
     }
 
     #[test]
