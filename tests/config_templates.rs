@@ -81,6 +81,14 @@ impl Run {
     }
 }
 
+/// Now as Unix seconds with a fraction, for `docker events --since/--until`.
+fn unix_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
+}
+
 fn config_text(port: u16, docker: Option<&str>, templates: &str) -> String {
     let docker = docker.map_or_else(String::new, |address| {
         format!("[docker]\naddress = \"{address}\"\n\n")
@@ -127,6 +135,7 @@ fn three_templates_share_one_event_stream_and_one_inspect() {
         run.path("upstreams.conf").exists() && run.path("targets.json").exists()
     });
 
+    let since = unix_now();
     let web = TestContainer::builder()
         .label(&label, "web")
         .shell("sleep 100000")
@@ -144,10 +153,23 @@ fn three_templates_share_one_event_stream_and_one_inspect() {
         .iter()
         .filter(|r| r.starts_with("GET ") && r.contains(&inspect))
         .count();
-    assert_eq!(
-        inspects,
-        1,
-        "one start should cost one inspect for all templates; requests:\n{}",
+    // The watch inspects a container once per event that may change it (create, network
+    // connect, start), coalescing events that arrive during an inspect: never once per
+    // template.
+    let events = docker_ok([
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &unix_now(),
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}",
+    ]);
+    // The container's own events and the network events naming it (connect).
+    let events = events.lines().filter(|l| l.contains(web.id())).count();
+    assert!(
+        (1..=events).contains(&inspects),
+        "{inspects} inspects for {events} events of the container with three templates; requests:\n{}",
         proxy.requests().join("\n")
     );
     assert_eq!(
@@ -195,8 +217,14 @@ interval = 0
 
 [[template]]
 name = "broken"
-inline = "{{% for c in containers if c.labels['{label}'] %}}{{{{ c.nothing.deeper }}}}{{% endfor %}}"
+inline = "{{% for c in containers if c.labels['{label}'] %}}{{{{ c.name | no_such_filter }}}}{{% endfor %}}"
 target = "broken.txt"
+interval = 0
+
+[[template]]
+name = "unparsable"
+source = "unparsable.j2"
+target = "unparsable.txt"
 interval = 0
 
 [[template]]
@@ -206,10 +234,19 @@ target = "two.txt"
 interval = 0
 "#
     );
-    let run = Run::start(None, &templates);
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("unparsable.j2"), "{% if %}").expect("write");
+    let run = Run::start_in(dir, &templates);
     run.wait_for("first writes", || {
         run.path("one.txt").exists() && run.path("two.txt").exists()
     });
+    assert!(
+        run.process
+            .stderr()
+            .contains("renders nothing until it is fixed"),
+        "a template that does not load is reported:\n{}",
+        run.process.stderr()
+    );
     let web = TestContainer::builder()
         .label(&label, "1")
         .shell("sleep 100000")

@@ -277,7 +277,7 @@ fn a_configuration_nginx_refuses_never_reaches_nginx() {
         "a configuration nginx -t refused reached nginx:\n{written}"
     );
     assert!(
-        pygen.stderr().contains("not terminated"),
+        pygen.stderr().contains("[emerg]"),
         "nginx -t's own message is logged:\n{}",
         pygen.stderr()
     );

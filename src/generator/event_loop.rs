@@ -52,11 +52,26 @@ pub async fn watch(
     mut shutdown: Shutdown,
     mut reload: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
+    // A template that does not load stops the start only when none does: the others run,
+    // and its file is watched for the fix.
     let mut jobs = Vec::with_capacity(config.templates.len());
+    let mut first_error = None;
     for spec in &config.templates {
-        let template = load_template(&config, spec).await?;
         metrics.template_configured(&spec.name);
+        let template = match load_template(&config, spec).await {
+            Ok(template) => Some(template),
+            Err(err) if config.templates.len() > 1 => {
+                tracing::error!(template = %spec.name, "{}; this template renders nothing until it is fixed", describe(&err));
+                metrics.render_finished(&spec.name, std::time::Duration::ZERO, false);
+                first_error.get_or_insert(err);
+                None
+            }
+            Err(err) => return Err(err.into()),
+        };
         jobs.push(Job::new(spec.clone(), template));
+    }
+    if let (Some(err), true) = (first_error, jobs.iter().all(|j| j.template.is_none())) {
+        return Err(err.into());
     }
     check_target_folders(&config)?;
     let watch = Watch::start(config.docker_address.clone(), Arc::clone(&metrics))?;
@@ -73,11 +88,8 @@ pub async fn watch(
         Some(m) => (Some(m.workers), Some(m.updates)),
         None => (None, None),
     };
-    let wants = swarm_wants(jobs.iter().map(|j| &*j.template));
-    let files = jobs
-        .iter()
-        .map(|j| Files::new(j.template.files()))
-        .collect();
+    let wants = swarm_wants(Job::templates(&jobs));
+    let files = jobs.iter().map(|j| Files::new(j.files())).collect();
     let mut generator = Generator {
         config,
         jobs,
@@ -275,7 +287,9 @@ impl Generator {
         for i in starting {
             let job = &mut self.jobs[i];
             job.rendering = Some(Rendering { from_event, absorb });
-            let template = Arc::clone(&job.template);
+            let Some(template) = job.template.clone() else {
+                continue;
+            };
             let spec = job.spec.clone();
             let snapshot = Arc::clone(&snapshot);
             let metrics = Arc::clone(&self.metrics);
@@ -337,7 +351,7 @@ impl Generator {
         }
         // A render loads includes the first time it reaches them: watch those too.
         if let Some(files) = self.files.get_mut(index) {
-            files.add(job.template.files());
+            files.add(job.files());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! per item).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::output::{self, WriteOptions, WriteOutcome};
 use crate::report::describe;
-use crate::template::{Item, Template};
+use crate::template::{Item, Source, Template};
 use crate::timer::NotificationTimer;
 
 use super::Error;
@@ -24,8 +24,9 @@ pub(crate) struct Job {
     /// The settings from the command line or the config file.
     pub spec: TemplateSpec,
     /// The template in use; replaced only by a successful reload (a render in progress keeps
-    /// the one it started with).
-    pub template: Arc<Template>,
+    /// the one it started with). `None` while a template that failed to load at startup has
+    /// not been fixed: the job renders nothing, and its file is watched for the fix.
+    pub template: Option<Arc<Template>>,
     /// The restarts and signals after a change.
     pub plan: Plan,
     /// Batches the notifications (`interval`).
@@ -52,8 +53,9 @@ pub(crate) struct Rendering {
 }
 
 impl Job {
-    /// A job for `spec` with its loaded template, nothing owed yet.
-    pub fn new(spec: TemplateSpec, template: Template) -> Job {
+    /// A job for `spec` with its loaded template (`None`: it failed to load), nothing owed
+    /// yet.
+    pub fn new(spec: TemplateSpec, template: Option<Template>) -> Job {
         Job {
             plan: Plan {
                 restarts: spec.restart.clone(),
@@ -66,13 +68,30 @@ impl Job {
                     max: every,
                 })
             }),
-            template: Arc::new(template),
+            template: template.map(Arc::new),
             spec,
             due: false,
             rendering: None,
             notifying: false,
             notify_again: false,
         }
+    }
+
+    /// The files to watch for edits: the template's files, or the template file itself while
+    /// it failed to load.
+    pub fn files(&self) -> Vec<PathBuf> {
+        match &self.template {
+            Some(template) => template.files(),
+            None => match Source::parse(&self.spec.source) {
+                Source::File(path) => vec![std::path::absolute(&path).unwrap_or(path)],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The loaded templates of `jobs`.
+    pub fn templates(jobs: &[Job]) -> impl Iterator<Item = &Template> {
+        jobs.iter().filter_map(|j| j.template.as_deref())
     }
 
     /// The earliest instant one of this job's timers fires.
@@ -267,7 +286,6 @@ fn render_items(
 mod tests {
     use super::*;
     use crate::config::Dialect;
-    use std::path::PathBuf;
 
     fn container(id: &str, name: &str, labels: serde_json::Value) -> Arc<crate::model::Container> {
         let json = serde_json::json!({

@@ -21,7 +21,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let mut jobs = Vec::with_capacity(config.templates.len());
     for spec in &config.templates {
         let template = load_template(config, spec).await?;
-        jobs.push(Job::new(spec.clone(), template));
+        jobs.push(Job::new(spec.clone(), Some(template)));
     }
     check_target_folders(config)?;
     let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
@@ -35,7 +35,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     );
     let metrics = Metrics::new();
     let mut snapshot = cache.snapshot();
-    let mut swarm = SwarmCache::new(swarm_wants(jobs.iter().map(|j| &*j.template)));
+    let mut swarm = SwarmCache::new(swarm_wants(Job::templates(&jobs)));
     if swarm.needs_refresh() {
         swarm
             .refresh(&raw, &metrics)
@@ -46,7 +46,10 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
     let mut first_error = None;
     let (mut unmatched, mut failed) = (0, 0);
     for job in &jobs {
-        let changed = match render_job(&job.spec, &job.template, &snapshot, &metrics) {
+        let Some(template) = &job.template else {
+            continue;
+        };
+        let changed = match render_job(&job.spec, template, &snapshot, &metrics) {
             Ok(changed) => changed,
             Err(err) => {
                 if jobs.len() > 1 {

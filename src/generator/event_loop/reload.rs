@@ -95,27 +95,24 @@ impl Generator {
                 .and_then(Option::take);
             let mut job = match kept {
                 Some(mut job) => {
-                    job.template = Arc::new(template);
+                    job.template = Some(Arc::new(template));
                     job.rendering = None;
                     job.notifying = false;
                     job
                 }
-                None => Job::new(spec.clone(), template),
+                None => Job::new(spec.clone(), Some(template)),
             };
             job.due = true;
             self.metrics.template_configured(&spec.name);
             jobs.push(job);
         }
-        self.files = jobs
-            .iter()
-            .map(|j| Files::new(j.template.files()))
-            .collect();
+        self.files = jobs.iter().map(|j| Files::new(j.files())).collect();
         self.jobs = jobs;
         self.config.templates = new.templates;
         // Renders and notification runs in flight belong to the jobs as they were.
         self.generation += 1;
         self.swarm
-            .set_wants(swarm_wants(self.jobs.iter().map(|j| &*j.template)));
+            .set_wants(swarm_wants(Job::templates(&self.jobs)));
         self.pacer.request();
         tracing::info!(templates = self.jobs.len(), "config file reloaded");
         true
@@ -136,9 +133,9 @@ impl Generator {
             Ok(template) => {
                 tracing::info!(template = %spec.name, source = %template.source_description(), "template reloaded");
                 self.files[index].add(template.files());
-                self.jobs[index].template = Arc::new(template);
+                self.jobs[index].template = Some(Arc::new(template));
                 self.swarm
-                    .set_wants(swarm_wants(self.jobs.iter().map(|j| &*j.template)));
+                    .set_wants(swarm_wants(Job::templates(&self.jobs)));
             }
             Err(err) => {
                 tracing::error!(template = %spec.name, "{}; keeping the previous template", describe(&err));
