@@ -6,9 +6,11 @@
 //! writes, reconnects with backoff, and template errors that never end the process.
 //!
 //! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`) → `pass`
-//! (one render pass; the one-shot run) and `watch` (the loop) using `context` and `notify`; `offline` is
+//! (one render pass; the one-shot run) and `watch` (the loop) using `context`, `cache` (what a
+//! watch keeps between passes) and `notify`; `offline` is
 //! `pygen render --state --dialect go`.
 
+pub mod cache;
 pub mod context;
 pub mod flags;
 pub mod notify;

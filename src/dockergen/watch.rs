@@ -5,16 +5,16 @@
 //! notifications run in a task of their own, so a slow `-notify` holds back no render.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::EventMessage;
-use serde_json::Value as Json;
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 
-use super::pass::{Pass, get_json, run_job};
+use super::cache::{DaemonData, Templates};
+use super::pass::{Pass, run_job};
 use super::settings::{Filters, Job, Settings, Wait};
 use super::{Error, notify};
 use crate::docker::events::{self, Effect};
@@ -116,7 +116,7 @@ pub async fn watch(
             notifier: spawn_notifier(job, settings.notify_timeout),
         })
         .collect();
-    let mut version: Option<Json> = None;
+    let mut kept = Kept::default();
     // Containers whose event asked for a render that waits for their inspect to land.
     let mut awaiting: HashSet<String> = HashSet::new();
     let seen = Seen {
@@ -136,7 +136,7 @@ pub async fn watch(
             () = shutdown.recv() => break,
             change = watch.next() => match change {
                 Some(change) => {
-                    seen.handle(change, &watch, &mut jobs, &mut version, &mut awaiting);
+                    seen.handle(change, &watch, &mut jobs, &mut kept.daemon, &mut awaiting);
                 }
                 None => {
                     tracing::error!("the event feed stopped");
@@ -167,9 +167,9 @@ pub async fn watch(
             }
             () = std::future::ready(()), if render_due => {
                 while let Some(change) = watch.try_next() {
-                    seen.handle(change, &watch, &mut jobs, &mut version, &mut awaiting);
+                    seen.handle(change, &watch, &mut jobs, &mut kept.daemon, &mut awaiting);
                 }
-                pass(&mut watch, &mut jobs, &mut version, &metrics).await;
+                pass(&mut watch, &mut jobs, &mut kept, &metrics).await;
             }
         }
     }
@@ -194,7 +194,7 @@ impl Seen<'_> {
         change: Change,
         watch: &Watch,
         jobs: &mut [JobState],
-        version: &mut Option<Json>,
+        daemon: &mut DaemonData,
         awaiting: &mut HashSet<String>,
     ) {
         match change {
@@ -202,7 +202,7 @@ impl Seen<'_> {
                 if self.any_watch {
                     tracing::info!("Watching docker events");
                 }
-                *version = None;
+                daemon.reconnected();
                 awaiting.clear();
                 jobs.iter_mut().for_each(|j| j.pending = true);
             }
@@ -213,6 +213,9 @@ impl Seen<'_> {
                 }
             }
             Change::Event(event) => {
+                if let Some(typ) = event.typ {
+                    daemon.event(typ.as_ref(), event.action.as_deref().unwrap_or_default());
+                }
                 if !self.any_watch || !event_matches(self.filters, &event) {
                     return;
                 }
@@ -254,13 +257,15 @@ fn schedule_watched(jobs: &mut [JobState]) {
     }
 }
 
+/// What the loop keeps between passes: the daemon-side data and the parsed templates.
+#[derive(Default)]
+struct Kept {
+    daemon: DaemonData,
+    templates: Arc<Mutex<Templates>>,
+}
+
 /// Brings the cache current and renders every pending job.
-async fn pass(
-    watch: &mut Watch,
-    jobs: &mut [JobState],
-    version: &mut Option<Json>,
-    metrics: &Arc<Metrics>,
-) {
+async fn pass(watch: &mut Watch, jobs: &mut [JobState], kept: &mut Kept, metrics: &Arc<Metrics>) {
     if let Err(err) = watch.bring_current().await {
         tracing::error!("{}; keeping the files as they are", describe(&err));
         return;
@@ -268,17 +273,7 @@ async fn pass(
     let Some(clients) = watch.clients().cloned() else {
         return;
     };
-    if version.is_none() {
-        match get_json(&clients.raw, "/version").await {
-            Ok(v) => *version = Some(v),
-            Err(err) => {
-                tracing::error!("{}; keeping the files as they are", describe(&err));
-                return;
-            }
-        }
-    }
-    let Some(v) = version.as_ref() else { return };
-    let shared = match Pass::read(&clients.raw, v, watch.cache()).await {
+    let mut shared = match Pass::read(&clients.raw, &mut kept.daemon, watch.cache()).await {
         Ok(p) => p,
         Err(err) => {
             tracing::error!("{}; keeping the files as they are", describe(&err));
@@ -287,7 +282,7 @@ async fn pass(
     };
     for j in jobs.iter_mut().filter(|j| j.pending) {
         j.pending = false;
-        let changed = run_job(&j.job, &shared, &clients.raw, metrics).await;
+        let changed = run_job(&j.job, &mut shared, &kept.templates, &clients.raw, metrics).await;
         let force = std::mem::take(&mut j.force_notify);
         if (changed || force) && !j.job.notify.is_empty() {
             let _ = j
@@ -295,6 +290,11 @@ async fn pass(
                 .send((clients.docker.clone(), clients.raw.clone()));
         }
     }
+    tracing::debug!(
+        lists = shared.list_calls,
+        counts = ?kept.daemon.counts(),
+        "docker-gen pass done"
+    );
 }
 
 async fn sleep_until_opt(at: Option<TokioInstant>) {
