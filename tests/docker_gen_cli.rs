@@ -58,6 +58,14 @@ fn version_usage_and_the_docker_gen_name() {
     let out = docker_gen(&["-wait", "2s:1s", "t"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("-wait"), "{}", text(&out.stderr));
+    // An event filter key the daemon does not know fails at startup, named.
+    let out = docker_gen(&["-watch", "-event-filter", "colour=red", "t"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("-event-filter colour=red: unknown filter key"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = docker_gen(&[]);
     assert_eq!(out.status.code(), Some(2), "no template and no -config");
 

@@ -9,47 +9,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::EventMessage;
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 
 use super::cache::{DaemonData, Templates};
 use super::pass::{Pass, run_job};
 use super::settings::{Filters, Job, Settings, Wait};
-use super::{Error, notify};
+use super::{Error, eventfilter, notify};
 use crate::docker::events::{self, Effect};
 use crate::docker::raw::RawClient;
 use crate::docker::watch::{Change, Watch};
 use crate::metrics::Metrics;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
-
-/// Whether `event` passes docker-gen's event filters (what the daemon would have applied).
-pub fn event_matches(filters: &Filters, event: &EventMessage) -> bool {
-    let action = event.action.as_deref().unwrap_or_default();
-    let typ = event.typ.map(|t| t.to_string()).unwrap_or_default();
-    let id = event
-        .actor
-        .as_ref()
-        .and_then(|a| a.id.as_deref())
-        .unwrap_or_default();
-    let attrs = event.actor.as_ref().and_then(|a| a.attributes.as_ref());
-    let attr = |k: &str| attrs.and_then(|a| a.get(k)).map(String::as_str);
-    filters.iter().all(|(key, values)| {
-        values.iter().any(|v| match key.as_str() {
-            "event" => action == v || action.split(':').next() == Some(v.as_str()),
-            "type" => typ == *v,
-            "container" => !v.is_empty() && (id.starts_with(v.as_str()) || attr("name") == Some(v)),
-            "image" => attr("image") == Some(v),
-            "label" => match v.split_once('=') {
-                Some((k, val)) => attr(k) == Some(val),
-                None => attr(v).is_some(),
-            },
-            "network" => id == v || (typ == "network" && attr("name") == Some(v)),
-            _ => true,
-        })
-    })
-}
 
 /// docker-gen's debounce: every event restarts the quiet period, the first of a burst starts
 /// the cap; whichever ends first fires.
@@ -216,7 +188,7 @@ impl Seen<'_> {
                 if let Some(typ) = event.typ {
                     daemon.event(typ.as_ref(), event.action.as_deref().unwrap_or_default());
                 }
-                if !self.any_watch || !event_matches(self.filters, &event) {
+                if !self.any_watch || !eventfilter::matches(self.filters, &event) {
                     return;
                 }
                 self.metrics.event_taken();
@@ -307,81 +279,6 @@ async fn sleep_until_opt(at: Option<TokioInstant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::{EventActor, EventMessageTypeEnum};
-
-    fn event(typ: EventMessageTypeEnum, action: &str, attrs: &[(&str, &str)]) -> EventMessage {
-        EventMessage {
-            typ: Some(typ),
-            action: Some(action.to_owned()),
-            actor: Some(EventActor {
-                id: Some("0123456789abcdef".to_owned()),
-                attributes: Some(
-                    attrs
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                        .collect(),
-                ),
-            }),
-            ..Default::default()
-        }
-    }
-
-    fn filters(items: &[(&str, &[&str])]) -> Filters {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect()))
-            .collect()
-    }
-
-    #[test]
-    fn docker_gen_event_filters() {
-        let f = filters(&[(
-            "event",
-            &["start", "stop", "die", "health_status", "connect"],
-        )]);
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[])
-        ));
-        assert!(event_matches(
-            &f,
-            &event(
-                EventMessageTypeEnum::CONTAINER,
-                "health_status: healthy",
-                &[]
-            )
-        ));
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::NETWORK, "connect", &[])
-        ));
-        assert!(!event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "create", &[])
-        ));
-        let f = filters(&[("event", &["start"]), ("label", &["a=1", "b"])]);
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[("a", "1")])
-        ));
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[("b", "")])
-        ));
-        assert!(!event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[("a", "2")])
-        ));
-        let f = filters(&[("type", &["container"]), ("container", &["web"])]);
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "x", &[("name", "web")])
-        ));
-        assert!(!event_matches(
-            &f,
-            &event(EventMessageTypeEnum::NETWORK, "x", &[("name", "web")])
-        ));
-    }
 
     #[test]
     fn debounce_has_docker_gen_min_and_max() {
