@@ -9,6 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::watcher::{metric_value, scrape};
 use common::*;
 
 /// How long a test waits for pygen to react to something.
@@ -197,9 +198,13 @@ fn watch_renders_on_events_and_notifies() {
         .start();
     let filter = format!("label={label}");
     let notify = format!("echo run >> {}; echo hello", notified.display());
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let mut process = PygenProcess::spawn([
         "docker-gen",
         "-watch",
+        "-metrics",
+        &metrics_addr,
         "-wait",
         "50ms:300ms",
         "-container-filter",
@@ -241,6 +246,14 @@ fn watch_renders_on_events_and_notifies() {
         )
         .contains("Signalled")),
         "-notify-sighup did not reach the container"
+    );
+    // The signal is counted as pygen's own mode counts its signals.
+    let signals = r#"pygen_actions_total{kind="signal",outcome="ok"}"#;
+    assert!(
+        wait_until(REACT, POLL, || metric_value(&scrape(metrics_port), signals)
+            >= 1.0),
+        "-notify-sighup is not counted: {}",
+        scrape(metrics_port)
     );
 
     // A broken template keeps the last good file and the process.

@@ -218,7 +218,16 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
     for job in &settings.jobs {
         let context = pass.context(&raw, &job.filters).await?;
         match render_and_write(job, &mut templates, &context, &metrics) {
-            Ok(true) => notify::notify(&docker, &raw, &job.notify, settings.notify_timeout).await,
+            Ok(true) => {
+                notify::notify(
+                    &docker,
+                    &raw,
+                    &job.notify,
+                    settings.notify_timeout,
+                    &metrics,
+                )
+                .await;
+            }
             Ok(false) => {}
             Err(err) => {
                 tracing::error!("{}", describe(&err));

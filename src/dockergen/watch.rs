@@ -50,15 +50,20 @@ struct JobState {
 
 /// Serves one job's notifications, one run at a time; requests that arrive during a run are
 /// merged into one more run.
-fn spawn_notifier(job: &Job, timeout: Duration) -> mpsc::UnboundedSender<(Docker, RawClient)> {
+fn spawn_notifier(
+    job: &Job,
+    timeout: Duration,
+    metrics: &Arc<Metrics>,
+) -> mpsc::UnboundedSender<(Docker, RawClient)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Docker, RawClient)>();
     let plan = job.notify.clone();
+    let metrics = Arc::clone(metrics);
     tokio::spawn(async move {
         while let Some(mut clients) = rx.recv().await {
             while let Ok(newer) = rx.try_recv() {
                 clients = newer;
             }
-            notify::notify(&clients.0, &clients.1, &plan, timeout).await;
+            notify::notify(&clients.0, &clients.1, &plan, timeout, &metrics).await;
         }
     });
     tx
@@ -85,7 +90,7 @@ pub async fn watch(
             next_tick: job.interval.map(|i| now + i),
             pending: false,
             force_notify: false,
-            notifier: spawn_notifier(job, settings.notify_timeout),
+            notifier: spawn_notifier(job, settings.notify_timeout, &metrics),
         })
         .collect();
     let mut kept = Kept::default();
