@@ -201,7 +201,9 @@ pub fn parse_wait(what: &str, value: &str) -> Result<Option<Wait>, Error> {
     let min = parse_go_duration(min).ok_or_else(|| err("MIN is not a duration such as 500ms"))?;
     let max = match max {
         Some(b) => parse_go_duration(b).ok_or_else(|| err("MAX is not a duration such as 2s"))?,
-        None => min * 4,
+        None => min
+            .checked_mul(4)
+            .ok_or_else(|| err("MIN is too long (4×MIN is the default MAX)"))?,
     };
     if max < min {
         return Err(err("MAX is less than MIN"));
@@ -454,6 +456,11 @@ mod tests {
             "{e}"
         );
         assert!(parse_wait("-wait", "soon").is_err());
+        // 4×MIN past the longest duration: an error, not an overflow.
+        let e = parse_wait("-wait", "5000000000000000000s")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too long"), "{e}");
     }
 
     #[test]
