@@ -9,7 +9,8 @@
 //! below a root folder given by the caller.
 //!
 //! Layout: `data` (the records), `reflect` (field paths), then the function families `groupby`,
-//! `wheres`, `sort`, `strings`, `collections`, `files`, `yaml`.
+//! `wheres`, `sort`, `strings`, `collections`, `files`, `yaml` (with `yaml_emit`, `toYaml`'s
+//! writer, and `yaml_style`, how it writes a string).
 
 pub mod data;
 
@@ -21,6 +22,8 @@ mod sort;
 mod strings;
 mod wheres;
 mod yaml;
+mod yaml_emit;
+mod yaml_style;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock, Weak};
