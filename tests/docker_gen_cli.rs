@@ -459,7 +459,7 @@ fn network_connect_events_rerender_with_event_filter() {
     let template = dir.path().join("nets.tmpl");
     fs::write(
         &template,
-        "{{ range $ }}{{ .Name }}:{{ range .Networks }} {{ .Name }}{{ end }}\n{{ end }}",
+        "{{ range $ }}{{ .Name }}:{{ range .Networks }} {{ .Name }}={{ .Internal }}{{ end }}\n{{ end }}",
     )
     .expect("write template");
     let dest = dir.path().join("out.conf");
@@ -488,9 +488,11 @@ fn network_connect_events_rerender_with_event_filter() {
         .shell("sleep 100000")
         .start();
     wait_for_file_containing(&dest, web.name(), REACT);
-    let network = TestNetwork::new();
+    // Created after the first render: its `Internal` flag shows (the network list is read
+    // again after a network is created).
+    let network = TestNetwork::with_args(&["--internal"]);
     docker_ok(["network", "connect", network.name(), web.name()]);
-    wait_for_file_containing(&dest, network.name(), REACT);
+    wait_for_file_containing(&dest, &format!("{}=true", network.name()), REACT);
     docker_ok(["network", "disconnect", network.name(), web.name()]);
     assert!(
         wait_until(REACT, POLL, || !fs::read_to_string(&dest)
