@@ -191,7 +191,19 @@ impl Emitter {
             (None, Value::Func(_)) => return Err(FuncError::new("cannot marshal type: func")),
             (None, Value::String(s)) => self.string(s, false, in_sequence_item),
             (None, Value::Duration(d)) => self.string(&d.to_string(), false, in_sequence_item),
-            (None, Value::Time(t)) => self.string(&t.to_string(), false, in_sequence_item),
+            (None, Value::Time(t)) => {
+                // yaml.v3 writes a time.Time plain, in RFC 3339 with nanoseconds.
+                let text = gotmpl::timefmt::format(
+                    "2006-01-02T15:04:05.999999999Z07:00",
+                    t.secs,
+                    t.nanos,
+                    t.offset,
+                    &t.zone,
+                );
+                let old = self.increase(true, in_sequence_item);
+                self.plain(&text);
+                self.indent = old;
+            }
             (None, other) => {
                 let text = match other {
                     Value::Nil => "null".to_owned(),
