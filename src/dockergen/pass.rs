@@ -104,8 +104,7 @@ impl Pass {
     }
 }
 
-/// Reads the job's template files and renders (the one-shot and offline path: no kept
-/// templates).
+/// Reads the template files and renders, keeping nothing (`pygen render --dialect go`).
 pub fn render_files(
     templates: &[PathBuf],
     context: &go::Context,
