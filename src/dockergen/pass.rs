@@ -27,9 +27,37 @@ use crate::template::go::{self, data::RuntimeContainer};
 pub(super) struct Pass {
     docker: go::data::Docker,
     containers: HashMap<String, Arc<RuntimeContainer>>,
-    lists: HashMap<Filters, Vec<String>>,
-    /// `/containers/json` calls made by this pass.
-    pub(super) list_calls: u64,
+    /// The container lists of this pass.
+    pub(super) lists: Lists,
+}
+
+/// The container IDs each filter set lets through, listed once per pass: jobs with the same
+/// filters share one `/containers/json`.
+#[derive(Debug, Default)]
+pub(super) struct Lists {
+    by_filters: HashMap<Filters, Vec<String>>,
+    /// `/containers/json` calls made.
+    pub(super) calls: u64,
+}
+
+impl Lists {
+    /// The IDs `filters` let through: listed by `list` the first time, kept after that.
+    async fn ids<F, Fut>(&mut self, filters: &Filters, list: F) -> Result<&[String], Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<String>, Error>>,
+    {
+        if !self.by_filters.contains_key(filters) {
+            let ids = list().await?;
+            self.calls += 1;
+            self.by_filters.insert(filters.clone(), ids);
+        }
+        Ok(self
+            .by_filters
+            .get(filters)
+            .map(Vec::as_slice)
+            .unwrap_or_default())
+    }
 }
 
 pub(super) async fn get_json(raw: &RawClient, path: &str) -> Result<Json, Error> {
@@ -73,28 +101,23 @@ impl Pass {
         Ok(Pass {
             docker,
             containers: data.containers(&snapshot.containers),
-            lists: HashMap::new(),
-            list_calls: 0,
+            lists: Lists::default(),
         })
     }
 
     /// The job's context: the containers its filters let through, in the daemon's order.
     async fn context(&mut self, raw: &RawClient, filters: &Filters) -> Result<go::Context, Error> {
-        if !self.lists.contains_key(filters) {
-            let ids = notify::list_ids(raw, filters, true)
-                .await
-                .map_err(|reason| Error::Daemon {
-                    what: "/containers/json".to_owned(),
-                    reason,
-                })?;
-            self.list_calls += 1;
-            self.lists.insert(filters.clone(), ids);
-        }
         let ids = self
             .lists
-            .get(filters)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+            .ids(filters, || async {
+                notify::list_ids(raw, filters, true)
+                    .await
+                    .map_err(|reason| Error::Daemon {
+                        what: "/containers/json".to_owned(),
+                        reason,
+                    })
+            })
+            .await?;
         let containers = ids
             .iter()
             .filter_map(|id| self.containers.get(id))
@@ -235,4 +258,48 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
         }
     }
     failed.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filters(key: &str, value: &str) -> Filters {
+        Filters::from([(key.to_owned(), vec![value.to_owned()])])
+    }
+
+    #[tokio::test]
+    async fn one_list_per_distinct_filter_set() {
+        let mut lists = Lists::default();
+        let a = filters("label", "a");
+        let b = filters("label", "b");
+        let listed = |ids: &[&str]| {
+            let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+            move || async move { Ok(ids) }
+        };
+        assert_eq!(
+            lists.ids(&a, listed(&["1", "2"])).await.expect("ids"),
+            ["1", "2"]
+        );
+        // The same filters again (another job): the list already made is used.
+        assert_eq!(
+            lists.ids(&a, listed(&["9"])).await.expect("ids"),
+            ["1", "2"]
+        );
+        assert_eq!(lists.ids(&b, listed(&["3"])).await.expect("ids"), ["3"]);
+        assert_eq!(lists.calls, 2);
+        // A failed list is not kept: the next job asks again.
+        let c = filters("label", "c");
+        let failed = lists
+            .ids(&c, || async {
+                Err(Error::Daemon {
+                    what: "/containers/json".into(),
+                    reason: "gone".into(),
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(lists.ids(&c, listed(&["4"])).await.expect("ids"), ["4"]);
+        assert_eq!(lists.calls, 3);
+    }
 }

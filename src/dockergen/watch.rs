@@ -268,7 +268,7 @@ async fn pass(watch: &mut Watch, jobs: &mut [JobState], kept: &mut Kept, metrics
         }
     }
     tracing::debug!(
-        lists = shared.list_calls,
+        lists = shared.lists.calls,
         counts = ?kept.daemon.counts(),
         "docker-gen pass done"
     );
