@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     match parse(Path::new("fuzz.cfg"), text, &mut warnings) {
         Ok(jobs) => {
             for job in jobs {
-                assert!(!job.templates.is_empty(), "a job without template: {text:?}");
+                assert!(
+                    !job.templates.is_empty(),
+                    "a job without template: {text:?}"
+                );
                 if let Some(wait) = job.wait {
                     assert!(wait.min <= wait.max, "{wait:?} from {text:?}");
                     assert!(!wait.min.is_zero(), "{wait:?} from {text:?}");
