@@ -7,10 +7,13 @@
 #                         cargo build --release --target x86_64-unknown-linux-gnu)
 #   ca-certificates.crt   the host's CA bundle (Debian: /etc/ssl/certs/ca-certificates.crt),
 #                         for templates loaded from https:// URLs
+#   bin/docker-gen        a symbolic link to /pygen: started under that name, pygen is
+#                         docker-gen (`pygen docker-gen`)
 # No registry is needed: nothing is pulled.
 #
 # The generator:  docker run ... pygen:latest --template ... --target ...
 # The worker:     docker run ... pygen:latest worker --manager ...
+# docker-gen:     docker run ... --entrypoint docker-gen pygen:latest -watch ... nginx.tmpl out.conf
 #
 # The image runs as root: the Docker socket is usually owned by root and a host-specific
 # `docker` group (mode 0660), so a fixed non-root user could not open it. To run without root,
@@ -26,6 +29,8 @@ LABEL org.opencontainers.image.title="pygen" \
 
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY pygen /pygen
+# A folder copy keeps the link a link (no second copy of the binary).
+COPY bin/ /usr/local/bin/
 
 # Where the TLS verifier takes its trusted roots from (it finds this path on its own too);
 # mount another bundle and point this variable at it to trust a private CA.

@@ -3,7 +3,8 @@
 #   1. the statically linked binary:
 #        RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target x86_64-unknown-linux-gnu
 #   2. the image FROM scratch (./Dockerfile), in a temporary context holding only the binary and
-#      the host's CA bundle; tagged pygen:latest and pygen:<version from Cargo.toml>.
+#      the host's CA bundle (and the docker-gen link to it); tagged pygen:latest and
+#      pygen:<version from Cargo.toml>.
 #
 # Usage: scripts/build-image.sh [CARGO_BUILD_ARGS...]      (e.g. --locked)
 # Environment:
@@ -11,7 +12,8 @@
 #   CA_BUNDLE   the CA bundle copied in (default /etc/ssl/certs/ca-certificates.crt,
 #               package ca-certificates)
 #   CARGO_TARGET_DIR  honoured, as cargo does
-# Prints the image size; fails when the binary is not static or the image is 15 MB or more.
+# Prints the image size; fails when the binary is not static, the image is 15 MB or more, or
+# `docker-gen -version` (the link to pygen under that name) does not run in it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,7 +23,7 @@ target=x86_64-unknown-linux-gnu
 max_bytes=$((15 * 1000 * 1000))
 
 case "${1:-}" in
-  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 esac
 
 if [[ ! -f "$ca_bundle" ]]; then
@@ -57,6 +59,8 @@ trap 'rm -rf "$context"' EXIT
 cp Dockerfile "$context/Dockerfile"
 cp "$binary" "$context/pygen"
 cp -L "$ca_bundle" "$context/ca-certificates.crt"
+mkdir "$context/bin"
+ln -s /pygen "$context/bin/docker-gen"
 
 old_id=$(docker image inspect -f '{{.Id}}' "$image:latest" 2>/dev/null || true)
 echo "building $image:latest and $image:$version"
@@ -79,3 +83,10 @@ if ((size >= max_bytes)); then
   echo "build-image.sh: the image is $size bytes, over the 15 MB budget" >&2
   exit 1
 fi
+# The docker-gen name inside the image: a drop-in for images and scripts that run `docker-gen`.
+if ! dg=$(docker run --rm --entrypoint docker-gen "$image:latest" -version 2>&1) ||
+    [[ "$dg" != docker-gen* ]]; then
+  echo "build-image.sh: 'docker-gen -version' does not run in $image:latest: $dg" >&2
+  exit 1
+fi
+echo "docker-gen in the image: $dg"

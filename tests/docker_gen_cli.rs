@@ -9,6 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::watcher::{metric_value, scrape};
 use common::*;
 
 /// How long a test waits for pygen to react to something.
@@ -58,6 +59,14 @@ fn version_usage_and_the_docker_gen_name() {
     let out = docker_gen(&["-wait", "2s:1s", "t"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("-wait"), "{}", text(&out.stderr));
+    // An event filter key the daemon does not know fails at startup, named.
+    let out = docker_gen(&["-watch", "-event-filter", "colour=red", "t"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("-event-filter colour=red: unknown filter key"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = docker_gen(&[]);
     assert_eq!(out.status.code(), Some(2), "no template and no -config");
 
@@ -189,9 +198,13 @@ fn watch_renders_on_events_and_notifies() {
         .start();
     let filter = format!("label={label}");
     let notify = format!("echo run >> {}; echo hello", notified.display());
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let mut process = PygenProcess::spawn([
         "docker-gen",
         "-watch",
+        "-metrics",
+        &metrics_addr,
         "-wait",
         "50ms:300ms",
         "-container-filter",
@@ -233,6 +246,14 @@ fn watch_renders_on_events_and_notifies() {
         )
         .contains("Signalled")),
         "-notify-sighup did not reach the container"
+    );
+    // The signal is counted as pygen's own mode counts its signals.
+    let signals = r#"pygen_actions_total{kind="signal",outcome="ok"}"#;
+    assert!(
+        wait_until(REACT, POLL, || metric_value(&scrape(metrics_port), signals)
+            >= 1.0),
+        "-notify-sighup is not counted: {}",
+        scrape(metrics_port)
     );
 
     // A broken template keeps the last good file and the process.
@@ -438,7 +459,7 @@ fn network_connect_events_rerender_with_event_filter() {
     let template = dir.path().join("nets.tmpl");
     fs::write(
         &template,
-        "{{ range $ }}{{ .Name }}:{{ range .Networks }} {{ .Name }}{{ end }}\n{{ end }}",
+        "{{ range $ }}{{ .Name }}:{{ range .Networks }} {{ .Name }}={{ .Internal }}{{ end }}\n{{ end }}",
     )
     .expect("write template");
     let dest = dir.path().join("out.conf");
@@ -467,9 +488,11 @@ fn network_connect_events_rerender_with_event_filter() {
         .shell("sleep 100000")
         .start();
     wait_for_file_containing(&dest, web.name(), REACT);
-    let network = TestNetwork::new();
+    // Created after the first render: its `Internal` flag shows (the network list is read
+    // again after a network is created).
+    let network = TestNetwork::with_args(&["--internal"]);
     docker_ok(["network", "connect", network.name(), web.name()]);
-    wait_for_file_containing(&dest, network.name(), REACT);
+    wait_for_file_containing(&dest, &format!("{}=true", network.name()), REACT);
     docker_ok(["network", "disconnect", network.name(), web.name()]);
     assert!(
         wait_until(REACT, POLL, || !fs::read_to_string(&dest)

@@ -8,7 +8,8 @@
 //!
 //! Three runs: the debug binary as `pygen docker-gen`, the same binary under the name
 //! `docker-gen`, and pygen's image (`pygen:latest`, built by `scripts/build-image.sh`, which
-//! `scripts/test.sh` runs first) as a container beside nginx.
+//! `scripts/test.sh` runs first) as a container beside nginx, started by its `docker-gen` name
+//! (`--entrypoint docker-gen`).
 
 mod common;
 
@@ -245,13 +246,16 @@ fn nginx_proxy_separate_containers_with_the_image() {
         .arg(&format!(
             "{}:/app/fallback.tmpl:ro",
             fallback_override().display()
-        ));
+        ))
+        // The image's `docker-gen` name (a link to /pygen, found on the default PATH), as an
+        // image or script that runs docker-gen would start it.
+        .arg("--entrypoint")
+        .arg("docker-gen");
     for (k, v) in scene.env() {
         builder = builder.env(k, &v);
     }
     let pygen = builder
         .command([
-            "docker-gen",
             "-watch",
             "-notify-sighup",
             scene.nginx.name(),

@@ -3,7 +3,9 @@
 //
 // Usage: gotmpl-record CASES.json OUT.expected.json
 //
-// A case file is {"data": {...}, "cases": [{"name", "tmpl", "missingkey"?}]}.
+// A case file is {"data": {...}, "cases": [{"name", "tmpl", "missingkey"?}]}, with
+// "dockerGenYaml": true to add docker-gen's fromYaml/mustFromYaml/toYaml/mustToYaml
+// (gopkg.in/yaml.v3, as docker-gen 0.17 defines them) over sprig's functions.
 // The data is decoded with UseNumber: integers become int (uint64 when above the
 // int64 range), other numbers float64, the same rule the Rust crate applies.
 // Each case is parsed as a template named after the case and executed over the
@@ -21,11 +23,13 @@ import (
 	"text/template"
 
 	sprig "github.com/Masterminds/sprig"
+	yaml "gopkg.in/yaml.v3"
 )
 
 type caseFile struct {
-	Data  interface{} `json:"data"`
-	Cases []struct {
+	DockerGenYaml bool        `json:"dockerGenYaml"`
+	Data          interface{} `json:"data"`
+	Cases         []struct {
 		Name       string `json:"name"`
 		Tmpl       string `json:"tmpl"`
 		Missingkey string `json:"missingkey"`
@@ -65,6 +69,29 @@ func convert(v interface{}) interface{} {
 	return v
 }
 
+// dockerGenYaml is docker-gen's YAML family: errors ignored by the plain forms, the
+// encoder's output returned as it is (with its final newline).
+func dockerGenYaml() template.FuncMap {
+	mustFrom := func(v string) (interface{}, error) {
+		var out interface{}
+		err := yaml.Unmarshal([]byte(v), &out)
+		return out, err
+	}
+	mustTo := func(v interface{}) (string, error) {
+		out, err := yaml.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		return string(out), nil
+	}
+	return template.FuncMap{
+		"fromYaml":     func(v string) interface{} { out, _ := mustFrom(v); return out },
+		"mustFromYaml": mustFrom,
+		"toYaml":       func(v interface{}) string { out, _ := mustTo(v); return out },
+		"mustToYaml":   mustTo,
+	}
+}
+
 func main() {
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: gotmpl-record CASES.json OUT.expected.json")
@@ -98,6 +125,9 @@ func main() {
 
 		r := result{Name: c.Name}
 		t := template.New(c.Name).Funcs(sprig.TxtFuncMap())
+		if cf.DockerGenYaml {
+			t = t.Funcs(dockerGenYaml())
+		}
 		if c.Missingkey != "" {
 			t = t.Option("missingkey=" + c.Missingkey)
 		}

@@ -5,6 +5,7 @@
 //! code path from there on.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -241,7 +242,7 @@ pub fn internal_networks(networks: &Json) -> HashSet<String> {
 
 /// The whole context: the generator's environment, `.Docker`, and the containers in the order
 /// given (the daemon's list order, newest first).
-pub fn context(docker: Docker, containers: Vec<RuntimeContainer>) -> Context {
+pub fn context(docker: Docker, containers: Vec<Arc<RuntimeContainer>>) -> Context {
     Context {
         env: std::env::vars().collect(),
         docker,

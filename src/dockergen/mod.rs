@@ -5,11 +5,14 @@
 //! its notifications ([`notify`]) and its watch behaviour ([`watch`](mod@watch)), with pygen's atomic
 //! writes, reconnects with backoff, and template errors that never end the process.
 //!
-//! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`) → `pass`
-//! (one render pass; the one-shot run) and `watch` (the loop) using `context` and `notify`; `offline` is
+//! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`, `eventfilter`
+//! for `-event-filter`) → `pass` (one render pass; the one-shot run) and `watch` (the loop)
+//! using `context`, `cache` (what a watch keeps between passes) and `notify`; `offline` is
 //! `pygen render --state --dialect go`.
 
+pub mod cache;
 pub mod context;
+pub mod eventfilter;
 pub mod flags;
 pub mod notify;
 pub mod offline;

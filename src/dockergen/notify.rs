@@ -3,14 +3,19 @@
 //! `[cmd]: line` with `-notify-output`), then the signals to named containers
 //! (`-notify-sighup`, `-notify-container`; `-1` restarts), then to the running containers that
 //! match `-notify-filter`. A failure is logged; it never stops the others or the process.
+//! Signals and restarts are counted as pygen's own mode counts them:
+//! `pygen_actions_total{kind="signal"|"restart",outcome}` and the time of each in
+//! `pygen_signal_action_seconds{target,signal}` (the signal's number as given) or
+//! `pygen_restart_action_seconds{target}`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::query_parameters::{KillContainerOptions, RestartContainerOptions};
 
 use super::settings::{Filters, Notify};
 use crate::docker::raw::RawClient;
+use crate::metrics::{ActionKind, Metrics, Outcome};
 use crate::report::describe;
 
 /// docker-gen's restart timeout for signal `-1`.
@@ -85,8 +90,9 @@ pub async fn run_command(command: &str, log_output: bool, timeout: Duration) {
     }
 }
 
-/// Sends `signal` to `container` (name or ID); `-1` restarts it.
-pub async fn signal_container(docker: &Docker, container: &str, signal: i64) {
+/// Sends `signal` to `container` (name or ID); `-1` restarts it. Counted in `metrics`.
+pub async fn signal_container(docker: &Docker, metrics: &Metrics, container: &str, signal: i64) {
+    let started = Instant::now();
     let result = if signal == -1 {
         tracing::info!("Restarting container '{container}'");
         docker
@@ -109,6 +115,18 @@ pub async fn signal_container(docker: &Docker, container: &str, signal: i64) {
             )
             .await
     };
+    let name = signal.to_string();
+    let kind = if signal == -1 {
+        ActionKind::Restart
+    } else {
+        ActionKind::Signal(&name)
+    };
+    let outcome = if result.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Error
+    };
+    metrics.action_finished(kind, container, outcome, started.elapsed());
     if let Err(err) = result {
         tracing::error!(
             "Error sending signal {signal} to container {container}: {}",
@@ -117,19 +135,48 @@ pub async fn signal_container(docker: &Docker, container: &str, signal: i64) {
     }
 }
 
+/// How `-notify-filter` reads as a metric target: `key=value` items joined by commas.
+fn filter_target(filter: &Filters) -> String {
+    filter
+        .iter()
+        .flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Every notification of one changed file, in docker-gen's order.
-pub async fn notify(docker: &Docker, raw: &RawClient, notify: &Notify, timeout: Duration) {
+pub async fn notify(
+    docker: &Docker,
+    raw: &RawClient,
+    notify: &Notify,
+    timeout: Duration,
+    metrics: &Metrics,
+) {
     if let Some(command) = &notify.command {
         run_command(command, notify.output, timeout).await;
     }
     for (container, signal) in &notify.containers {
-        signal_container(docker, container, *signal).await;
+        signal_container(docker, metrics, container, *signal).await;
     }
     if !notify.filter.is_empty() {
         match list_ids(raw, &notify.filter, false).await {
+            Ok(ids) if ids.is_empty() => {
+                let name = notify.filter_signal.to_string();
+                let kind = if notify.filter_signal == -1 {
+                    ActionKind::Restart
+                } else {
+                    ActionKind::Signal(&name)
+                };
+                metrics.action_finished(
+                    kind,
+                    &filter_target(&notify.filter),
+                    Outcome::NoMatch,
+                    Duration::ZERO,
+                );
+            }
             Ok(ids) => {
                 for id in ids {
-                    signal_container(docker, &id, notify.filter_signal).await;
+                    signal_container(docker, metrics, &id, notify.filter_signal).await;
                 }
             }
             Err(err) => tracing::error!("Error getting containers for -notify-filter: {err}"),

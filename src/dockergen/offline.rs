@@ -27,7 +27,7 @@ pub fn render_state(state: &Path, template: &Path, target: Option<&Path>) -> Res
         .into_iter()
         .filter(|c| c.is_running())
         .filter_map(|c| serde_json::from_str(c.raw_json()).ok())
-        .map(|inspect| context::runtime_container(&inspect, &internal))
+        .map(|inspect| std::sync::Arc::new(context::runtime_container(&inspect, &internal)))
         .collect();
     let docker = Docker {
         current_container_id: snapshot.own_container_id.clone().unwrap_or_default(),

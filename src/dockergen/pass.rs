@@ -1,31 +1,63 @@
-//! One render pass, shared by the one-shot run and the watch loop: `/version` (once per
-//! connection), `/info` and `/networks` once for all jobs, one filtered `/containers/json` per
-//! job (the daemon applies docker-gen's filters); the containers themselves come from the state
-//! cache, turned into docker-gen's data by [`super::context`]. A template error is logged with
-//! Go's location and keeps the last good file.
+//! One render pass, shared by the one-shot run and the watch loop: `.Docker`, the internal
+//! networks and each container's template data come from [`DaemonData`] (read or built only
+//! when missing or changed), the containers themselves from the state cache; one filtered
+//! `/containers/json` per distinct filter set (the daemon applies docker-gen's filters; jobs
+//! with the same filters share the list). A template error is logged with Go's location and
+//! keeps the last good file.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde_json::Value as Json;
 
+use super::cache::{DaemonData, Templates};
 use super::settings::{Filters, Job, Settings};
-use super::{Error, context, notify};
+use super::{Error, notify};
 use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
-use crate::model::Container;
 use crate::output::{self, WriteOutcome};
 use crate::report::describe;
-use crate::template::go::{self, RenderOptions};
+use crate::template::go::{self, data::RuntimeContainer};
 
-/// What every job of one pass shares: `.Docker`, the internal networks, the cached containers.
+/// What every job of one pass shares: `.Docker`, the containers' template data, and the
+/// container lists already asked for in this pass.
 pub(super) struct Pass {
     docker: go::data::Docker,
-    internal: HashSet<String>,
-    containers: HashMap<String, Arc<Container>>,
+    containers: HashMap<String, Arc<RuntimeContainer>>,
+    /// The container lists of this pass.
+    pub(super) lists: Lists,
+}
+
+/// The container IDs each filter set lets through, listed once per pass: jobs with the same
+/// filters share one `/containers/json`.
+#[derive(Debug, Default)]
+pub(super) struct Lists {
+    by_filters: HashMap<Filters, Vec<String>>,
+    /// `/containers/json` calls made.
+    pub(super) calls: u64,
+}
+
+impl Lists {
+    /// The IDs `filters` let through: listed by `list` the first time, kept after that.
+    async fn ids<F, Fut>(&mut self, filters: &Filters, list: F) -> Result<&[String], Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<String>, Error>>,
+    {
+        if !self.by_filters.contains_key(filters) {
+            let ids = list().await?;
+            self.calls += 1;
+            self.by_filters.insert(filters.clone(), ids);
+        }
+        Ok(self
+            .by_filters
+            .get(filters)
+            .map(Vec::as_slice)
+            .unwrap_or_default())
+    }
 }
 
 pub(super) async fn get_json(raw: &RawClient, path: &str) -> Result<Json, Error> {
@@ -40,81 +72,79 @@ pub(super) async fn get_json(raw: &RawClient, path: &str) -> Result<Json, Error>
 }
 
 impl Pass {
+    /// Reads what `data` misses (`/version` and `/info`, `/networks`) and builds the pass
+    /// from the state cache.
     pub(super) async fn read(
         raw: &RawClient,
-        version: &Json,
+        data: &mut DaemonData,
         cache: &StateCache,
     ) -> Result<Pass, Error> {
-        let info = get_json(raw, "/info").await?;
-        let networks = get_json(raw, "/networks").await?;
+        if data.needs_info() {
+            let version = get_json(raw, "/version").await?;
+            let info = get_json(raw, "/info").await?;
+            data.set_info(&version, &info);
+        }
+        if data.needs_networks() {
+            let networks = get_json(raw, "/networks").await?;
+            data.set_networks(&networks);
+        }
         let snapshot = cache.snapshot();
+        let docker = data
+            .docker(
+                snapshot.containers.len(),
+                snapshot.own_container_id.as_deref(),
+            )
+            .ok_or_else(|| Error::Daemon {
+                what: "/info".to_owned(),
+                reason: "not read".to_owned(),
+            })?;
         Ok(Pass {
-            docker: context::docker(version, &info, snapshot.own_container_id.as_deref()),
-            internal: context::internal_networks(&networks),
-            containers: snapshot
-                .containers
-                .into_iter()
-                .map(|c| (c.id().to_owned(), c))
-                .collect(),
+            docker,
+            containers: data.containers(&snapshot.containers),
+            lists: Lists::default(),
         })
     }
 
     /// The job's context: the containers its filters let through, in the daemon's order.
-    async fn context(&self, raw: &RawClient, filters: &Filters) -> Result<go::Context, Error> {
-        let ids = notify::list_ids(raw, filters, true)
-            .await
-            .map_err(|reason| Error::Daemon {
-                what: "/containers/json".to_owned(),
-                reason,
-            })?;
+    async fn context(&mut self, raw: &RawClient, filters: &Filters) -> Result<go::Context, Error> {
+        let ids = self
+            .lists
+            .ids(filters, || async {
+                notify::list_ids(raw, filters, true)
+                    .await
+                    .map_err(|reason| Error::Daemon {
+                        what: "/containers/json".to_owned(),
+                        reason,
+                    })
+            })
+            .await?;
         let containers = ids
             .iter()
             .filter_map(|id| self.containers.get(id))
-            .filter_map(|c| serde_json::from_str::<Json>(c.raw_json()).ok())
-            .map(|inspect| context::runtime_container(&inspect, &self.internal))
+            .cloned()
             .collect();
-        Ok(context::context(self.docker.clone(), containers))
+        Ok(super::context::context(self.docker.clone(), containers))
     }
 }
 
-/// Reads the job's template files (again at every render, as docker-gen does) and renders.
+/// Reads the template files and renders, keeping nothing (`pygen render --dialect go`).
 pub fn render_files(
     templates: &[PathBuf],
     context: &go::Context,
     keep_blank_lines: bool,
 ) -> Result<String, Error> {
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p).map_err(|e| Error::TemplateFile {
-            path: p.clone(),
-            reason: e.to_string(),
-        })
-    };
-    let base = |p: &Path| {
-        p.file_name().map_or_else(
-            || p.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    };
-    let first = templates.first().ok_or(Error::NoTemplate)?;
-    let text = read(first)?;
-    let others = templates[1..]
-        .iter()
-        .map(|p| Ok((base(p), read(p)?)))
-        .collect::<Result<Vec<_>, Error>>()?;
-    let options = RenderOptions {
-        name: base(first),
-        keep_blank_lines,
-    };
-    // Real paths: absolute ones as given, relative ones from the working folder.
-    let root = Path::new("/");
-    go::render_docker_gen_with(&text, &others, context, root, &options)
-        .map_err(|e| Error::Render(e.to_string()))
+    Templates::default().render(templates, context, keep_blank_lines)
 }
 
 /// Renders one job and writes its dest. Returns whether the file changed (stdout: always).
-fn render_and_write(job: &Job, context: &go::Context, metrics: &Metrics) -> Result<bool, Error> {
+fn render_and_write(
+    job: &Job,
+    templates: &mut Templates,
+    context: &go::Context,
+    metrics: &Metrics,
+) -> Result<bool, Error> {
     let started = Instant::now();
-    let rendered = render_files(&job.templates, context, job.keep_blank_lines);
+    let rendered = templates.render(&job.templates, context, job.keep_blank_lines);
     let name = crate::config::TemplateSpec::default_name(job.dest.as_ref());
     metrics.render_finished(&name, started.elapsed(), rendered.is_ok());
     let content = rendered?;
@@ -155,7 +185,8 @@ fn render_and_write(job: &Job, context: &go::Context, metrics: &Metrics) -> Resu
 /// One job's render from a pass, off the runtime; errors are logged here.
 pub(super) async fn run_job(
     job: &Job,
-    pass: &Pass,
+    pass: &mut Pass,
+    templates: &Arc<Mutex<Templates>>,
     raw: &RawClient,
     metrics: &Arc<Metrics>,
 ) -> bool {
@@ -168,8 +199,14 @@ pub(super) async fn run_job(
     };
     let job_copy = job.clone();
     let m = Arc::clone(metrics);
-    let result =
-        tokio::task::spawn_blocking(move || render_and_write(&job_copy, &context, &m)).await;
+    let kept = Arc::clone(templates);
+    let result = tokio::task::spawn_blocking(move || {
+        let mut templates = kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        render_and_write(&job_copy, &mut templates, &context, &m)
+    })
+    .await;
     match result {
         Ok(Ok(changed)) => changed,
         Ok(Err(err)) => {
@@ -197,14 +234,23 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
     })?;
     let mut cache = StateCache::new(crate::ownid::detect());
     cache.full_sync(&raw).await?;
-    let version = get_json(&raw, "/version").await?;
-    let pass = Pass::read(&raw, &version, &cache).await?;
+    let mut pass = Pass::read(&raw, &mut DaemonData::default(), &cache).await?;
     let metrics = Metrics::new();
+    let mut templates = Templates::default();
     let mut failed = None;
     for job in &settings.jobs {
         let context = pass.context(&raw, &job.filters).await?;
-        match render_and_write(job, &context, &metrics) {
-            Ok(true) => notify::notify(&docker, &raw, &job.notify, settings.notify_timeout).await,
+        match render_and_write(job, &mut templates, &context, &metrics) {
+            Ok(true) => {
+                notify::notify(
+                    &docker,
+                    &raw,
+                    &job.notify,
+                    settings.notify_timeout,
+                    &metrics,
+                )
+                .await;
+            }
             Ok(false) => {}
             Err(err) => {
                 tracing::error!("{}", describe(&err));
@@ -213,4 +259,48 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
         }
     }
     failed.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filters(key: &str, value: &str) -> Filters {
+        Filters::from([(key.to_owned(), vec![value.to_owned()])])
+    }
+
+    #[tokio::test]
+    async fn one_list_per_distinct_filter_set() {
+        let mut lists = Lists::default();
+        let a = filters("label", "a");
+        let b = filters("label", "b");
+        let listed = |ids: &[&str]| {
+            let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+            move || async move { Ok(ids) }
+        };
+        assert_eq!(
+            lists.ids(&a, listed(&["1", "2"])).await.expect("ids"),
+            ["1", "2"]
+        );
+        // The same filters again (another job): the list already made is used.
+        assert_eq!(
+            lists.ids(&a, listed(&["9"])).await.expect("ids"),
+            ["1", "2"]
+        );
+        assert_eq!(lists.ids(&b, listed(&["3"])).await.expect("ids"), ["3"]);
+        assert_eq!(lists.calls, 2);
+        // A failed list is not kept: the next job asks again.
+        let c = filters("label", "c");
+        let failed = lists
+            .ids(&c, || async {
+                Err(Error::Daemon {
+                    what: "/containers/json".into(),
+                    reason: "gone".into(),
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(lists.ids(&c, listed(&["4"])).await.expect("ids"), ["4"]);
+        assert_eq!(lists.calls, 3);
+    }
 }

@@ -56,6 +56,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An `-event-filter` the daemon would refuse.
+    #[error("-event-filter {item}: {reason}")]
+    EventFilter {
+        /// The `key=value` item.
+        item: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// TLS files that pygen cannot take as given.
     #[error("{0}")]
     Tls(String),
@@ -193,7 +201,9 @@ pub fn parse_wait(what: &str, value: &str) -> Result<Option<Wait>, Error> {
     let min = parse_go_duration(min).ok_or_else(|| err("MIN is not a duration such as 500ms"))?;
     let max = match max {
         Some(b) => parse_go_duration(b).ok_or_else(|| err("MAX is not a duration such as 2s"))?,
-        None => min * 4,
+        None => min
+            .checked_mul(4)
+            .ok_or_else(|| err("MIN is too long (4×MIN is the default MAX)"))?,
     };
     if max < min {
         return Err(err("MAX is less than MIN"));
@@ -268,17 +278,7 @@ pub fn from_flags(flags: &Flags, env_filters: Option<&str>) -> Result<Settings, 
         "-event-filter",
         &mut warnings,
     );
-    for key in events.keys() {
-        if !matches!(
-            key.as_str(),
-            "event" | "type" | "container" | "image" | "label" | "network"
-        ) {
-            warnings.push(format!(
-                "-event-filter {key}=...: pygen matches event, type, container, image, label and \
-                 network; this key is ignored"
-            ));
-        }
-    }
+    warnings.extend(super::eventfilter::check(&events)?);
     let metrics = match &flags.metrics {
         None => None,
         Some(a) => Some(a.parse().map_err(|_| Error::Metrics(a.clone()))?),
@@ -456,6 +456,11 @@ mod tests {
             "{e}"
         );
         assert!(parse_wait("-wait", "soon").is_err());
+        // 4×MIN past the longest duration: an error, not an overflow.
+        let e = parse_wait("-wait", "5000000000000000000s")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too long"), "{e}");
     }
 
     #[test]
@@ -549,7 +554,25 @@ mod tests {
         );
         let f = parse(["-event-filter", "scope=local", "t"]).expect("valid");
         let s = from_flags(&f, None).expect("valid");
-        assert!(s.warnings[0].contains("scope"), "{:?}", s.warnings);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert_eq!(s.events["scope"], ["local"]);
+        let f = parse([
+            "-event-filter",
+            "event=connect",
+            "-event-filter",
+            "colour=red",
+            "t",
+        ])
+        .expect("valid");
+        let err = from_flags(&f, None).expect_err("an unknown key");
+        assert!(
+            err.to_string()
+                .starts_with("-event-filter colour=red: unknown filter key"),
+            "{err}"
+        );
+        let f = parse(["-event-filter", "type=volume", "t"]).expect("valid");
+        let s = from_flags(&f, None).expect("valid");
+        assert!(s.warnings[0].contains("type=volume"), "{:?}", s.warnings);
         let f = parse(["-interval", "-3", "t"]).expect("valid");
         assert!(
             from_flags(&f, None)

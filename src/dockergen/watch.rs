@@ -5,51 +5,23 @@
 //! notifications run in a task of their own, so a slow `-notify` holds back no render.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::EventMessage;
-use serde_json::Value as Json;
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 
-use super::pass::{Pass, get_json, run_job};
+use super::cache::{DaemonData, Templates};
+use super::pass::{Pass, run_job};
 use super::settings::{Filters, Job, Settings, Wait};
-use super::{Error, notify};
+use super::{Error, eventfilter, notify};
 use crate::docker::events::{self, Effect};
 use crate::docker::raw::RawClient;
 use crate::docker::watch::{Change, Watch};
 use crate::metrics::Metrics;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
-
-/// Whether `event` passes docker-gen's event filters (what the daemon would have applied).
-pub fn event_matches(filters: &Filters, event: &EventMessage) -> bool {
-    let action = event.action.as_deref().unwrap_or_default();
-    let typ = event.typ.map(|t| t.to_string()).unwrap_or_default();
-    let id = event
-        .actor
-        .as_ref()
-        .and_then(|a| a.id.as_deref())
-        .unwrap_or_default();
-    let attrs = event.actor.as_ref().and_then(|a| a.attributes.as_ref());
-    let attr = |k: &str| attrs.and_then(|a| a.get(k)).map(String::as_str);
-    filters.iter().all(|(key, values)| {
-        values.iter().any(|v| match key.as_str() {
-            "event" => action == v || action.split(':').next() == Some(v.as_str()),
-            "type" => typ == *v,
-            "container" => !v.is_empty() && (id.starts_with(v.as_str()) || attr("name") == Some(v)),
-            "image" => attr("image") == Some(v),
-            "label" => match v.split_once('=') {
-                Some((k, val)) => attr(k) == Some(val),
-                None => attr(v).is_some(),
-            },
-            "network" => id == v || (typ == "network" && attr("name") == Some(v)),
-            _ => true,
-        })
-    })
-}
 
 /// docker-gen's debounce: every event restarts the quiet period, the first of a burst starts
 /// the cap; whichever ends first fires.
@@ -78,15 +50,20 @@ struct JobState {
 
 /// Serves one job's notifications, one run at a time; requests that arrive during a run are
 /// merged into one more run.
-fn spawn_notifier(job: &Job, timeout: Duration) -> mpsc::UnboundedSender<(Docker, RawClient)> {
+fn spawn_notifier(
+    job: &Job,
+    timeout: Duration,
+    metrics: &Arc<Metrics>,
+) -> mpsc::UnboundedSender<(Docker, RawClient)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Docker, RawClient)>();
     let plan = job.notify.clone();
+    let metrics = Arc::clone(metrics);
     tokio::spawn(async move {
         while let Some(mut clients) = rx.recv().await {
             while let Ok(newer) = rx.try_recv() {
                 clients = newer;
             }
-            notify::notify(&clients.0, &clients.1, &plan, timeout).await;
+            notify::notify(&clients.0, &clients.1, &plan, timeout, &metrics).await;
         }
     });
     tx
@@ -113,10 +90,10 @@ pub async fn watch(
             next_tick: job.interval.map(|i| now + i),
             pending: false,
             force_notify: false,
-            notifier: spawn_notifier(job, settings.notify_timeout),
+            notifier: spawn_notifier(job, settings.notify_timeout, &metrics),
         })
         .collect();
-    let mut version: Option<Json> = None;
+    let mut kept = Kept::default();
     // Containers whose event asked for a render that waits for their inspect to land.
     let mut awaiting: HashSet<String> = HashSet::new();
     let seen = Seen {
@@ -136,7 +113,7 @@ pub async fn watch(
             () = shutdown.recv() => break,
             change = watch.next() => match change {
                 Some(change) => {
-                    seen.handle(change, &watch, &mut jobs, &mut version, &mut awaiting);
+                    seen.handle(change, &watch, &mut jobs, &mut kept.daemon, &mut awaiting);
                 }
                 None => {
                     tracing::error!("the event feed stopped");
@@ -167,9 +144,9 @@ pub async fn watch(
             }
             () = std::future::ready(()), if render_due => {
                 while let Some(change) = watch.try_next() {
-                    seen.handle(change, &watch, &mut jobs, &mut version, &mut awaiting);
+                    seen.handle(change, &watch, &mut jobs, &mut kept.daemon, &mut awaiting);
                 }
-                pass(&mut watch, &mut jobs, &mut version, &metrics).await;
+                pass(&mut watch, &mut jobs, &mut kept, &metrics).await;
             }
         }
     }
@@ -194,7 +171,7 @@ impl Seen<'_> {
         change: Change,
         watch: &Watch,
         jobs: &mut [JobState],
-        version: &mut Option<Json>,
+        daemon: &mut DaemonData,
         awaiting: &mut HashSet<String>,
     ) {
         match change {
@@ -202,7 +179,7 @@ impl Seen<'_> {
                 if self.any_watch {
                     tracing::info!("Watching docker events");
                 }
-                *version = None;
+                daemon.reconnected();
                 awaiting.clear();
                 jobs.iter_mut().for_each(|j| j.pending = true);
             }
@@ -213,7 +190,10 @@ impl Seen<'_> {
                 }
             }
             Change::Event(event) => {
-                if !self.any_watch || !event_matches(self.filters, &event) {
+                if let Some(typ) = event.typ {
+                    daemon.event(typ.as_ref(), event.action.as_deref().unwrap_or_default());
+                }
+                if !self.any_watch || !eventfilter::matches(self.filters, &event) {
                     return;
                 }
                 self.metrics.event_taken();
@@ -254,13 +234,15 @@ fn schedule_watched(jobs: &mut [JobState]) {
     }
 }
 
+/// What the loop keeps between passes: the daemon-side data and the parsed templates.
+#[derive(Default)]
+struct Kept {
+    daemon: DaemonData,
+    templates: Arc<Mutex<Templates>>,
+}
+
 /// Brings the cache current and renders every pending job.
-async fn pass(
-    watch: &mut Watch,
-    jobs: &mut [JobState],
-    version: &mut Option<Json>,
-    metrics: &Arc<Metrics>,
-) {
+async fn pass(watch: &mut Watch, jobs: &mut [JobState], kept: &mut Kept, metrics: &Arc<Metrics>) {
     if let Err(err) = watch.bring_current().await {
         tracing::error!("{}; keeping the files as they are", describe(&err));
         return;
@@ -268,17 +250,7 @@ async fn pass(
     let Some(clients) = watch.clients().cloned() else {
         return;
     };
-    if version.is_none() {
-        match get_json(&clients.raw, "/version").await {
-            Ok(v) => *version = Some(v),
-            Err(err) => {
-                tracing::error!("{}; keeping the files as they are", describe(&err));
-                return;
-            }
-        }
-    }
-    let Some(v) = version.as_ref() else { return };
-    let shared = match Pass::read(&clients.raw, v, watch.cache()).await {
+    let mut shared = match Pass::read(&clients.raw, &mut kept.daemon, watch.cache()).await {
         Ok(p) => p,
         Err(err) => {
             tracing::error!("{}; keeping the files as they are", describe(&err));
@@ -287,7 +259,7 @@ async fn pass(
     };
     for j in jobs.iter_mut().filter(|j| j.pending) {
         j.pending = false;
-        let changed = run_job(&j.job, &shared, &clients.raw, metrics).await;
+        let changed = run_job(&j.job, &mut shared, &kept.templates, &clients.raw, metrics).await;
         let force = std::mem::take(&mut j.force_notify);
         if (changed || force) && !j.job.notify.is_empty() {
             let _ = j
@@ -295,6 +267,11 @@ async fn pass(
                 .send((clients.docker.clone(), clients.raw.clone()));
         }
     }
+    tracing::debug!(
+        lists = shared.lists.calls,
+        counts = ?kept.daemon.counts(),
+        "docker-gen pass done"
+    );
 }
 
 async fn sleep_until_opt(at: Option<TokioInstant>) {
@@ -307,81 +284,6 @@ async fn sleep_until_opt(at: Option<TokioInstant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::{EventActor, EventMessageTypeEnum};
-
-    fn event(typ: EventMessageTypeEnum, action: &str, attrs: &[(&str, &str)]) -> EventMessage {
-        EventMessage {
-            typ: Some(typ),
-            action: Some(action.to_owned()),
-            actor: Some(EventActor {
-                id: Some("0123456789abcdef".to_owned()),
-                attributes: Some(
-                    attrs
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                        .collect(),
-                ),
-            }),
-            ..Default::default()
-        }
-    }
-
-    fn filters(items: &[(&str, &[&str])]) -> Filters {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect()))
-            .collect()
-    }
-
-    #[test]
-    fn docker_gen_event_filters() {
-        let f = filters(&[(
-            "event",
-            &["start", "stop", "die", "health_status", "connect"],
-        )]);
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[])
-        ));
-        assert!(event_matches(
-            &f,
-            &event(
-                EventMessageTypeEnum::CONTAINER,
-                "health_status: healthy",
-                &[]
-            )
-        ));
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::NETWORK, "connect", &[])
-        ));
-        assert!(!event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "create", &[])
-        ));
-        let f = filters(&[("event", &["start"]), ("label", &["a=1", "b"])]);
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[("a", "1")])
-        ));
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[("b", "")])
-        ));
-        assert!(!event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "start", &[("a", "2")])
-        ));
-        let f = filters(&[("type", &["container"]), ("container", &["web"])]);
-        assert!(event_matches(
-            &f,
-            &event(EventMessageTypeEnum::CONTAINER, "x", &[("name", "web")])
-        ));
-        assert!(!event_matches(
-            &f,
-            &event(EventMessageTypeEnum::NETWORK, "x", &[("name", "web")])
-        ));
-    }
 
     #[test]
     fn debounce_has_docker_gen_min_and_max() {

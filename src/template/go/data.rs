@@ -5,6 +5,7 @@
 //! pygen's own model; [`Context::to_value`] is the only place records are built.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use gotmpl::{Record, Time, Value};
 use serde::Deserialize;
@@ -20,8 +21,10 @@ pub struct Context {
     pub env: BTreeMap<String, String>,
     /// Daemon information and the generator's own container ID (`.Docker`).
     pub docker: Docker,
-    /// Every container the filters let through, the root list itself.
-    pub containers: Vec<RuntimeContainer>,
+    /// Every container the filters let through, the root list itself. Shared: the live mode
+    /// keeps each container's record between renders and rebuilds only the changed ones.
+    #[serde(deserialize_with = "shared_containers")]
+    pub containers: Vec<Arc<RuntimeContainer>>,
 }
 
 /// docker-gen's `Docker` struct.
@@ -277,6 +280,13 @@ pub fn split_env<'a>(entries: impl IntoIterator<Item = &'a str>) -> BTreeMap<Str
 const GO_ZERO_TIME: i64 = -62_135_596_800;
 
 /// Reads Go's JSON form of a time (RFC 3339); null or absent is the zero time.
+fn shared_containers<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Arc<RuntimeContainer>>, D::Error> {
+    let list: Vec<RuntimeContainer> = Vec::deserialize(d)?;
+    Ok(list.into_iter().map(Arc::new).collect())
+}
+
 fn created_from_json<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<(i64, u32)>, D::Error> {
@@ -337,11 +347,7 @@ impl Context {
     /// The template's root value. Containers keep the order given; their addresses and networks
     /// are sorted as docker-gen 0.17 sorts them.
     pub fn to_value(&self) -> Value {
-        let containers: Vec<Value> = self
-            .containers
-            .iter()
-            .map(RuntimeContainer::to_value)
-            .collect();
+        let containers: Vec<Value> = self.containers.iter().map(|c| c.to_value()).collect();
         let current = self
             .containers
             .iter()

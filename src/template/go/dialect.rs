@@ -91,7 +91,7 @@ impl Compiled for GoCompiled {
             .running()
             .into_iter()
             .filter_map(|c| serde_json::from_str(c.raw_json()).ok())
-            .map(|inspect| context::runtime_container(&inspect, &internal))
+            .map(|inspect| Arc::new(context::runtime_container(&inspect, &internal)))
             .collect();
         let docker = Docker {
             current_container_id: snapshot.own_container_id.clone().unwrap_or_default(),

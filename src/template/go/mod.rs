@@ -9,7 +9,8 @@
 //! below a root folder given by the caller.
 //!
 //! Layout: `data` (the records), `reflect` (field paths), then the function families `groupby`,
-//! `wheres`, `sort`, `strings`, `collections`, `files`, `yaml`.
+//! `wheres`, `sort`, `strings`, `collections`, `files`, `yaml` (with `yaml_emit`, `toYaml`'s
+//! writer, and `yaml_style`, how it writes a string).
 
 pub mod data;
 mod dialect;
@@ -22,6 +23,8 @@ mod sort;
 mod strings;
 mod wheres;
 mod yaml;
+mod yaml_emit;
+mod yaml_style;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock, Weak};
@@ -94,23 +97,56 @@ pub fn render_docker_gen_with(
     root: &Path,
     options: &RenderOptions,
 ) -> Result<String, Error> {
-    // `eval` runs a template of the set it belongs to: it reaches the parsed set through this
-    // slot, filled once parsing is done. A weak reference, so the set does not own itself.
-    let slot: Arc<OnceLock<Weak<Template>>> = Arc::new(OnceLock::new());
-    let mut tmpl = Template::new(&options.name).funcs(functions(root, Arc::clone(&slot)));
-    tmpl.parse(template).map_err(Error::Parse)?;
-    for (name, text) in others {
-        tmpl.parse_named(name, text).map_err(Error::Parse)?;
+    let parsed = Parsed::parse(template, others, root, &options.name)?;
+    parsed.execute(context, options.keep_blank_lines)
+}
+
+/// A parsed docker-gen template set, ready to execute any number of times (docker-gen parses
+/// at every render; a caller may keep this while the files are unchanged). `Send + Sync`, cheap
+/// to clone.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    template: Arc<Template>,
+}
+
+impl Parsed {
+    /// Parses `template` (named `name` in Go's messages) and `others` as in
+    /// [`render_docker_gen_with`], with `exists`, `include` and `dir` reading below `root`.
+    pub fn parse(
+        template: &str,
+        others: &[(String, String)],
+        root: &Path,
+        name: &str,
+    ) -> Result<Parsed, Error> {
+        // `eval` runs a template of the set it belongs to: it reaches the parsed set through
+        // this slot, filled once parsing is done. A weak reference, so the set does not own
+        // itself.
+        let slot: Arc<OnceLock<Weak<Template>>> = Arc::new(OnceLock::new());
+        let mut tmpl = Template::new(name).funcs(functions(root, Arc::clone(&slot)));
+        tmpl.parse(template).map_err(Error::Parse)?;
+        for (name, text) in others {
+            tmpl.parse_named(name, text).map_err(Error::Parse)?;
+        }
+        let tmpl = Arc::new(tmpl);
+        // The slot was created above and is set only here.
+        let _ = slot.set(Arc::downgrade(&tmpl));
+        Ok(Parsed { template: tmpl })
     }
-    let tmpl = Arc::new(tmpl);
-    // The slot was created above and is set only here.
-    let _ = slot.set(Arc::downgrade(&tmpl));
-    let out = tmpl.execute(&context.to_value()).map_err(Error::Execute)?;
-    Ok(if options.keep_blank_lines {
-        out
-    } else {
-        remove_blank_lines(&out)
-    })
+
+    /// Executes the set over `context`; whitespace-only lines are removed unless
+    /// `keep_blank_lines`. The template data is built afresh for each call, so what one
+    /// execution does to it (sprig's `set`) never reaches the next.
+    pub fn execute(&self, context: &Context, keep_blank_lines: bool) -> Result<String, Error> {
+        let out = self
+            .template
+            .execute(&context.to_value())
+            .map_err(Error::Execute)?;
+        Ok(if keep_blank_lines {
+            out
+        } else {
+            remove_blank_lines(&out)
+        })
+    }
 }
 
 /// docker-gen's function map: sprig's functions, overridden and extended by docker-gen's own.
