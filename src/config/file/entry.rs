@@ -108,14 +108,21 @@ pub(super) fn entry(
                 &format!("{prefix}.per_item"),
                 "per_item needs a `target` file pattern holding {name}, not standard output",
             ),
-            Some(path) if !path.to_string_lossy().contains("{name}") => fields.problem(
-                span.clone(),
-                &format!("{prefix}.per_item"),
-                format!(
-                    "the target {} must hold {{name}}, replaced by each item's name",
-                    path.display()
-                ),
-            ),
+            Some(path)
+                if !path
+                    .file_name()
+                    .is_some_and(|f| f.to_string_lossy().contains("{name}")) =>
+            {
+                fields.problem(
+                    span.clone(),
+                    &format!("{prefix}.per_item"),
+                    format!(
+                        "the target {} must hold {{name}} in its file name (not its folder), \
+                         replaced by each item's name",
+                        path.display()
+                    ),
+                )
+            }
             Some(_) => {}
         }
     }

@@ -432,6 +432,10 @@ fn settings_that_need_a_target_file() {
         "3 template[1].per_item: the target /x.conf must hold {name}",
     );
     problem(
+        &entry("per_item = \"containers\"\ntarget = \"/{name}/x.conf\""),
+        "3 template[1].per_item: the target /{name}/x.conf must hold {name} in its file name",
+    );
+    problem(
         &entry("check = \"true\"\ntarget = \"-\""),
         "3 template[1].check: check needs a `target` file; this entry prints to stdout",
     );
