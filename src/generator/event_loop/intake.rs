@@ -63,6 +63,18 @@ impl Generator {
             event.typ,
             Some(bollard::models::EventMessageTypeEnum::CONTAINER)
         );
+        if let (true, events::Effect::Removed(id)) = (is_container, events::effect(event)) {
+            // The watch drops an inspect in flight when its container is destroyed, so no
+            // `Inspected` change will serve an event that waits for it: the destroy does,
+            // whether or not `events` watches it.
+            if self.awaiting.remove(id) {
+                self.render_from_event = true;
+                self.request_all();
+            }
+            if self.own_awaiting.remove(id) {
+                self.request_own_render();
+            }
+        }
         let is_own = is_container && self.own.is_own(event);
         if is_own {
             // Not rendered for now, but the container's inspect in flight is: the render
