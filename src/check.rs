@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
-use crate::config::{Config, Dialect, TemplateSpec};
+use crate::config::Config;
+use crate::generator::load_template;
 use crate::report::describe;
-use crate::template::{self, LoadOptions, Source, Template};
 
 /// What a check found.
 #[derive(Debug, Default)]
@@ -34,16 +34,12 @@ pub async fn check(path: &Path) -> Report {
             };
         }
     };
-    let options = LoadOptions {
-        no_ssl_check: config.no_ssl_check,
-        timeout: config.template_timeout,
-    };
     let mut report = Report {
         problems: Vec::new(),
         templates: config.templates.len(),
     };
     for spec in &config.templates {
-        if let Err(err) = compile(spec, &options).await {
+        if let Err(err) = load_template(&config, spec).await {
             report.problems.push(format!(
                 "{}: template {:?}: {}",
                 path.display(),
@@ -55,20 +51,9 @@ pub async fn check(path: &Path) -> Report {
     report
 }
 
-/// Loads and compiles one template in its dialect.
-async fn compile(spec: &TemplateSpec, options: &LoadOptions) -> Result<(), template::Error> {
-    let source = Source::parse(&spec.source);
-    match spec.dialect {
-        Dialect::Jinja => Template::load(&source, options).await.map(drop),
-        Dialect::Go => Template::load_in(&template::go::GoDialect, &source, options)
-            .await
-            .map(drop),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::template::{self, LoadOptions, Source, Template};
 
     #[tokio::test]
     async fn go_templates_are_parsed_with_docker_gen_s_functions() {

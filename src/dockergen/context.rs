@@ -250,6 +250,25 @@ pub fn context(docker: Docker, containers: Vec<Arc<RuntimeContainer>>) -> Contex
     }
 }
 
+/// The context of a render from a snapshot, with no daemon at hand (`pygen render --state
+/// --dialect go`, config file entries with `dialect = "go"`): the running containers, newest
+/// first; `.Docker` holds only `CurrentContainerID` and no network is internal, as the snapshot
+/// carries no `/info`, `/version` or `/networks`.
+pub fn from_snapshot(snapshot: &crate::model::Snapshot) -> Context {
+    let internal = HashSet::new();
+    let containers = snapshot
+        .running()
+        .into_iter()
+        .filter_map(|c| serde_json::from_str(c.raw_json()).ok())
+        .map(|inspect| Arc::new(runtime_container(&inspect, &internal)))
+        .collect();
+    let docker = Docker {
+        current_container_id: snapshot.own_container_id.clone().unwrap_or_default(),
+        ..Docker::default()
+    };
+    context(docker, containers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

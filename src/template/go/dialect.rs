@@ -8,13 +8,11 @@
 //! `include` and `dir` read real paths.
 
 use std::any::Any;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, Weak};
 
 use gotmpl::Template as GoTemplate;
 
-use super::data::Docker;
 use super::{functions, remove_blank_lines};
 use crate::dockergen::context;
 use crate::model::Snapshot;
@@ -86,18 +84,7 @@ impl std::fmt::Debug for GoCompiled {
 
 impl Compiled for GoCompiled {
     fn render(&self, snapshot: &Snapshot) -> Result<String, Error> {
-        let internal = HashSet::new();
-        let containers = snapshot
-            .running()
-            .into_iter()
-            .filter_map(|c| serde_json::from_str(c.raw_json()).ok())
-            .map(|inspect| Arc::new(context::runtime_container(&inspect, &internal)))
-            .collect();
-        let docker = Docker {
-            current_container_id: snapshot.own_container_id.clone().unwrap_or_default(),
-            ..Docker::default()
-        };
-        let ctx = context::context(docker, containers);
+        let ctx = context::from_snapshot(snapshot);
         let out = self
             .tmpl
             .execute(&ctx.to_value())
