@@ -62,7 +62,7 @@ pub async fn watch(
             Ok(template) => Some(template),
             Err(err) if config.templates.len() > 1 => {
                 tracing::error!(template = %spec.name, "{}; this template renders nothing until it is fixed", describe(&err));
-                metrics.render_finished(&spec.name, std::time::Duration::ZERO, false);
+                metrics.template_unloadable(&spec.name);
                 first_error.get_or_insert(err);
                 None
             }
@@ -290,7 +290,7 @@ impl Generator {
             let Some(template) = job.template.clone() else {
                 continue;
             };
-            let spec = job.spec.clone();
+            let spec = Arc::clone(&job.spec);
             let snapshot = Arc::clone(&snapshot);
             let metrics = Arc::clone(&self.metrics);
             let generation = self.generation;
@@ -348,10 +348,6 @@ impl Generator {
             Err(err) => {
                 tracing::error!(template = %job.spec.name, "{}; {}", describe(&err), kept(&job.spec));
             }
-        }
-        // A render loads includes the first time it reaches them: watch those too.
-        if let Some(files) = self.files.get_mut(index) {
-            files.add(job.files());
         }
     }
 }

@@ -21,8 +21,8 @@ use super::Error;
 /// A template with everything the watch loop keeps for it.
 #[derive(Debug)]
 pub(crate) struct Job {
-    /// The settings from the command line or the config file.
-    pub spec: TemplateSpec,
+    /// The settings from the command line or the config file; shared with the render tasks.
+    pub spec: Arc<TemplateSpec>,
     /// The template in use; replaced only by a successful reload (a render in progress keeps
     /// the one it started with). `None` while a template that failed to load at startup has
     /// not been fixed: the job renders nothing, and its file is watched for the fix.
@@ -69,7 +69,7 @@ impl Job {
                 })
             }),
             template: template.map(Arc::new),
-            spec,
+            spec: Arc::new(spec),
             due: false,
             rendering: None,
             notifying: false,

@@ -781,6 +781,14 @@ impl Metrics {
         }
     }
 
+    /// A template did not load (at startup, with other templates running): counts
+    /// `pygen_render_errors_total` and `pygen_template_errors_total`, with no render time.
+    pub fn template_unloadable(&self, template: &str) {
+        let labels = self.template_labels(template);
+        self.render_errors.get_or_create(&labels).inc();
+        self.template_errors.get_or_create(&labels).inc();
+    }
+
     /// The `template` label of `template`'s series.
     fn template_labels(&self, template: &str) -> TemplateLabels {
         TemplateLabels {

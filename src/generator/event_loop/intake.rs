@@ -94,11 +94,7 @@ impl Generator {
                 events::Effect::Dirty(id) if self.watch.inspecting(id) => {
                     self.awaiting.insert(id.to_owned());
                 }
-                events::Effect::Removed(id) => {
-                    self.awaiting.remove(id);
-                    self.render_from_event = true;
-                    self.request_all();
-                }
+                // A destroy (its waiting event already served above) and the rest.
                 _ => {
                     self.render_from_event = true;
                     self.request_all();

@@ -15,6 +15,9 @@ impl Generator {
     /// Reloads the templates whose files changed on disk, and renders them.
     pub(super) async fn look_for_edits(&mut self) {
         for i in 0..self.jobs.len() {
+            // A render loads includes the first time it reaches them: watch those too (here,
+            // off the path from an event to the file).
+            self.files[i].add(self.jobs[i].files());
             let changed = self.files[i].changed();
             if changed.is_empty() {
                 continue;
@@ -91,7 +94,7 @@ impl Generator {
         for (spec, template) in new.templates.iter().zip(loaded) {
             let kept = old
                 .iter_mut()
-                .find(|j| j.as_ref().is_some_and(|j| j.spec == *spec))
+                .find(|j| j.as_ref().is_some_and(|j| *j.spec == *spec))
                 .and_then(Option::take);
             let mut job = match kept {
                 Some(mut job) => {
@@ -121,7 +124,7 @@ impl Generator {
     /// Re-reads template `index` and asks for its render; a broken template keeps the previous
     /// one in use. A file that changed while it was read is read again at the next look.
     pub(super) async fn reload_one(&mut self, index: usize) {
-        let spec = self.jobs[index].spec.clone();
+        let spec = Arc::clone(&self.jobs[index].spec);
         let before = self.files[index].current();
         let loaded = load_template(&self.config, &spec).await;
         if self.files[index].current() != before {
