@@ -63,6 +63,19 @@ fn backend(network: &TestNetwork, port: u16) -> TestContainer {
         .start()
 }
 
+/// nginx on `network`, published on 127.0.0.1:`port`, reading its `conf.d` from `conf`.
+fn start_nginx(network: &TestNetwork, conf: &Path, port: u16) -> TestContainer {
+    TestContainer::builder()
+        .image(NGINX_IMAGE)
+        .name(&unique_name("pygen-nginx"))
+        .network(network.name())
+        .publish(&format!("127.0.0.1:{port}:80"))
+        .arg("--volume")
+        .arg(&format!("{}:/etc/nginx/conf.d:ro", conf.display()))
+        .command(["/usr/sbin/nginx", "-g", "daemon off;"])
+        .start()
+}
+
 /// The host name a backend is proxied for.
 fn host(backend: &TestContainer) -> String {
     format!("{}.example.test", backend.name())
@@ -115,15 +128,7 @@ fn nginx_follows_the_backends_through_pygen() {
     let network = TestNetwork::new();
     let conf = tempfile::tempdir().expect("temporary folder");
     let port = free_port();
-    let nginx = TestContainer::builder()
-        .image(NGINX_IMAGE)
-        .name(&unique_name("pygen-nginx"))
-        .network(network.name())
-        .publish(&format!("127.0.0.1:{port}:80"))
-        .arg("--volume")
-        .arg(&format!("{}:/etc/nginx/conf.d:ro", conf.path().display()))
-        .command(["/usr/sbin/nginx", "-g", "daemon off;"])
-        .start();
+    let nginx = start_nginx(&network, conf.path(), port);
     let backends = [
         backend(&network, 80),
         backend(&network, 80),
@@ -217,15 +222,7 @@ fn a_configuration_nginx_refuses_never_reaches_nginx() {
     let conf = tempfile::tempdir().expect("temporary folder");
     let work = tempfile::tempdir().expect("temporary folder");
     let port = free_port();
-    let nginx = TestContainer::builder()
-        .image(NGINX_IMAGE)
-        .name(&unique_name("pygen-nginx"))
-        .network(network.name())
-        .publish(&format!("127.0.0.1:{port}:80"))
-        .arg("--volume")
-        .arg(&format!("{}:/etc/nginx/conf.d:ro", conf.path().display()))
-        .command(["/usr/sbin/nginx", "-g", "daemon off;"])
-        .start();
+    let nginx = start_nginx(&network, conf.path(), port);
     let good = backend(&network, 80);
 
     // The example's pygen.toml, with this test's paths and the check's scratch file in its

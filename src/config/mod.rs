@@ -333,7 +333,7 @@ impl Config {
 }
 
 /// Settings of the Swarm manager role (`--swarm-manager`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagerConfig {
     /// Worker hostnames that receive actions; each resolves to every task's address.
     pub workers: Vec<String>,

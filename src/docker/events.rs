@@ -288,32 +288,34 @@ where
     }
 }
 
+/// A Docker event for tests: `typ`, `action`, the actor `id` and its `attrs`.
+#[cfg(test)]
+pub(crate) fn test_event(
+    typ: EventMessageTypeEnum,
+    action: &str,
+    id: &str,
+    attrs: &[(&str, &str)],
+) -> EventMessage {
+    EventMessage {
+        typ: Some(typ),
+        action: Some(action.to_owned()),
+        actor: Some(bollard::models::EventActor {
+            id: Some(id.to_owned()),
+            attributes: Some(
+                attrs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+        }),
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_event as event;
     use super::*;
-    use bollard::models::EventActor;
-
-    fn event(
-        typ: EventMessageTypeEnum,
-        action: &str,
-        id: &str,
-        attrs: &[(&str, &str)],
-    ) -> EventMessage {
-        EventMessage {
-            typ: Some(typ),
-            action: Some(action.to_owned()),
-            actor: Some(EventActor {
-                id: Some(id.to_owned()),
-                attributes: Some(
-                    attrs
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                        .collect(),
-                ),
-            }),
-            ..Default::default()
-        }
-    }
 
     #[test]
     fn an_outage_logs_the_cause_at_each_new_delay_then_periodically() {

@@ -159,23 +159,13 @@ pub fn matches(filters: &Filters, event: &EventMessage) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::{EventActor, EventMessageScopeEnum, EventMessageTypeEnum};
+    use crate::docker::events::test_event;
+    use bollard::models::{EventMessageScopeEnum, EventMessageTypeEnum};
 
     fn event(typ: EventMessageTypeEnum, action: &str, attrs: &[(&str, &str)]) -> EventMessage {
         EventMessage {
-            typ: Some(typ),
-            action: Some(action.to_owned()),
             scope: Some(EventMessageScopeEnum::LOCAL),
-            actor: Some(EventActor {
-                id: Some("0123456789abcdef".to_owned()),
-                attributes: Some(
-                    attrs
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                        .collect(),
-                ),
-            }),
-            ..Default::default()
+            ..test_event(typ, action, "0123456789abcdef", attrs)
         }
     }
 

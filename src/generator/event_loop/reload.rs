@@ -150,16 +150,14 @@ impl Generator {
 
 /// The settings read at startup only that differ between `old` and `new`, by key.
 fn global_changes(old: &Config, new: &Config) -> Vec<&'static str> {
-    let same =
-        |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") == format!("{b:?}");
     let mut changed = Vec::new();
-    if !same(&old.docker_address, &new.docker_address) || !same(&old.docker_tls, &new.docker_tls) {
+    if old.docker_address != new.docker_address || old.docker_tls != new.docker_tls {
         changed.push("[docker]");
     }
     if old.metrics != new.metrics {
         changed.push("[metrics]");
     }
-    if !same(&old.swarm, &new.swarm) || old.swarm_poll != new.swarm_poll {
+    if old.swarm != new.swarm || old.swarm_poll != new.swarm_poll {
         changed.push("[swarm_manager] / swarm_poll");
     }
     if old.events != new.events {
