@@ -30,7 +30,7 @@ use pygen::swarm::auth::{
     Auth, MAX_SKEW, NONCE_HEADER, SIGNATURE_HEADER, START_SKEW, TIMESTAMP_HEADER,
 };
 use pygen::swarm::server::{manager_router, worker_router};
-use pygen::swarm::wire::{Action, MAX_BODY};
+use pygen::swarm::wire::{MAX_BODY, Request as ActionRequest};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 
@@ -172,7 +172,7 @@ fuzz_target!(|data: &[u8]| {
 
     let auth = Arc::new(Auth::from_secret(SECRET, "fuzz").expect("a non-empty secret"));
     let metrics = Arc::new(Metrics::new());
-    let (act_tx, mut act_rx) = mpsc::channel::<Action>(8);
+    let (act_tx, mut act_rx) = mpsc::channel::<ActionRequest>(8);
     let (upd_tx, mut upd_rx) = mpsc::channel::<()>(8);
     let router = if manager {
         manager_router(auth, metrics, upd_tx)
@@ -195,10 +195,10 @@ fuzz_target!(|data: &[u8]| {
             executed += 1;
         }
     } else {
-        while let Ok(action) = act_rx.try_recv() {
+        while let Ok(request) = act_rx.try_recv() {
             assert_eq!(
-                Ok(&action),
-                Action::decode(&body).as_ref(),
+                Ok(&request),
+                ActionRequest::decode(&body).as_ref(),
                 "queued what was sent"
             );
             executed += 1;
@@ -214,7 +214,7 @@ fuzz_target!(|data: &[u8]| {
     let valid_action = if manager {
         body.is_empty()
     } else {
-        Action::decode(&body).is_ok()
+        ActionRequest::decode(&body).is_ok()
     };
     let well_formed = method == Method::POST
         && parts.uri.path() == "/"

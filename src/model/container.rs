@@ -241,6 +241,12 @@ impl Container {
         &self.started_at
     }
 
+    /// `State.StartedAt` in milliseconds since the Unix epoch; `None` when missing or not a
+    /// time.
+    pub fn started_unix_millis(&self) -> Option<i64> {
+        Timestamp::parse(&self.started_at).map(Timestamp::unix_millis)
+    }
+
     /// `Image`: the id (`sha256:…`) of the image the container runs.
     pub fn image_id(&self) -> &str {
         &self.image_id

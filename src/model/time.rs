@@ -16,6 +16,11 @@ pub(crate) struct Timestamp {
 }
 
 impl Timestamp {
+    /// Milliseconds since the Unix epoch.
+    pub(crate) fn unix_millis(self) -> i64 {
+        self.secs * 1000 + i64::from(self.nanos / 1_000_000)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, the form Docker uses.
     pub(super) fn parse(text: &str) -> Option<Timestamp> {
         let b = text.as_bytes();

@@ -162,6 +162,8 @@ pub struct Handoff {
     pub queued: usize,
     /// Worker names that resolved to no address (given up on at once).
     pub failed: usize,
+    /// The addresses the action was queued for.
+    pub addresses: Vec<SocketAddr>,
     /// Receives the totals once every queued copy was delivered, given up on or dropped.
     done: oneshot::Receiver<Delivery>,
 }
@@ -176,6 +178,7 @@ impl Handoff {
         Handoff {
             queued: 0,
             failed: 0,
+            addresses: Vec::new(),
             done,
         }
     }
@@ -387,8 +390,53 @@ impl Sender {
         Handoff {
             queued,
             failed,
+            addresses: claimed.into_iter().collect(),
             done,
         }
+    }
+
+    /// Queues `body`, the encoded `action`, for the one address `addr` of the worker named
+    /// `label` (a worker that became reachable late, see [`super::catchup`]).
+    pub fn send_to(
+        &self,
+        addr: SocketAddr,
+        label: &str,
+        action: &Action,
+        body: Vec<u8>,
+        metrics: &Arc<Metrics>,
+    ) {
+        let tally = Arc::new(Tally {
+            action: action.name(),
+            target: action.target().to_owned(),
+            counts: Mutex::default(),
+            done: None,
+        });
+        let job = Job {
+            label: label.to_owned(),
+            body: body.into(),
+            deadline: Instant::now() + self.deadline,
+            tally,
+        };
+        self.enqueue(addr, job, metrics);
+    }
+
+    /// The addresses `worker` resolves to now, one lookup without retries (empty when it
+    /// resolves to none or the lookup fails or takes longer than [`CONNECT_TIMEOUT`]).
+    pub async fn lookup(worker: &Peer) -> Vec<SocketAddr> {
+        let found = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            tokio::net::lookup_host((worker.host.as_str(), worker.port)),
+        )
+        .await;
+        let mut addresses: Vec<SocketAddr> = Vec::new();
+        if let Ok(Ok(found)) = found {
+            for addr in found {
+                if !addresses.contains(&addr) {
+                    addresses.push(addr);
+                }
+            }
+        }
+        addresses
     }
 
     /// Adds `job` to the queue of `addr`, starting the queue's task if it has none. A full

@@ -10,11 +10,13 @@
 //! ```
 //!
 //! Layout: [`auth`] (shared-secret signatures), [`wire`] (action bodies), [`server`] (both
-//! endpoints), [`client`] (sending with retries), [`worker`] (the `pygen worker` process).
+//! endpoints), [`client`] (sending with retries), [`catchup`] (actions for workers that come
+//! late), [`worker`] (the `pygen worker` process).
 //! The manager's side lives in the generator ([`start_manager`] starts its endpoint) and in
 //! [`crate::actions`]. The wire format is documented in the README (section "Wire format").
 
 pub mod auth;
+pub mod catchup;
 pub mod client;
 pub mod server;
 pub mod wire;
@@ -30,6 +32,7 @@ use tokio::sync::mpsc;
 use crate::config::ManagerConfig;
 use crate::metrics::Metrics;
 use auth::Auth;
+use catchup::CatchUp;
 use client::{Handoff, Peer, Sender};
 use wire::Action;
 
@@ -111,6 +114,8 @@ pub struct Workers {
     sender: Sender,
     /// Where the deliveries are counted; they go on after [`Workers::send`] returns.
     metrics: Arc<Metrics>,
+    /// Recent actions, for worker addresses that appear late.
+    catch_up: Arc<CatchUp>,
 }
 
 impl Workers {
@@ -126,11 +131,13 @@ impl Workers {
             peers: Peer::parse_all("--workers", specs, WORKER_PORT)?,
             sender: Sender::new(auth, retries),
             metrics,
+            catch_up: Arc::default(),
         })
     }
 
     /// Queues `action` for every address of every worker and returns; each address gets it
-    /// after the actions queued for it before (see [`client`]).
+    /// after the actions queued for it before (see [`client`]). An address that appears
+    /// within [`catchup::WINDOW`] gets it too (see [`catchup`]).
     pub async fn send(&self, action: &Action) -> Handoff {
         if self.peers.is_empty() {
             tracing::warn!(
@@ -140,9 +147,18 @@ impl Workers {
             );
             return Handoff::none();
         }
-        self.sender
+        let handoff = self
+            .sender
             .send_action(&self.peers, action, &self.metrics)
-            .await
+            .await;
+        self.catch_up.sent(
+            action,
+            &handoff.addresses,
+            &self.peers,
+            &self.sender,
+            &self.metrics,
+        );
+        handoff
     }
 }
 

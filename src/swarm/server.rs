@@ -41,7 +41,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use super::auth::{Auth, NONCE_HEADER, Rejection, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
-use super::wire::{Action, MAX_BODY};
+use super::wire::{MAX_BODY, Request};
 use super::{Error, Role};
 use crate::endpoint::{self, LocalAddr, LogLimiter};
 use crate::metrics::Metrics;
@@ -53,7 +53,7 @@ enum Duty {
     /// requests before the update runs are served by one update).
     Update(mpsc::Sender<()>),
     /// Worker: queue the action.
-    Act(mpsc::Sender<Action>),
+    Act(mpsc::Sender<Request>),
 }
 
 /// What the handler shares.
@@ -94,7 +94,7 @@ pub async fn serve_worker(
     listener: TcpListener,
     auth: Arc<Auth>,
     metrics: Arc<Metrics>,
-    actions: mpsc::Sender<Action>,
+    actions: mpsc::Sender<Request>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve(listener, auth, metrics, Duty::Act(actions), shutdown).await
@@ -106,7 +106,7 @@ pub async fn serve_worker(
 pub fn worker_router(
     auth: Arc<Auth>,
     metrics: Arc<Metrics>,
-    actions: mpsc::Sender<Action>,
+    actions: mpsc::Sender<Request>,
 ) -> Router {
     router(auth, metrics, Duty::Act(actions))
 }
@@ -257,8 +257,8 @@ async fn handle(
             answer(StatusCode::OK, "OK")
         }
         Duty::Act(actions) => {
-            let action = match Action::decode(&body) {
-                Ok(action) => action,
+            let request = match Request::decode(&body) {
+                Ok(request) => request,
                 Err(err) => {
                     shared.refused(role, client, "bad_request", &err.to_string());
                     return answer(StatusCode::BAD_REQUEST, &err.to_string());
@@ -267,8 +267,16 @@ async fn handle(
             shared.metrics.worker_request_received(client.ip());
             // INFO: an action changes a container of this node, once per notification batch,
             // not once per event.
-            tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), "action received");
-            match actions.try_send(action) {
+            let action = &request.action;
+            match request.started_before {
+                None => {
+                    tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), "action received")
+                }
+                Some(before) => {
+                    tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), started_before_ms = before, "action received, for containers started before the change")
+                }
+            }
+            match actions.try_send(request) {
                 Ok(()) => answer(StatusCode::OK, "OK"),
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     answer(StatusCode::SERVICE_UNAVAILABLE, "too many actions queued")
@@ -284,6 +292,7 @@ async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::swarm::wire::Action;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// Sends a raw HTTP/1.1 request and returns the status code and body.
@@ -339,7 +348,7 @@ mod tests {
         ]
     }
 
-    async fn worker(auth: Arc<Auth>, capacity: usize) -> (SocketAddr, mpsc::Receiver<Action>) {
+    async fn worker(auth: Arc<Auth>, capacity: usize) -> (SocketAddr, mpsc::Receiver<Request>) {
         let listener = bind(Role::Worker, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -368,7 +377,7 @@ mod tests {
         .await;
         assert_eq!((status, text.as_str()), (200, "OK\n"));
         assert_eq!(
-            rx.try_recv(),
+            rx.try_recv().map(|r| r.action),
             Ok(Action::Signal {
                 target: "web".into(),
                 signal: "SIGHUP".into()

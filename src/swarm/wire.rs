@@ -6,6 +6,11 @@
 //! | `restart` | `[TARGET]` | restart the matching local containers |
 //! | `signal` | `[TARGET, SIGNAL]` | send SIGNAL to the matching local containers |
 //!
+//! pygen's manager may add `"started_before": MILLISECONDS` (Unix time): the action is then
+//! meant only for containers that started before that instant. It sends it to a worker that
+//! became reachable after a change was sent (see [`super::catchup`]): containers that started
+//! later read the new file when they started. docker-pygen's worker ignores the key.
+//!
 //! A body that is not such JSON, names another action, has the wrong number of arguments, an
 //! empty target or an unknown signal is refused (docker-pygen answered 200 to wrong arguments
 //! and 500 to the rest).
@@ -48,7 +53,7 @@ pub enum Error {
 }
 
 /// An action a manager asks a worker to run on its local containers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Restart the matching containers.
     Restart {
@@ -64,6 +69,33 @@ pub enum Action {
     },
 }
 
+/// A received action and the containers it is meant for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// What to do.
+    pub action: Action,
+    /// Only containers that started before this instant (Unix milliseconds) are meant; `None`
+    /// for every matching container.
+    pub started_before: Option<i64>,
+}
+
+impl Request {
+    /// Reads and checks a request body.
+    pub fn decode(bytes: &[u8]) -> Result<Request, Error> {
+        let body: Body = serde_json::from_slice(bytes).map_err(|e| Error::Json(e.to_string()))?;
+        let started_before = body.started_before;
+        Ok(Request {
+            action: Action::from_body(body)?,
+            started_before,
+        })
+    }
+
+    /// The body that carries the request.
+    pub fn encode(&self) -> Vec<u8> {
+        self.action.body(self.started_before)
+    }
+}
+
 /// The JSON shape on the wire.
 #[derive(Serialize, Deserialize)]
 struct Body {
@@ -71,6 +103,9 @@ struct Body {
     action: String,
     /// Its arguments, all strings.
     args: Vec<String>,
+    /// pygen's addition: only containers started before this Unix time in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started_before: Option<i64>,
 }
 
 impl Action {
@@ -91,6 +126,11 @@ impl Action {
 
     /// The body that carries the action: `{"action": "signal", "args": ["web", "SIGHUP"]}`.
     pub fn encode(&self) -> Vec<u8> {
+        self.body(None)
+    }
+
+    /// The body of the action, limited to containers started before `started_before`.
+    fn body(&self, started_before: Option<i64>) -> Vec<u8> {
         let args = match self {
             Action::Restart { target } => vec![target.clone()],
             Action::Signal { target, signal } => vec![target.clone(), signal.clone()],
@@ -98,14 +138,19 @@ impl Action {
         let body = Body {
             action: self.name().to_owned(),
             args,
+            started_before,
         };
         // Serializing strings cannot fail.
         serde_json::to_vec(&body).unwrap_or_default()
     }
 
-    /// Reads and checks a request body.
+    /// Reads and checks a request body, ignoring `started_before`.
     pub fn decode(bytes: &[u8]) -> Result<Action, Error> {
-        let body: Body = serde_json::from_slice(bytes).map_err(|e| Error::Json(e.to_string()))?;
+        Request::decode(bytes).map(|r| r.action)
+    }
+
+    /// Checks the action of a parsed body.
+    fn from_body(body: Body) -> Result<Action, Error> {
         let (action, expected) = match body.action.as_str() {
             "restart" => ("restart", 1),
             "signal" => ("signal", 2),
@@ -177,6 +222,29 @@ mod tests {
         }
         .encode();
         assert_eq!(body, br#"{"action":"signal","args":["web","SIGHUP"]}"#);
+    }
+
+    #[test]
+    fn started_before_travels_and_is_optional() {
+        let request = Request {
+            action: Action::Signal {
+                target: "web".into(),
+                signal: "SIGHUP".into(),
+            },
+            started_before: Some(1_780_000_000_123),
+        };
+        let body = request.encode();
+        assert_eq!(
+            body,
+            br#"{"action":"signal","args":["web","SIGHUP"],"started_before":1780000000123}"#
+        );
+        assert_eq!(Request::decode(&body), Ok(request));
+        let plain = Request::decode(br#"{"action": "restart", "args": ["db"]}"#).unwrap();
+        assert_eq!(plain.started_before, None);
+        assert!(matches!(
+            Request::decode(br#"{"action": "restart", "args": ["db"], "started_before": "x"}"#),
+            Err(Error::Json(_))
+        ));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::auth::Auth;
 use super::client::{Peer, Sender};
-use super::wire::Action;
+use super::wire::{Action, Request};
 use super::{Error, MANAGER_PORT, Role, server, warn_if_insecure};
 use crate::actions::{self, Plan};
 use crate::config::{SignalSpec, WorkerConfig};
@@ -32,7 +32,7 @@ use crate::shutdown::Shutdown;
 const ACTION_QUEUE: usize = 64;
 
 /// An action with what it runs against.
-type Job = (Docker, Vec<Arc<Container>>, Action);
+type Job = (Docker, Vec<Arc<Container>>, Request);
 
 /// Runs the worker until `shutdown`. Each message on `hangup` (SIGHUP) sends a notice to the
 /// managers.
@@ -148,7 +148,7 @@ struct Local {
     /// The event feed, the local containers kept current from it, and the daemon's clients.
     watch: Watch,
     /// Actions received while the daemon was unreachable, run once it is back.
-    waiting: VecDeque<Action>,
+    waiting: VecDeque<Request>,
     /// The executor's queue.
     jobs: mpsc::Sender<Job>,
 }
@@ -156,7 +156,8 @@ struct Local {
 impl Local {
     /// Brings the containers up to date and hands the action to the executor; holds it while
     /// the daemon is unreachable.
-    async fn dispatch(&mut self, action: Action) {
+    async fn dispatch(&mut self, request: Request) {
+        let action = &request.action;
         let Some(docker) = self.watch.clients().map(|c| c.docker.clone()) else {
             if self.waiting.len() < ACTION_QUEUE {
                 tracing::info!(
@@ -164,7 +165,7 @@ impl Local {
                     target = action.target(),
                     "Docker daemon not reachable yet; the action waits"
                 );
-                self.waiting.push_back(action);
+                self.waiting.push_back(request);
             } else {
                 tracing::warn!(
                     action = action.name(),
@@ -180,7 +181,7 @@ impl Local {
         }
         if self
             .jobs
-            .try_send((docker, self.watch.cache().running(), action))
+            .try_send((docker, self.watch.cache().running(), request))
             .is_err()
         {
             tracing::warn!("too many actions waiting; action dropped");
@@ -212,6 +213,21 @@ pub fn allowed(container: &Container, allowed: &[(String, Option<String>)]) -> b
         })
 }
 
+/// How much later than the manager's change a container may have started (by its node's clock)
+/// and still get a late action: clocks of Swarm nodes differ a little, and one superfluous
+/// signal costs less than a missed one.
+const CLOCK_SKEW_MS: i64 = 2_000;
+
+/// Whether a late action (`started_before`, see [`Request`]) is meant for `container`: it
+/// started before the change, so it has not read what changed. A container whose start time is
+/// unknown gets it.
+pub fn meant(container: &Container, started_before: Option<i64>) -> bool {
+    match (started_before, container.started_unix_millis()) {
+        (Some(before), Some(started)) => started < before + CLOCK_SKEW_MS,
+        _ => true,
+    }
+}
+
 /// Runs the received actions one after the other on the local containers that `allow`
 /// permits.
 async fn execute_loop(
@@ -219,10 +235,12 @@ async fn execute_loop(
     metrics: Arc<Metrics>,
     allow: Vec<(String, Option<String>)>,
 ) {
-    while let Some((docker, running, action)) = jobs.recv().await {
-        let running: Vec<Arc<Container>> =
-            running.into_iter().filter(|c| allowed(c, &allow)).collect();
-        let plan = match action {
+    while let Some((docker, running, request)) = jobs.recv().await {
+        let running: Vec<Arc<Container>> = running
+            .into_iter()
+            .filter(|c| allowed(c, &allow) && meant(c, request.started_before))
+            .collect();
+        let plan = match request.action {
             Action::Restart { target } => Plan {
                 restarts: vec![target],
                 signals: Vec::new(),
@@ -241,11 +259,34 @@ mod tests {
     use super::*;
 
     fn container(labels: &str) -> Container {
+        started(labels, "2026-12-03T08:00:00.5Z")
+    }
+
+    fn started(labels: &str, at: &str) -> Container {
         Container::from_inspect_json(&format!(
-            r#"{{"Id": "{}", "Name": "/c", "Config": {{"Labels": {labels}}}, "State": {{"Running": true}}}}"#,
+            r#"{{"Id": "{}", "Name": "/c", "Config": {{"Labels": {labels}}}, "State": {{"Running": true, "StartedAt": "{at}"}}}}"#,
             "a".repeat(64)
         ))
         .expect("a container")
+    }
+
+    #[test]
+    fn late_actions_reach_only_containers_started_before_the_change() {
+        // 2026-12-03T08:00:00Z in Unix milliseconds.
+        let change = 1_796_284_800_000;
+        let early = started("{}", "2026-12-03T07:59:30.25Z");
+        let within_skew = started("{}", "2026-12-03T08:00:01.5Z");
+        let late = started("{}", "2026-12-03T08:00:05Z");
+        let unknown = started("{}", "not a time");
+        assert_eq!(early.started_unix_millis(), Some(change - 29_750));
+        assert!(meant(&early, Some(change)));
+        assert!(meant(&within_skew, Some(change)));
+        assert!(!meant(&late, Some(change)));
+        assert!(meant(&unknown, Some(change)));
+        assert!(
+            meant(&late, None),
+            "an ordinary action reaches every container"
+        );
     }
 
     #[test]
