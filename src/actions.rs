@@ -18,13 +18,10 @@
 //! which containers pygen is acting on, so the watch loop can tell these events from real
 //! changes (see its documentation for why this mechanism).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::models::{EventMessage, EventMessageTypeEnum};
 use bollard::query_parameters::KillContainerOptions;
 
 use crate::config::SignalSpec;
@@ -35,6 +32,10 @@ use crate::model::{Container, MatchPolicy, Service, match_containers, match_serv
 use crate::report::describe;
 use crate::swarm::Workers;
 use crate::swarm::wire::Action;
+
+mod own;
+
+pub use own::{FORWARDED, OwnActions, SETTLE, as_before};
 
 /// The actions configured on the command line, in flag order.
 #[derive(Debug, Clone, Default)]
@@ -77,83 +78,6 @@ pub struct Reach<'a> {
     /// Where the local containers acted on are noted, so that their events are recognised as
     /// pygen's own.
     pub own: Option<&'a OwnActions>,
-}
-
-/// How long after a restart or signal returned the events of its container still count as
-/// pygen's own. The daemon has sent them all by the time its API call returns; this covers
-/// their way through the event stream.
-pub const SETTLE: Duration = Duration::from_secs(2);
-
-/// The containers pygen is restarting or signalling, or did within [`SETTLE`]: their events
-/// are pygen's own and must not trigger a render (and through it the same action) again.
-///
-/// Why recognising the events, and not suppressing the action for a while after it ran: the
-/// events of a restart describe a container that goes away and comes back, so a render from
-/// them writes a target without it for a moment and then with it again; the restarted
-/// container may read either. Holding them back keeps the target as the action left it, and a
-/// real change of anything else still renders and acts at once. What the action changed for
-/// good (a new start time, a new address) is taken in by one render when the notification run
-/// ends, whose change runs no action (the watch loop's `own_actions_done`); without it, the
-/// next unrelated event would carry that change and restart the container once more. The cost:
-/// a real change of the acted-on container itself within the window renders only with the next
-/// watched event.
-///
-/// Shared between the watch loop (which asks) and its notification task (which notes).
-#[derive(Debug, Clone, Default)]
-pub struct OwnActions {
-    /// Container id → when its events stop counting as pygen's own; `None` while the action
-    /// is still running.
-    acting: Arc<Mutex<HashMap<String, Option<Instant>>>>,
-    /// Whether a container was acted on since [`OwnActions::take_acted`] last asked.
-    acted: Arc<AtomicBool>,
-}
-
-impl OwnActions {
-    /// Notes that an action on the container starts.
-    fn begin(&self, id: &str) {
-        self.lock().insert(id.to_owned(), None);
-        self.acted.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether a container was restarted or signalled since the last call.
-    pub fn take_acted(&self) -> bool {
-        self.acted.swap(false, Ordering::Relaxed)
-    }
-
-    /// Notes that the action on the container returned: its events count as pygen's own for
-    /// [`SETTLE`] more.
-    fn end(&self, id: &str) {
-        self.lock()
-            .insert(id.to_owned(), Some(Instant::now() + SETTLE));
-    }
-
-    /// Whether the event is about a container pygen is acting on, or just did. Logs the event
-    /// at debug level when it is.
-    pub fn is_own(&self, event: &EventMessage) -> bool {
-        if event.typ != Some(EventMessageTypeEnum::CONTAINER) {
-            return false;
-        }
-        let Some(id) = event.actor.as_ref().and_then(|a| a.id.as_deref()) else {
-            return false;
-        };
-        let now = Instant::now();
-        let mut acting = self.lock();
-        acting.retain(|_, until| until.is_none_or(|until| until > now));
-        let own = acting.contains_key(id);
-        if own {
-            tracing::debug!(
-                action = event.action.as_deref().unwrap_or_default(),
-                container = crate::docker::events::actor_name(event),
-                "event caused by pygen's own action: no render"
-            );
-        }
-        own
-    }
-
-    /// The map, also after a panic elsewhere (it holds plain data only).
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Instant>>> {
-        self.acting.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// Runs every restart, then every signal, against the given running containers (no Swarm).
@@ -206,6 +130,7 @@ pub async fn run_plan(
         }
         match reach.workers {
             Some(workers) => {
+                note_forwarded(reach.own, running, target);
                 let action = Action::Restart {
                     target: target.clone(),
                 };
@@ -230,6 +155,7 @@ pub async fn run_plan(
         let started = Instant::now();
         match reach.workers {
             Some(workers) => {
+                note_forwarded(reach.own, running, &spec.target);
                 let action = Action::Signal {
                     target: spec.target.clone(),
                     signal: spec.signal.clone(),
@@ -294,6 +220,16 @@ async fn update_services(
     }
 }
 
+/// Notes the local containers `target` matches as acted on through the workers (the worker on
+/// this node will act on them; see [`OwnActions`]).
+fn note_forwarded(own: Option<&OwnActions>, running: &[Arc<Container>], target: &str) {
+    if let Some(own) = own {
+        for container in match_containers(running, target, MatchPolicy::Action) {
+            own.forwarded(&container);
+        }
+    }
+}
+
 /// Queues an action for every worker address; a worker that does not answer delays only its
 /// own queue, not this run.
 async fn forward(
@@ -342,7 +278,7 @@ pub async fn act_locally(
     for container in matched {
         let started = Instant::now();
         if let Some(own) = own {
-            own.begin(container.id());
+            own.begin(&container);
         }
         let (result, signal) = match kind {
             ActionKind::Signal(signal) => {
@@ -370,57 +306,5 @@ pub async fn act_locally(
             }
         };
         metrics.action_finished(kind, target, outcome, started.elapsed());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bollard::models::EventActor;
-
-    fn event(typ: EventMessageTypeEnum, id: &str) -> EventMessage {
-        EventMessage {
-            typ: Some(typ),
-            action: Some("die".to_owned()),
-            actor: Some(EventActor {
-                id: Some(id.to_owned()),
-                attributes: None,
-            }),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn events_of_a_container_acted_on_are_own_until_the_window_ends() {
-        let own = OwnActions::default();
-        let proxy = event(EventMessageTypeEnum::CONTAINER, "proxy");
-        let other = event(EventMessageTypeEnum::CONTAINER, "other");
-        assert!(!own.is_own(&proxy), "nothing acted on yet");
-        own.begin("proxy");
-        assert!(own.is_own(&proxy), "while the restart runs");
-        assert!(
-            !own.is_own(&other),
-            "another container's event is a real change"
-        );
-        assert!(
-            !own.is_own(&event(EventMessageTypeEnum::NETWORK, "proxy")),
-            "only container events"
-        );
-        own.end("proxy");
-        assert!(own.is_own(&proxy), "within the settle period");
-        // The window ended: the entry is dropped at the next question.
-        own.lock().insert("proxy".to_owned(), Some(Instant::now()));
-        assert!(!own.is_own(&proxy), "after the settle period");
-        assert!(own.lock().is_empty());
-    }
-
-    #[test]
-    fn clones_share_what_they_note() {
-        let own = OwnActions::default();
-        assert!(!own.take_acted());
-        own.clone().begin("proxy");
-        assert!(own.is_own(&event(EventMessageTypeEnum::CONTAINER, "proxy")));
-        assert!(own.take_acted());
-        assert!(!own.take_acted(), "asked once");
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::watcher::{POLL, REACT, Watcher};
+use common::watcher::{POLL, REACT, Watcher, metric_value, scrape};
 use common::*;
 
 /// The series counting successful restarts.
@@ -111,5 +111,106 @@ fn a_restarted_container_in_the_template_is_restarted_once_per_change() {
     assert!(
         stderr.contains("the target changed by pygen's own actions: no notification"),
         "the restart's own change is written without acting again:\n{stderr}"
+    );
+}
+
+/// The same loop through a `--swarm-manager` and its worker on this node: the manager forwards
+/// the restart, the worker restarts the container, and both see its events (the manager in its
+/// own event stream, the worker in its own, which it would report to the manager). Neither may
+/// turn them into another restart: the worker holds them back and says when its action settled,
+/// the manager holds back the events of the local containers it forwarded an action for.
+#[test]
+fn a_restart_through_a_worker_is_not_triggered_again_by_its_own_events() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("loop");
+    let proxy = TestContainer::builder().label(&label, "1").start();
+    let before = started_at(&proxy);
+    let (worker_port, worker_metrics, manager_port) = (free_port(), free_port(), free_port());
+    let worker = PygenProcess::spawn([
+        "worker",
+        "--manager",
+        &format!("127.0.0.1:{manager_port}"),
+        "--worker-address",
+        "127.0.0.1",
+        "--worker-port",
+        &worker_port.to_string(),
+        "--metrics",
+        &worker_metrics.to_string(),
+        "--metrics-address",
+        "127.0.0.1",
+        "--insecure-no-auth",
+        "--debug",
+    ]);
+    let listening = wait_until(REACT, POLL, || {
+        std::net::TcpStream::connect(("127.0.0.1", worker_port)).is_ok()
+    });
+    assert!(listening, "the worker did not start:\n{}", worker.stderr());
+    let watcher = Watcher::start(
+        &listing_template(dir.path(), &label),
+        &[
+            "--restart",
+            proxy.name(),
+            "--interval",
+            "0",
+            "--swarm-manager",
+            "--manager-address",
+            "127.0.0.1",
+            "--swarm-manager-port",
+            &manager_port.to_string(),
+            "--workers",
+            &format!("127.0.0.1:{worker_port}"),
+            "--insecure-no-auth",
+            "--debug",
+        ],
+    );
+    let context = || {
+        format!(
+            "manager stderr:\n{}\nworker stderr:\n{}",
+            watcher.process.stderr(),
+            worker.stderr()
+        )
+    };
+    let worker_restarts = || metric_value(&scrape(worker_metrics), RESTARTS);
+    let wait_restarts = |n: f64| {
+        let ok = wait_until(REACT, POLL, || worker_restarts() >= n);
+        assert!(ok, "the worker's restarts stayed below {n}\n{}", context());
+    };
+    // The first write is a change: the worker restarts the proxy once.
+    wait_restarts(1.0);
+    wait_settled(&watcher, &proxy);
+    let (_other, _) = fence(&watcher);
+    assert_eq!(
+        worker_restarts(),
+        1.0,
+        "restarted by its own events\n{}",
+        context()
+    );
+    // A real change restarts it once more, and only once.
+    let added = TestContainer::builder().label(&label, "1").start();
+    watcher.wait_for("the new container is listed", |c| c.contains(added.name()));
+    wait_restarts(2.0);
+    wait_settled(&watcher, &proxy);
+    let (_another, _) = fence(&watcher);
+    assert_eq!(
+        worker_restarts(),
+        2.0,
+        "one restart per real change\n{}",
+        context()
+    );
+    assert_ne!(started_at(&proxy), before, "the proxy was restarted");
+    let worker_log = worker.stderr();
+    assert!(
+        worker_log.contains("event caused by pygen's own action: no render"),
+        "the worker holds back its action's events\n{}",
+        context()
+    );
+    assert!(
+        watcher
+            .process
+            .stderr()
+            .contains("a worker's own actions settled"),
+        "the worker said its action settled\n{}",
+        context()
     );
 }

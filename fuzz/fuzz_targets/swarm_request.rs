@@ -29,7 +29,7 @@ use pygen::endpoint::LocalAddr;
 use pygen::swarm::auth::{
     Auth, MAX_SKEW, NONCE_HEADER, SIGNATURE_HEADER, START_SKEW, TIMESTAMP_HEADER,
 };
-use pygen::swarm::server::{manager_router, worker_router};
+use pygen::swarm::server::{SETTLED_BODY, Updates, manager_router, worker_router};
 use pygen::swarm::wire::{MAX_BODY, Request as ActionRequest};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
@@ -174,8 +174,13 @@ fuzz_target!(|data: &[u8]| {
     let metrics = Arc::new(Metrics::new());
     let (act_tx, mut act_rx) = mpsc::channel::<ActionRequest>(8);
     let (upd_tx, mut upd_rx) = mpsc::channel::<()>(8);
+    let (settled_tx, mut settled_rx) = mpsc::channel::<()>(8);
+    let updates = Updates {
+        changed: upd_tx,
+        settled: settled_tx,
+    };
     let router = if manager {
-        manager_router(auth, metrics, upd_tx)
+        manager_router(auth, metrics, updates)
     } else {
         worker_router(auth, metrics, act_tx)
     };
@@ -191,7 +196,7 @@ fuzz_target!(|data: &[u8]| {
     let accepted = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     let mut executed = 0;
     if manager {
-        while upd_rx.try_recv().is_ok() {
+        while upd_rx.try_recv().is_ok() || settled_rx.try_recv().is_ok() {
             executed += 1;
         }
     } else {
@@ -212,7 +217,7 @@ fuzz_target!(|data: &[u8]| {
     // START_SKEW passes.
     let start_skew = START_SKEW.as_secs() as i64;
     let valid_action = if manager {
-        body.is_empty()
+        body.is_empty() || body == SETTLED_BODY
     } else {
         ActionRequest::decode(&body).is_ok()
     };

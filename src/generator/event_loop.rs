@@ -84,9 +84,9 @@ pub async fn watch(
         ),
         None => None,
     };
-    let (workers, updates) = match manager {
-        Some(m) => (Some(m.workers), Some(m.updates)),
-        None => (None, None),
+    let (workers, updates, settled) = match manager {
+        Some(m) => (Some(m.workers), Some(m.updates), Some(m.settled)),
+        None => (None, None, None),
     };
     let wants = swarm_wants(Job::templates(&jobs));
     let files = jobs.iter().map(|j| Files::new(j.files())).collect();
@@ -105,6 +105,7 @@ pub async fn watch(
         swarm: SwarmCache::new(wants),
         workers,
         updates,
+        settled,
         poll_at: None,
         quick_polls: QUICK_POLLS,
         own: OwnActions::default(),
@@ -134,6 +135,7 @@ pub async fn watch(
             },
             Some(()) = reload.recv() => generator.reload_all().await,
             Some(()) = recv_opt(generator.updates.as_mut()) => generator.update_requested(),
+            Some(()) = recv_opt(generator.settled.as_mut()) => generator.workers_settled(),
             () = sleep_until_opt(generator.poll_at) => generator.poll().await,
             () = std::future::ready(()), if render_due => {
                 // Take every event that is already waiting, so one render serves them all.
@@ -193,6 +195,8 @@ struct Generator {
     workers: Option<Arc<crate::swarm::Workers>>,
     /// Update requests from workers, with `--swarm-manager`.
     updates: Option<mpsc::Receiver<()>>,
+    /// Notices that a worker's own actions settled, with `--swarm-manager`.
+    settled: Option<mpsc::Receiver<()>>,
     /// When the Swarm is polled next; `None` when it is not polled.
     poll_at: Option<tokio::time::Instant>,
     /// How many quick polls may still follow while tasks settle; renewed by every change, so
@@ -282,6 +286,9 @@ impl Generator {
         let from_event = std::mem::take(&mut self.render_from_event);
         let absorb = self.own_render.take() == Some(self.pacer.requests());
         let mut snapshot = self.watch.cache().snapshot();
+        // Containers pygen is restarting read as they were before: their state in the middle
+        // of the action must not trigger it again (see `OwnActions`).
+        crate::actions::as_before(&mut snapshot.containers, &self.own.before());
         snapshot.swarm = self.swarm.snapshot();
         let snapshot = Arc::new(snapshot);
         for i in starting {

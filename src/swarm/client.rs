@@ -512,15 +512,16 @@ impl Sender {
         }
     }
 
-    /// Tells every manager that something changed (worker side): an empty signed `POST /`.
-    pub async fn notify(&self, managers: &[Peer], metrics: &Metrics) -> Delivery {
+    /// Tells every manager that something changed (worker side): a signed `POST /` with
+    /// `body` (empty, or the settled notice of [`super::server::SETTLED_BODY`]).
+    pub async fn notify(&self, managers: &[Peer], body: &[u8], metrics: &Metrics) -> Delivery {
         let deadline = Instant::now() + self.deadline;
         let sent = join_all(managers.iter().map(|manager| {
             let url = match manager.host.parse::<IpAddr>() {
                 Ok(ip) => format!("http://{}/", SocketAddr::new(ip, manager.port)),
                 Err(_) => format!("http://{}:{}/", manager.host, manager.port),
             };
-            self.deliver(Side::Worker, &manager.label, url, b"", deadline, metrics)
+            self.deliver(Side::Worker, &manager.label, url, body, deadline, metrics)
         }))
         .await;
         let delivered = sent.iter().filter(|ok| **ok).count();
@@ -834,7 +835,7 @@ mod tests {
         let sender =
             Sender::with_deadline(Arc::new(Auth::Insecure), 1000, Duration::from_millis(300));
         let managers = [Peer::parse("--manager", &format!("127.0.0.1:{port}"), 9411).unwrap()];
-        let delivery = sender.notify(&managers, &metrics).await;
+        let delivery = sender.notify(&managers, &[], &metrics).await;
         assert_eq!(delivery.failed, 1);
         // 1000 retries would have been tried without the deadline; the backoff (250 ms, then
         // 500 ms) leaves room for three attempts in 300 ms.

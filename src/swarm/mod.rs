@@ -169,6 +169,9 @@ pub struct ManagerEndpoint {
     pub workers: Arc<Workers>,
     /// One token per pending update request from a worker.
     pub updates: mpsc::Receiver<()>,
+    /// One token per pending notice that a worker's own actions settled (see
+    /// [`server::SETTLED_BODY`]).
+    pub settled: mpsc::Receiver<()>,
     /// Where the endpoint listens (the port is known even when 0 was asked for).
     pub addr: SocketAddr,
 }
@@ -195,10 +198,15 @@ pub async fn start_manager(
     }
     let listener = server::bind(Role::Manager, config.listen).await?;
     let addr = listener.local_addr().unwrap_or(config.listen);
-    let (tx, updates) = mpsc::channel(1);
+    let (changed, updates) = mpsc::channel(1);
+    let (settled_tx, settled) = mpsc::channel(1);
+    let channels = server::Updates {
+        changed,
+        settled: settled_tx,
+    };
     // The server runs until `shutdown`; nothing waits for it, so its handle is not kept.
     tokio::spawn(async move {
-        if let Err(err) = server::serve_manager(listener, auth, metrics, tx, shutdown).await {
+        if let Err(err) = server::serve_manager(listener, auth, metrics, channels, shutdown).await {
             tracing::error!(error = %crate::report::describe(&err), "the manager endpoint stopped");
         }
     });
@@ -206,6 +214,7 @@ pub async fn start_manager(
     Ok(ManagerEndpoint {
         workers,
         updates,
+        settled,
         addr,
     })
 }

@@ -46,12 +46,28 @@ use super::{Error, Role};
 use crate::endpoint::{self, LocalAddr, LogLimiter};
 use crate::metrics::Metrics;
 
+/// Where the manager endpoint puts the workers' notices. Each channel needs room for one
+/// token: a waiting token already asks for what a new notice asks.
+#[derive(Debug, Clone)]
+pub struct Updates {
+    /// Something changed on a worker's node: render, and act on a change.
+    pub changed: mpsc::Sender<()>,
+    /// A worker's own actions settled ([`SETTLED_BODY`]): render, but a change from that
+    /// alone runs no action.
+    pub settled: mpsc::Sender<()>,
+}
+
+/// The body of a worker's notice that the containers it restarted or signalled settled: the
+/// manager renders what the action changed (a new start time, a new address) without acting on
+/// it again, which would loop. Any other notice has an empty body.
+pub const SETTLED_BODY: &[u8] = br#"{"settled":true}"#;
+
 /// What an endpoint does with an accepted request.
 #[derive(Debug, Clone)]
 enum Duty {
-    /// Manager: schedule an update (the channel holds at most one pending request: several
-    /// requests before the update runs are served by one update).
-    Update(mpsc::Sender<()>),
+    /// Manager: schedule an update (several requests before the update runs are served by one
+    /// update).
+    Update(Updates),
     /// Worker: queue the action.
     Act(mpsc::Sender<Request>),
 }
@@ -82,7 +98,7 @@ pub async fn serve_manager(
     listener: TcpListener,
     auth: Arc<Auth>,
     metrics: Arc<Metrics>,
-    updates: mpsc::Sender<()>,
+    updates: Updates,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve(listener, auth, metrics, Duty::Update(updates), shutdown).await
@@ -113,7 +129,7 @@ pub fn worker_router(
 
 /// The manager endpoint's routes without a listener: each accepted request puts a token in
 /// `updates`. [`serve_manager`] serves it; see [`worker_router`] for calling it directly.
-pub fn manager_router(auth: Arc<Auth>, metrics: Arc<Metrics>, updates: mpsc::Sender<()>) -> Router {
+pub fn manager_router(auth: Arc<Auth>, metrics: Arc<Metrics>, updates: Updates) -> Router {
     router(auth, metrics, Duty::Update(updates))
 }
 
@@ -244,16 +260,21 @@ async fn handle(
         return answer(status, &rejection.to_string());
     }
     match &shared.duty {
-        Duty::Update(_) if !body.is_empty() => {
+        Duty::Update(_) if !body.is_empty() && body != SETTLED_BODY => {
             let text = "the manager endpoint takes no body";
             shared.refused(role, client, "bad_request", text);
             answer(StatusCode::BAD_REQUEST, text)
         }
         Duty::Update(updates) => {
             shared.metrics.manager_request_received(client.ip());
-            tracing::debug!(client = %client.ip(), "update requested by a worker");
             // Full means an update is already pending, which serves this request too.
-            let _ = updates.try_send(());
+            if body.is_empty() {
+                tracing::debug!(client = %client.ip(), "update requested by a worker");
+                let _ = updates.changed.try_send(());
+            } else {
+                tracing::debug!(client = %client.ip(), "a worker's own actions settled");
+                let _ = updates.settled.try_send(());
+            }
             answer(StatusCode::OK, "OK")
         }
         Duty::Act(actions) => {
@@ -572,12 +593,17 @@ mod tests {
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, mut rx) = mpsc::channel(1);
+        let (settled_tx, mut settled) = mpsc::channel(1);
         let metrics = Arc::new(Metrics::new());
+        let updates = Updates {
+            changed: tx,
+            settled: settled_tx,
+        };
         tokio::spawn(serve_manager(
             listener,
             auth.clone(),
             metrics.clone(),
-            tx,
+            updates,
             std::future::pending(),
         ));
         for _ in 0..3 {
@@ -599,6 +625,16 @@ mod tests {
         );
         assert!(rx.try_recv().is_ok());
         assert!(rx.try_recv().is_err(), "one pending update serves all");
+        assert!(settled.try_recv().is_err(), "no notice said settled");
+        // The settled notice is the one body the manager takes.
+        let headers = signed(&auth, Role::Manager, addr, SETTLED_BODY);
+        let (status, _) = raw(addr, post(addr, "/", &headers, SETTLED_BODY)).await;
+        assert_eq!(status, 200);
+        assert!(settled.try_recv().is_ok());
+        assert!(
+            rx.try_recv().is_err(),
+            "a settled notice asks for no acting update"
+        );
         assert!(
             metrics
                 .encode()

@@ -11,15 +11,17 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bollard::Docker;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::auth::Auth;
 use super::client::{Peer, Sender};
+use super::server::SETTLED_BODY;
 use super::wire::{Action, Request};
 use super::{Error, MANAGER_PORT, Role, server, warn_if_insecure};
-use crate::actions::{self, Plan};
+use crate::actions::{self, OwnActions, Plan, Reach};
 use crate::config::{SignalSpec, WorkerConfig};
 use crate::docker::events;
 use crate::docker::watch::{Change, Watch};
@@ -61,19 +63,26 @@ pub async fn run(
         }
     });
 
-    let (notice_tx, notices) = mpsc::channel::<()>(1);
+    let notices = Arc::new(Notices::default());
     let notifier = tokio::spawn(notify_loop(
         Sender::new(auth, config.retries),
         managers,
-        notices,
+        Arc::clone(&notices),
         metrics.clone(),
     ));
 
+    // The containers this worker restarts or signals: their events are its own, held back
+    // from the managers (see `actions::OwnActions`).
+    let own = OwnActions::default();
     let (job_tx, jobs) = mpsc::channel::<Job>(ACTION_QUEUE);
     let executor = tokio::spawn(execute_loop(
         jobs,
         metrics.clone(),
         config.allow_labels.clone(),
+        own.clone(),
+        // With `--events none` the managers hear nothing from this worker, settled
+        // actions included.
+        (!config.events.is_empty()).then(|| Arc::clone(&notices)),
     ));
     if config.allow_labels.is_empty() {
         tracing::info!(
@@ -114,11 +123,10 @@ pub async fn run(
                         event.typ,
                         Some(bollard::models::EventMessageTypeEnum::CONTAINER)
                     );
-                    if is_container && config.events.matches(action) {
+                    if is_container && config.events.matches(action) && !own.is_own(&event) {
                         metrics.event_taken();
                         tracing::debug!("Received {action} event from {}", events::actor_name(&event));
-                        // Full: a notice is already due, and it covers this event too.
-                        let _ = notice_tx.try_send(());
+                        notices.changed();
                     }
                 }
                 None => {
@@ -128,7 +136,7 @@ pub async fn run(
             },
             Some(()) = hangup.recv() => {
                 tracing::info!("SIGHUP: telling the managers");
-                let _ = notice_tx.try_send(());
+                notices.changed();
             }
             Some(action) = actions.recv() => state.dispatch(action).await,
         }
@@ -137,7 +145,6 @@ pub async fn run(
     // loop ends, and waits for.
     drop(endpoint);
     drop(state);
-    drop(notice_tx);
     notifier.abort();
     executor.abort();
     Ok(())
@@ -189,15 +196,50 @@ impl Local {
     }
 }
 
-/// Sends one notice per token, to every manager.
+/// The notices due to the managers. Several of a kind before one is sent are one: the manager
+/// lists the whole Swarm anyway.
+#[derive(Debug, Default)]
+struct Notices {
+    /// A watched event (or SIGHUP): the managers render and act on a change.
+    changed: AtomicBool,
+    /// This worker's own actions settled: the managers render what they changed without
+    /// acting on it again.
+    settled: AtomicBool,
+    /// Wakes the sending task.
+    wake: Notify,
+}
+
+impl Notices {
+    /// A watched event happened.
+    fn changed(&self) {
+        self.changed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// The containers of an action settled.
+    fn settled(&self) {
+        self.settled.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
+/// Sends the due notices to every manager, one at a time. A due change notice covers a due
+/// settled one: its render takes in what the action changed too (and may act on it, as for a
+/// local action whose render was owed anyway).
 async fn notify_loop(
     sender: Sender,
     managers: Vec<Peer>,
-    mut notices: mpsc::Receiver<()>,
+    notices: Arc<Notices>,
     metrics: Arc<Metrics>,
 ) {
-    while notices.recv().await.is_some() {
-        sender.notify(&managers, &metrics).await;
+    loop {
+        notices.wake.notified().await;
+        let settled = notices.settled.swap(false, Ordering::AcqRel);
+        if notices.changed.swap(false, Ordering::AcqRel) {
+            sender.notify(&managers, &[], &metrics).await;
+        } else if settled {
+            sender.notify(&managers, SETTLED_BODY, &metrics).await;
+        }
     }
 }
 
@@ -234,6 +276,8 @@ async fn execute_loop(
     mut jobs: mpsc::Receiver<Job>,
     metrics: Arc<Metrics>,
     allow: Vec<(String, Option<String>)>,
+    own: OwnActions,
+    notices: Option<Arc<Notices>>,
 ) {
     while let Some((docker, running, request)) = jobs.recv().await {
         let running: Vec<Arc<Container>> = running
@@ -250,7 +294,19 @@ async fn execute_loop(
                 signals: vec![SignalSpec { target, signal }],
             },
         };
-        actions::run(&docker, &running, &plan, &metrics).await;
+        let reach = Reach {
+            own: Some(&own),
+            ..Reach::default()
+        };
+        actions::run_plan(&docker, &running, &plan, reach, &metrics).await;
+        // What the action changed for good (a start time, an address) reaches the managers
+        // as a settled notice, which renders without acting again: the action's events were
+        // held back, and acting on their change would loop.
+        if own.take_acted()
+            && let Some(notices) = &notices
+        {
+            notices.settled();
+        }
     }
 }
 

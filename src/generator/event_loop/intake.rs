@@ -167,4 +167,12 @@ impl Generator {
         self.render_from_event = true;
         self.request_all();
     }
+
+    /// A worker's restarts or signals settled (it held their events back): render what they
+    /// changed from a fresh listing, without acting on that change again.
+    pub(super) fn workers_settled(&mut self) {
+        self.own.forwarded_settled();
+        self.swarm.mark_dirty();
+        self.request_own_render();
+    }
 }

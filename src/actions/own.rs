@@ -1,0 +1,300 @@
+//! pygen's own actions: which containers it is restarting or signalling, so that their events
+//! and their state in the middle of the action do not trigger the same action again.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bollard::models::{EventMessage, EventMessageTypeEnum};
+
+use crate::model::Container;
+
+/// How long after a restart or signal returned the events of its container still count as
+/// pygen's own. The daemon has sent them all by the time its API call returns; this covers
+/// their way through the event stream.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// How long the local containers an action was forwarded for count as pygen's own when no
+/// worker says its actions settled (a restart waits up to 10 s for the container to stop).
+pub const FORWARDED: Duration = Duration::from_secs(30);
+
+/// Where an action on one container stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The restart or signal runs here.
+    Acting,
+    /// The action went to the workers (`--swarm-manager`), which run it; pygen's own until a
+    /// worker says its actions settled, or until the instant given.
+    Forwarded(Instant),
+    /// The action returned; its events still on their way count until the instant given.
+    Settling(Instant),
+}
+
+impl Phase {
+    /// Whether the container's events still count as pygen's own at `now`.
+    fn counts(self, now: Instant) -> bool {
+        match self {
+            Phase::Acting => true,
+            Phase::Forwarded(until) | Phase::Settling(until) => until > now,
+        }
+    }
+
+    /// Whether the action is still under way (not yet returned or settled).
+    fn under_way(self, now: Instant) -> bool {
+        match self {
+            Phase::Acting => true,
+            Phase::Forwarded(until) => until > now,
+            Phase::Settling(_) => false,
+        }
+    }
+}
+
+/// What is noted about the containers acted on.
+#[derive(Debug, Default)]
+struct Noted {
+    /// Container id → where its action stands.
+    phases: HashMap<String, Phase>,
+    /// The containers as they were before their action, while it is under way.
+    before: HashMap<String, Arc<Container>>,
+}
+
+impl Noted {
+    /// Drops what no longer counts at `now`.
+    fn expire(&mut self, now: Instant) {
+        self.phases.retain(|_, phase| phase.counts(now));
+        let phases = &self.phases;
+        self.before
+            .retain(|id, _| phases.get(id).is_some_and(|p| p.under_way(now)));
+    }
+}
+
+/// The containers pygen is restarting or signalling, or did within [`SETTLE`]: their events
+/// are pygen's own and must not trigger a render (and through it the same action) again, and
+/// while the action is under way a render reads them as they were before it.
+///
+/// Why recognising the events, and not suppressing the action for a while after it ran: the
+/// events of a restart describe a container that goes away and comes back, so a render from
+/// them writes a target without it for a moment and then with it again; the restarted
+/// container may read either. Holding them back keeps the target as the action left it, and a
+/// real change of anything else still renders and acts at once. A render for such a change
+/// while the action is under way reads the acted-on containers as they were before it
+/// ([`OwnActions::before`]): the cache may already hold them stopped, and acting on that
+/// would restart them again (on a busy host an unrelated event comes along during most
+/// restarts). What the action changed for good (a new start time, a new address) is taken in
+/// by one render when the action returned, whose change runs no action (the watch loop's own
+/// render); without it, the next unrelated event would carry that change and restart the
+/// container once more.
+///
+/// A `--swarm-manager` forwards container actions to its workers; the worker on its own node
+/// acts on containers the manager's own event stream shows. Those containers count as pygen's
+/// own from the forwarding until a worker says its actions settled (plus [`SETTLE`]), or at
+/// most [`FORWARDED`]. The workers hold back the events of what they acted on the same way.
+///
+/// Shared between the watch loop (which asks) and its notification task (which notes).
+#[derive(Debug, Clone, Default)]
+pub struct OwnActions {
+    /// The containers acted on.
+    noted: Arc<Mutex<Noted>>,
+    /// Whether a container was acted on since [`OwnActions::take_acted`] last asked.
+    acted: Arc<AtomicBool>,
+}
+
+impl OwnActions {
+    /// Notes that an action on the container starts.
+    pub(super) fn begin(&self, container: &Arc<Container>) {
+        let mut noted = self.lock();
+        let id = container.id().to_owned();
+        noted.before.insert(id.clone(), Arc::clone(container));
+        noted.phases.insert(id, Phase::Acting);
+        self.acted.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a container was restarted or signalled since the last call.
+    pub fn take_acted(&self) -> bool {
+        self.acted.swap(false, Ordering::Relaxed)
+    }
+
+    /// Notes that the action on the container returned: its events count as pygen's own for
+    /// [`SETTLE`] more.
+    pub(super) fn end(&self, id: &str) {
+        let mut noted = self.lock();
+        noted.before.remove(id);
+        noted
+            .phases
+            .insert(id.to_owned(), Phase::Settling(Instant::now() + SETTLE));
+    }
+
+    /// Notes that an action on the local container went to the workers.
+    pub(super) fn forwarded(&self, container: &Arc<Container>) {
+        let mut noted = self.lock();
+        let id = container.id().to_owned();
+        if noted.phases.get(&id) == Some(&Phase::Acting) {
+            return;
+        }
+        noted.before.insert(id.clone(), Arc::clone(container));
+        noted
+            .phases
+            .insert(id, Phase::Forwarded(Instant::now() + FORWARDED));
+    }
+
+    /// A worker says its actions settled: the local containers whose action was forwarded
+    /// count as pygen's own for [`SETTLE`] more only, and renders read them as they are.
+    pub fn forwarded_settled(&self) {
+        let until = Instant::now() + SETTLE;
+        let mut noted = self.lock();
+        let Noted { phases, before } = &mut *noted;
+        for (id, phase) in phases.iter_mut() {
+            if matches!(phase, Phase::Forwarded(_)) {
+                *phase = Phase::Settling(until);
+                before.remove(id);
+            }
+        }
+    }
+
+    /// The containers whose action is under way, as they were before it: a render reads
+    /// these instead of what the cache holds now.
+    pub fn before(&self) -> Vec<Arc<Container>> {
+        let mut noted = self.lock();
+        noted.expire(Instant::now());
+        noted.before.values().cloned().collect()
+    }
+
+    /// Whether the event is about a container pygen is acting on, or just did. Logs the event
+    /// at debug level when it is.
+    pub fn is_own(&self, event: &EventMessage) -> bool {
+        if event.typ != Some(EventMessageTypeEnum::CONTAINER) {
+            return false;
+        }
+        let Some(id) = event.actor.as_ref().and_then(|a| a.id.as_deref()) else {
+            return false;
+        };
+        let mut noted = self.lock();
+        noted.expire(Instant::now());
+        let own = noted.phases.contains_key(id);
+        if own {
+            tracing::debug!(
+                action = event.action.as_deref().unwrap_or_default(),
+                container = crate::docker::events::actor_name(event),
+                "event caused by pygen's own action: no render"
+            );
+        }
+        own
+    }
+
+    /// What is noted, also after a panic elsewhere (it holds plain data only).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Noted> {
+        self.noted.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Replaces the containers of `containers` that `before` holds by the version in `before`
+/// (adding those the cache no longer holds): what a render reads while actions are under way.
+pub fn as_before(containers: &mut Vec<Arc<Container>>, before: &[Arc<Container>]) {
+    if before.is_empty() {
+        return;
+    }
+    containers.retain(|c| !before.iter().any(|b| b.id() == c.id()));
+    containers.extend(before.iter().cloned());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::EventActor;
+
+    fn event(typ: EventMessageTypeEnum, id: &str) -> EventMessage {
+        EventMessage {
+            typ: Some(typ),
+            action: Some("die".to_owned()),
+            actor: Some(EventActor {
+                id: Some(id.to_owned()),
+                attributes: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// A container whose `seen` label tells which version it is.
+    fn container(id: &str, seen: &str) -> Arc<Container> {
+        Arc::new(
+            Container::from_inspect_json(&format!(
+                r#"{{"Id": "{id}", "Name": "/{id}", "Config": {{"Labels": {{"seen": "{seen}"}}}}}}"#
+            ))
+            .expect("a container"),
+        )
+    }
+
+    #[test]
+    fn events_of_a_container_acted_on_are_own_until_the_window_ends() {
+        let own = OwnActions::default();
+        let proxy = event(EventMessageTypeEnum::CONTAINER, "proxy");
+        let other = event(EventMessageTypeEnum::CONTAINER, "other");
+        assert!(!own.is_own(&proxy), "nothing acted on yet");
+        own.begin(&container("proxy", "before"));
+        assert!(own.is_own(&proxy), "while the restart runs");
+        assert!(
+            !own.is_own(&other),
+            "another container's event is a real change"
+        );
+        assert!(
+            !own.is_own(&event(EventMessageTypeEnum::NETWORK, "proxy")),
+            "only container events"
+        );
+        own.end("proxy");
+        assert!(own.is_own(&proxy), "within the settle period");
+        // The window ended: the entry is dropped at the next question.
+        own.lock()
+            .phases
+            .insert("proxy".to_owned(), Phase::Settling(Instant::now()));
+        assert!(!own.is_own(&proxy), "after the settle period");
+        assert!(own.lock().phases.is_empty());
+    }
+
+    #[test]
+    fn renders_read_containers_as_they_were_while_their_action_is_under_way() {
+        let own = OwnActions::default();
+        let proxy = container("proxy", "before");
+        own.begin(&proxy);
+        // The cache already holds the proxy stopped, in the middle of its restart.
+        let mut cache = vec![container("proxy", "stopped"), container("other", "now")];
+        as_before(&mut cache, &own.before());
+        cache.sort_by(|a, b| a.id().cmp(b.id()));
+        let seen: Vec<_> = cache.iter().map(|c| c.label("seen")).collect();
+        assert_eq!(seen, [Some("now"), Some("before")]);
+        own.end("proxy");
+        assert!(
+            own.before().is_empty(),
+            "returned: the cache is right again"
+        );
+
+        // Forwarded to the workers: as before until a worker's actions settled.
+        let db = container("db", "before");
+        own.forwarded(&db);
+        assert_eq!(own.before().len(), 1);
+        assert!(own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")));
+        own.forwarded_settled();
+        assert!(own.before().is_empty());
+        assert!(
+            own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")),
+            "its last events are still on their way"
+        );
+        // A forward that nobody settles ends after FORWARDED.
+        own.forwarded(&db);
+        own.lock()
+            .phases
+            .insert("db".to_owned(), Phase::Forwarded(Instant::now()));
+        assert!(own.before().is_empty());
+        assert!(!own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")));
+    }
+
+    #[test]
+    fn clones_share_what_they_note() {
+        let own = OwnActions::default();
+        assert!(!own.take_acted());
+        own.clone().begin(&container("proxy", "before"));
+        assert!(own.is_own(&event(EventMessageTypeEnum::CONTAINER, "proxy")));
+        assert!(own.take_acted());
+        assert!(!own.take_acted(), "asked once");
+    }
+}
