@@ -28,7 +28,7 @@ use crate::config::SignalSpec;
 use crate::docker::raw::RawClient;
 use crate::docker::swarm::{force_update, list_services};
 use crate::metrics::{ActionKind, Metrics, Outcome, Strategy};
-use crate::model::{Container, MatchPolicy, Service, match_containers, match_services};
+use crate::model::{Container, MatchPolicy, Service, Swarm, match_containers, match_services};
 use crate::report::describe;
 use crate::swarm::Workers;
 use crate::swarm::wire::Action;
@@ -78,6 +78,9 @@ pub struct Reach<'a> {
     /// Where the local containers acted on are noted, so that their events are recognised as
     /// pygen's own.
     pub own: Option<&'a OwnActions>,
+    /// The Swarm as the render that caused this run saw it: a service pygen force-updates is
+    /// noted in `own` as it was there, so that renders read it so until its update ended.
+    pub swarm: Option<&'a Swarm>,
 }
 
 /// Runs every restart, then every signal, against the given running containers (no Swarm).
@@ -123,7 +126,7 @@ pub async fn run_plan(
             };
             let matched = match_services(listed, target, MatchPolicy::Action);
             if !matched.is_empty() {
-                update_services(raw, target, &matched, metrics, &mut report).await;
+                update_services(raw, target, &matched, reach, metrics, &mut report).await;
                 metrics.action_strategy(strategy, started.elapsed());
                 continue;
             }
@@ -194,11 +197,20 @@ async fn update_services(
     raw: &RawClient,
     target: &str,
     matched: &[Arc<Service>],
+    reach: Reach<'_>,
     metrics: &Metrics,
     report: &mut Report,
 ) {
     for service in matched {
         let started = Instant::now();
+        // Its update changes its tasks (and through them the render) for a while: renders
+        // read it as the render that caused the update saw it until the update ended.
+        let seen = reach
+            .swarm
+            .and_then(|swarm| swarm.services().iter().find(|s| s.id() == service.id()));
+        if let (Some(own), Some(seen)) = (reach.own, seen) {
+            own.begin_service(seen);
+        }
         let outcome = match force_update(raw, service.id()).await {
             Ok(force) => {
                 tracing::info!(target = %target, service = %service.name(), force_update = force, "service restarted");
@@ -206,6 +218,9 @@ async fn update_services(
                 Outcome::Ok
             }
             Err(err) => {
+                if let Some(own) = reach.own {
+                    own.service_failed(service.id());
+                }
                 tracing::error!(target = %target, service = %service.name(), error = %describe(&err), "failed to restart service");
                 report.failed += 1;
                 Outcome::Error

@@ -675,6 +675,109 @@ fn a_restart_through_pygen_force_updates_the_service_and_keeps_its_settings() {
     assert!(!text.contains("pygen_manager_send_total{"), "{text}");
 }
 
+/// A template that lists the tasks of the service `--restart` force-updates changes on every
+/// update (the tasks are replaced): without care each update would cause the next, endlessly.
+/// pygen reads the service as it was until its update ended, then takes the new tasks in
+/// without acting: one update per real change.
+#[test]
+fn a_service_whose_tasks_the_template_lists_is_force_updated_once_per_change() {
+    require_docker();
+    require_swarm();
+    let _shared = services_shared();
+    let group = unique_name("grp");
+    let service = TestService::builder()
+        .args(["--replicas", "1", "--constraint", "node.role==manager"])
+        .start();
+    service.wait_running(1);
+    let force = || {
+        service.inspect()["Spec"]["TaskTemplate"]["ForceUpdate"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = force();
+    let template = format!(
+        "{{% for s in services if s.name == '{}' %}}{{% for t in s.tasks %}}{{{{ t.id }}}} {{{{ t.status }}}}\n{{% endfor %}}{{% endfor %}}\
+         {{% for c in containers if c.labels.group == '{group}' %}}{{{{ c.name }}}}\n{{% endfor %}}",
+        service.name()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template_path = dir.path().join("tasks.tmpl");
+    std::fs::write(&template_path, template).expect("write the template");
+    let target = dir.path().join("target");
+    let metrics_port = free_port();
+    let process = PygenProcess::spawn([
+        "--template",
+        template_path.to_str().unwrap_or_default(),
+        "--target",
+        target.to_str().unwrap_or_default(),
+        "--restart",
+        service.name(),
+        "--interval",
+        "0",
+        "--swarm-poll",
+        "1",
+        "--metrics",
+        &metrics_port.to_string(),
+        "--metrics-address",
+        "127.0.0.1",
+        "--debug",
+    ]);
+    let updates = || {
+        sample(
+            &metrics(metrics_port),
+            "pygen_actions_total{kind=\"service_update\",outcome=\"ok\"}",
+        )
+    };
+    // Its task replaced, the update over and taken in: the target lists one running task
+    // that is not the first one, and pygen said it wrote that without acting.
+    let settled = |number: f64| {
+        let ok = wait_until(Duration::from_secs(60), POLL, || {
+            let tasks = service.running_task_objects();
+            let content = std::fs::read_to_string(&target).unwrap_or_default();
+            updates() >= number
+                && tasks.len() == 1
+                && tasks.iter().all(|t| {
+                    t["ID"]
+                        .as_str()
+                        .is_some_and(|id| content.contains(&format!("{id} running")))
+                })
+                && content.lines().filter(|l| l.ends_with(" running")).count() == 1
+        });
+        assert!(
+            ok,
+            "update {number} did not settle: {}\n{}",
+            std::fs::read_to_string(&target).unwrap_or_default(),
+            process.stderr()
+        );
+        // A few polls more: nothing acts again.
+        std::thread::sleep(Duration::from_secs(4));
+        assert_eq!(
+            updates(),
+            number,
+            "updated again by its own update\n{}",
+            process.stderr()
+        );
+    };
+    // The first write is a change: one force-update.
+    settled(1.0);
+    assert_eq!(force(), (before + 1) % 100);
+    // A real change: one more, and only one.
+    let added = TestContainer::builder().label("group", &group).start();
+    let listed = wait_until(REACT, POLL, || {
+        std::fs::read_to_string(&target).is_ok_and(|c| c.contains(added.name()))
+    });
+    assert!(listed, "{}", process.stderr());
+    settled(2.0);
+    assert_eq!(force(), (before + 2) % 100);
+    assert!(
+        process
+            .stderr()
+            .contains("the target changed by pygen's own actions: no notification"),
+        "the update's own change is written without acting\n{}",
+        process.stderr()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Manager and worker processes
 // ---------------------------------------------------------------------------------------------

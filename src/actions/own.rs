@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{EventMessage, EventMessageTypeEnum};
 
-use crate::model::Container;
+use crate::model::{Container, Service, Swarm};
 
 /// How long after a restart or signal returned the events of its container still count as
 /// pygen's own. The daemon has sent them all by the time its API call returns; this covers
@@ -18,6 +18,21 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// How long the local containers an action was forwarded for count as pygen's own when no
 /// worker says its actions settled (a restart waits up to 10 s for the container to stop).
 pub const FORWARDED: Duration = Duration::from_secs(30);
+
+/// How long a service pygen force-updated reads as it was before when its update does not
+/// end (a slow rolling update, a stuck task).
+pub const SERVICE_UPDATE: Duration = Duration::from_secs(300);
+
+/// A service pygen force-updated, while its update is under way.
+#[derive(Debug)]
+struct ServiceHold {
+    /// The service as the render that caused the update saw it, tasks included.
+    before: Arc<Service>,
+    /// When the hold ends at the latest.
+    until: Instant,
+    /// The listing shows the update ended: released by the next own render.
+    done: bool,
+}
 
 /// Where an action on one container stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +72,8 @@ struct Noted {
     phases: HashMap<String, Phase>,
     /// The containers as they were before their action, while it is under way.
     before: HashMap<String, Arc<Container>>,
+    /// The services pygen force-updated, by id, while their update is under way.
+    services: HashMap<String, ServiceHold>,
 }
 
 impl Noted {
@@ -143,13 +160,71 @@ impl OwnActions {
     pub fn forwarded_settled(&self) {
         let until = Instant::now() + SETTLE;
         let mut noted = self.lock();
-        let Noted { phases, before } = &mut *noted;
+        let Noted { phases, before, .. } = &mut *noted;
         for (id, phase) in phases.iter_mut() {
             if matches!(phase, Phase::Forwarded(_)) {
                 *phase = Phase::Settling(until);
                 before.remove(id);
             }
         }
+    }
+
+    /// Notes that pygen force-updates `service` (as the render that caused it saw it).
+    /// A service already held keeps the state from before its first update.
+    pub(super) fn begin_service(&self, service: &Arc<Service>) {
+        let until = Instant::now() + SERVICE_UPDATE;
+        let mut noted = self.lock();
+        let hold = noted
+            .services
+            .entry(service.id().to_owned())
+            .or_insert_with(|| ServiceHold {
+                before: Arc::clone(service),
+                until,
+                done: false,
+            });
+        hold.until = until;
+        hold.done = false;
+        self.acted.store(true, Ordering::Relaxed);
+    }
+
+    /// Forgets the hold of a service whose force-update failed.
+    pub(super) fn service_failed(&self, id: &str) {
+        self.lock().services.remove(id);
+    }
+
+    /// Marks the services whose update `swarm` shows ended (a newer version, no update and
+    /// no task under way; or gone; or [`SERVICE_UPDATE`] passed) as done. Returns whether some
+    /// service is done: the next own render must take in its new state, and release it.
+    pub fn services_done(&self, swarm: &Swarm) -> bool {
+        let now = Instant::now();
+        let mut noted = self.lock();
+        for (id, hold) in &mut noted.services {
+            let ended = match swarm.services().iter().find(|s| s.id() == id) {
+                None => true,
+                Some(now_listed) => {
+                    now_listed.version() > hold.before.version() && !now_listed.is_updating()
+                }
+            };
+            if ended || hold.until <= now {
+                hold.done = true;
+            }
+        }
+        noted.services.values().any(|h| h.done)
+    }
+
+    /// Releases the services marked done: renders read them as they are from now on.
+    pub fn release_done_services(&self) {
+        self.lock().services.retain(|_, hold| !hold.done);
+    }
+
+    /// The services pygen force-updated and did not release, as they were before: a render
+    /// reads these instead of the listing.
+    pub fn services_before(&self) -> Vec<Arc<Service>> {
+        self.lock()
+            .services
+            .values()
+            .map(|h| Arc::clone(&h.before))
+            .collect()
     }
 
     /// The containers whose action is under way, as they were before it: a render reads
@@ -286,6 +361,49 @@ mod tests {
             .insert("db".to_owned(), Phase::Forwarded(Instant::now()));
         assert!(own.before().is_empty());
         assert!(!own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")));
+    }
+
+    fn swarm(version: i64, update: &str, task_state: &str) -> Swarm {
+        let service = serde_json::json!({
+            "ID": "svc", "Version": {"Index": version},
+            "Spec": {"Name": "proxy"},
+            "UpdateStatus": {"State": update},
+        });
+        let task = serde_json::json!({
+            "ID": format!("task{version}"), "ServiceID": "svc",
+            "Status": {"State": task_state}, "DesiredState": "running",
+        });
+        Swarm::from_items(&[service], &[task], &[])
+    }
+
+    #[test]
+    fn a_force_updated_service_reads_as_before_until_its_update_ended_and_was_taken_in() {
+        let own = OwnActions::default();
+        let before = swarm(10, "completed", "running");
+        own.begin_service(&before.services()[0]);
+        assert!(own.take_acted());
+        // Listed before the update landed, and while it runs: under way.
+        for listing in [
+            swarm(10, "completed", "running"),
+            swarm(11, "updating", "running"),
+            swarm(11, "completed", "starting"),
+        ] {
+            assert!(!own.services_done(&listing));
+            let read = listing.as_before(&own.services_before());
+            assert_eq!(read.services()[0].version(), Some(10));
+            assert_eq!(read.services()[0].tasks()[0].id(), "task10");
+        }
+        // Ended: done, still read as before until the own render releases it.
+        let after = swarm(11, "completed", "running");
+        assert!(own.services_done(&after));
+        assert_eq!(own.services_before().len(), 1);
+        own.release_done_services();
+        assert!(own.services_before().is_empty());
+        assert!(!own.services_done(&after));
+        // A failed update holds nothing.
+        own.begin_service(&before.services()[0]);
+        own.service_failed("svc");
+        assert!(own.services_before().is_empty());
     }
 
     #[test]

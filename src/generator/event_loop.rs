@@ -286,10 +286,22 @@ impl Generator {
         let from_event = std::mem::take(&mut self.render_from_event);
         let absorb = self.own_render.take() == Some(self.pacer.requests());
         let mut snapshot = self.watch.cache().snapshot();
-        // Containers pygen is restarting read as they were before: their state in the middle
-        // of the action must not trigger it again (see `OwnActions`).
+        // Containers pygen is restarting, and services it force-updated, read as they were
+        // before: their state in the middle of the action must not trigger it again (see
+        // `OwnActions`). A service whose update ended is taken in by an own render.
         crate::actions::as_before(&mut snapshot.containers, &self.own.before());
-        snapshot.swarm = self.swarm.snapshot();
+        let listed = self.swarm.snapshot();
+        let services_done = listed
+            .as_deref()
+            .is_some_and(|swarm| self.own.services_done(swarm));
+        if services_done && absorb {
+            self.own.release_done_services();
+        }
+        let held = self.own.services_before();
+        snapshot.swarm = match listed {
+            Some(swarm) if !held.is_empty() => Some(Arc::new(swarm.as_before(&held))),
+            listed => listed,
+        };
         let snapshot = Arc::new(snapshot);
         for i in starting {
             let job = &mut self.jobs[i];
@@ -308,6 +320,9 @@ impl Generator {
                     render_job(&spec, &template, &snapshot, &metrics),
                 )
             });
+        }
+        if services_done && !absorb {
+            self.request_own_render();
         }
     }
 

@@ -64,6 +64,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
                 services: Some(&raw),
                 workers: None,
                 own: None,
+                swarm: None,
             };
             let report =
                 actions::run_plan(&docker, &cache.running(), &job.plan, reach, &metrics).await;

@@ -55,6 +55,9 @@ pub struct Service {
     pub(crate) ingress_name: Option<Box<str>>,
     /// Every task of the service, in the daemon's `/tasks` order.
     pub(crate) tasks: Box<[Arc<Task>]>,
+    /// `UpdateStatus.State` (`updating`, `completed`, `paused`, `rollback_started`, …); empty
+    /// when the service was never updated.
+    pub(crate) update_state: Box<str>,
     /// The service's JSON, compact.
     raw: Box<str>,
 }
@@ -178,8 +181,16 @@ impl Service {
             ingress_id,
             ingress_name,
             tasks,
+            update_state: text(at(value, &["UpdateStatus", "State"])).into(),
             raw: serde_json::to_string(value).unwrap_or_default().into(),
         }
+    }
+
+    /// Whether an update of the service is under way: its `UpdateStatus.State` says so, or
+    /// one of its tasks is on its way to its desired state.
+    pub fn is_updating(&self) -> bool {
+        matches!(&*self.update_state, "updating" | "rollback_started")
+            || self.tasks.iter().any(|t| t.is_settling())
     }
 
     /// The service id.

@@ -75,6 +75,26 @@ impl Swarm {
         &self.services
     }
 
+    /// This Swarm with the services of `before` (by id) as they were there, their tasks
+    /// included: what a render reads while pygen's own update of those services is under way.
+    pub fn as_before(&self, before: &[Arc<Service>]) -> Swarm {
+        let services = self
+            .services
+            .iter()
+            .map(|s| {
+                before
+                    .iter()
+                    .find(|b| b.id() == s.id())
+                    .unwrap_or(s)
+                    .clone()
+            })
+            .collect();
+        Swarm {
+            services,
+            nodes: self.nodes.clone(),
+        }
+    }
+
     /// The nodes, in the daemon's order (empty when they were not listed).
     pub fn nodes(&self) -> &[Arc<Node>] {
         &self.nodes

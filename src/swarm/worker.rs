@@ -284,6 +284,7 @@ async fn execute_loop(
             .into_iter()
             .filter(|c| allowed(c, &allow) && meant(c, request.started_before))
             .collect();
+        let restart = matches!(request.action, Action::Restart { .. });
         let plan = match request.action {
             Action::Restart { target } => Plan {
                 restarts: vec![target],
@@ -299,10 +300,12 @@ async fn execute_loop(
             ..Reach::default()
         };
         actions::run_plan(&docker, &running, &plan, reach, &metrics).await;
-        // What the action changed for good (a start time, an address) reaches the managers
-        // as a settled notice, which renders without acting again: the action's events were
-        // held back, and acting on their change would loop.
+        // What a restart changed for good (a start time, an address) reaches the managers as
+        // a settled notice, which renders without acting again: the restart's events were
+        // held back, and acting on their change would loop. A signal changes nothing a
+        // template reads, and an own render after it could only swallow a real change.
         if own.take_acted()
+            && restart
             && let Some(notices) = &notices
         {
             notices.settled();

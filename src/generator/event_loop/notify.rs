@@ -88,12 +88,14 @@ impl Generator {
         let metrics = Arc::clone(&self.metrics);
         let workers = self.workers.clone();
         let own = self.own.clone();
+        let swarm = self.swarm.snapshot();
         let generation = self.generation;
         self.notifications.spawn(async move {
             let reach = Reach {
                 services: Some(&clients.raw),
                 workers: workers.as_deref(),
                 own: Some(&own),
+                swarm: swarm.as_deref(),
             };
             actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
             (generation, index)
