@@ -21,7 +21,7 @@
 //! one `/tasks` call; a poll (`--swarm-poll`, sooner while tasks are settling) catches the task
 //! state changes Swarm sends no event for, and renders only when the listing changed.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -31,6 +31,7 @@ use crate::actions::OwnActions;
 use crate::config::Config;
 use crate::docker::swarm::SwarmCache;
 use crate::docker::watch::{Synced, Watch};
+use crate::dockergen::jobs::{DockerGenOptions, Feed};
 use crate::metrics::Metrics;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
@@ -41,7 +42,7 @@ mod notify;
 mod reload;
 
 use super::edits::{self, Files};
-use super::job::{Job, Rendering, kept, render_job};
+use super::job::{Input, Job, Rendering, kept, render_input};
 use super::{Error, check_target_folders, load_template, swarm_wants};
 
 /// The long-running generator: watches events until `shutdown`. Each message on
@@ -101,7 +102,8 @@ pub async fn watch(
         metrics,
         pacer: RenderRequests::new(),
         render_from_event: false,
-        awaiting: HashSet::new(),
+        awaiting: HashMap::new(),
+        feed: Feed::default(),
         swarm: SwarmCache::new(wants),
         workers,
         updates,
@@ -184,9 +186,13 @@ struct Generator {
     pacer: RenderRequests,
     /// Whether the pending render was asked for by a watched event (it then schedules `repeat`).
     render_from_event: bool,
-    /// Containers whose watched event waits for their inspect: the render comes when it lands,
-    /// and renders in between (for other changes) do not wait for it.
-    awaiting: HashSet<String>,
+    /// Containers whose watched event waits for their inspect, with the templates the event
+    /// selected: their render comes when it lands, and renders in between (for other changes)
+    /// do not wait for it.
+    awaiting: HashMap<String, BTreeSet<usize>>,
+    /// The daemon-side data docker-gen configs render from; reads nothing for pygen's
+    /// templates.
+    feed: Feed,
     /// Services, tasks and nodes, listed when a template reads them.
     swarm: SwarmCache,
     /// The workers, with `--swarm-manager`: container actions go to them.
@@ -228,6 +234,26 @@ impl Generator {
             job.due = true;
             self.pacer.request();
         }
+    }
+
+    /// Asks for a render of the templates an event selected: at once, or after the
+    /// template's debounce.
+    fn request_for_event(&mut self, indexes: impl IntoIterator<Item = usize>) {
+        self.render_from_event = true;
+        for index in indexes {
+            match self.jobs.get_mut(index).and_then(|j| j.debounce.as_mut()) {
+                Some(debounce) => debounce.schedule(),
+                None => self.request_one(index),
+            }
+        }
+    }
+
+    /// Asks for a render of every template that listens to events, as an event would.
+    fn request_listening(&mut self) {
+        let listening: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| self.jobs[i].listens())
+            .collect();
+        self.request_for_event(listening);
     }
 
     /// Whether some template owes a render and is not rendering now.
@@ -284,24 +310,74 @@ impl Generator {
         let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
         let snapshot = Arc::new(snapshot);
+        let Some(mut inputs) = self.docker_gen_inputs(&starting).await else {
+            return;
+        };
         for i in starting {
             let job = &mut self.jobs[i];
-            job.rendering = Some(Rendering { from_event, absorb });
             let Some(template) = job.template.clone() else {
                 continue;
             };
+            let input = match inputs.remove(&i) {
+                Some(Some(input)) => input,
+                // A docker-gen config whose list failed (logged): rendered at its next event.
+                Some(None) => continue,
+                None => Input::Snapshot(Arc::clone(&snapshot)),
+            };
+            job.rendering = Some(Rendering {
+                from_event,
+                absorb,
+                notify_anyway: std::mem::take(&mut job.notify_anyway),
+            });
             let spec = Arc::clone(&job.spec);
-            let snapshot = Arc::clone(&snapshot);
             let metrics = Arc::clone(&self.metrics);
             let generation = self.generation;
             self.renders.spawn_blocking(move || {
                 (
                     generation,
                     i,
-                    render_job(&spec, &template, &snapshot, &metrics),
+                    render_input(&spec, &template, &input, &metrics),
                 )
             });
         }
+    }
+
+    /// The inputs of the docker-gen configs among `starting` (the others render the snapshot),
+    /// by index; `None` for a config whose list failed. `None` in all when the daemon's data
+    /// cannot be read (logged): those renders wait for the next request.
+    async fn docker_gen_inputs(
+        &mut self,
+        starting: &[usize],
+    ) -> Option<HashMap<usize, Option<Input>>> {
+        let wanted: Vec<(usize, Arc<DockerGenOptions>)> = starting
+            .iter()
+            .filter_map(|&i| Some((i, Arc::clone(self.jobs[i].spec.docker_gen.as_ref()?))))
+            .collect();
+        if wanted.is_empty() {
+            return Some(HashMap::new());
+        }
+        let raw = self.watch.clients()?.raw.clone();
+        let options: Vec<&DockerGenOptions> = wanted.iter().map(|(_, o)| &**o).collect();
+        let contexts = match self.feed.contexts(&raw, self.watch.cache(), &options).await {
+            Ok(contexts) => contexts,
+            Err(err) => {
+                tracing::error!("{}; keeping the files as they are", describe(&err));
+                return None;
+            }
+        };
+        Some(
+            wanted
+                .into_iter()
+                .zip(contexts)
+                .map(|((i, options), context)| {
+                    let input = context.map(|context| Input::DockerGen {
+                        context: Box::new(context),
+                        options,
+                    });
+                    (i, input)
+                })
+                .collect(),
+        )
     }
 
     /// A template's render finished: on change, schedules its notifications; a failure keeps
@@ -329,14 +405,19 @@ impl Generator {
         let Some(job) = self.jobs.get_mut(index) else {
             return;
         };
-        let Some(Rendering { from_event, absorb }) = job.rendering.take() else {
+        let Some(Rendering {
+            from_event,
+            absorb,
+            notify_anyway,
+        }) = job.rendering.take()
+        else {
             return;
         };
         match result {
             Ok(changed) => {
                 if changed && absorb {
                     tracing::debug!(template = %job.spec.name, "the target changed by pygen's own actions: no notification");
-                } else if changed && !job.plan.is_empty() {
+                } else if (changed || notify_anyway) && !job.plan.is_empty() {
                     job.timer.schedule();
                 }
                 if from_event {
