@@ -1,7 +1,9 @@
 //! docker-gen mode against the real daemon: the command line (also under the name `docker-gen`),
 //! the one-shot pass with docker-gen's filters, the watch loop (the `Watching docker events`
 //! line, events, `-wait`, `-notify`, `-notify-sighup`, SIGHUP, a broken template that keeps
-//! the last good file), and `-config` files serving several templates from one watch.
+//! the last good file), `-config` files serving several templates from one watch, and what a
+//! config gains as a job of pygen's loop (template files watched for edits, per-template
+//! metrics, a template missing at startup watched for the fix).
 
 mod common;
 
@@ -501,5 +503,95 @@ fn network_connect_events_rerender_with_event_filter() {
         "the disconnect was not seen: {}",
         process.stderr()
     );
+    process.kill();
+}
+
+#[test]
+fn an_edited_template_renders_again_without_an_event_and_is_counted_per_template() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgedit");
+    let template = names_template(dir.path());
+    let dest = dir.path().join("edited.conf");
+    let filter = format!("label={label}");
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let web = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-watch",
+        "-metrics",
+        &metrics_addr,
+        "-container-filter",
+        &filter,
+        template.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    ]);
+    wait_for_file_containing(&dest, web.name(), REACT);
+    // A docker-gen config is a job of pygen's loop: its template file is watched, and an edit
+    // renders the dest at once, with no event and no SIGHUP.
+    fs::write(&template, "{{ range $ }}edited {{ .Name }}\n{{ end }}").expect("edit");
+    let edited = wait_for_file_containing(&dest, &format!("edited {}", web.name()), REACT);
+    assert_eq!(edited, format!("edited {}\n", web.name()));
+    assert!(
+        !process.stderr().contains("Received signal: hangup"),
+        "{}",
+        process.stderr()
+    );
+    // Per-template metrics, labelled with the dest's file name as pygen's entries are.
+    let renders = r#"pygen_renders_total{template="edited.conf"}"#;
+    assert!(
+        metric_value(&scrape(metrics_port), renders) >= 2.0,
+        "{}",
+        scrape(metrics_port)
+    );
+    // A broken edit keeps the last good file, the process, and is counted.
+    fs::write(&template, "{{ range $ }}{{ .Nope }}{{ end }}").expect("edit");
+    let errors = r#"pygen_template_errors_total{template="edited.conf"}"#;
+    assert!(
+        wait_until(REACT, POLL, || metric_value(&scrape(metrics_port), errors)
+            >= 1.0),
+        "{}",
+        process.stderr()
+    );
+    assert!(process.is_running());
+    assert_eq!(fs::read_to_string(&dest).expect("dest"), edited);
+    process.kill();
+}
+
+#[test]
+fn a_template_missing_at_startup_is_watched_for_the_fix() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgfix");
+    let template = dir.path().join("later.tmpl");
+    let dest = dir.path().join("later.conf");
+    let filter = format!("label={label}");
+    let web = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-watch",
+        "-container-filter",
+        &filter,
+        template.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        wait_until(REACT, POLL, || process.stderr().contains("later.tmpl")),
+        "the missing template is not reported: {}",
+        process.stderr()
+    );
+    assert!(
+        process.is_running(),
+        "a template error must not end the process"
+    );
+    fs::write(&template, "{{ range $ }}{{ .Name }}\n{{ end }}").expect("write");
+    wait_for_file_containing(&dest, web.name(), REACT);
     process.kill();
 }

@@ -54,14 +54,16 @@ pub async fn watch(
     mut reload: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
     // A template that does not load stops the start only when none does: the others run,
-    // and its file is watched for the fix.
+    // and its file is watched for the fix. docker-gen configs never stop it (a template
+    // error there keeps the process going, as docker-gen mode documents).
+    let docker_gen = config.templates.iter().any(|s| s.docker_gen.is_some());
     let mut jobs = Vec::with_capacity(config.templates.len());
     let mut first_error = None;
     for spec in &config.templates {
         metrics.template_configured(&spec.name);
         let template = match load_template(&config, spec).await {
             Ok(template) => Some(template),
-            Err(err) if config.templates.len() > 1 => {
+            Err(err) if config.templates.len() > 1 || docker_gen => {
                 tracing::error!(template = %spec.name, "{}; this template renders nothing until it is fixed", describe(&err));
                 metrics.template_unloadable(&spec.name);
                 first_error.get_or_insert(err);
@@ -71,7 +73,8 @@ pub async fn watch(
         };
         jobs.push(Job::new(spec.clone(), template));
     }
-    if let (Some(err), true) = (first_error, jobs.iter().all(|j| j.template.is_none())) {
+    let none_loaded = jobs.iter().all(|j| j.template.is_none());
+    if let (Some(err), true) = (first_error, none_loaded && !docker_gen) {
         return Err(err.into());
     }
     check_target_folders(&config)?;

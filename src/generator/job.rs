@@ -154,10 +154,20 @@ impl Job {
     pub fn files(&self) -> Vec<PathBuf> {
         match &self.template {
             Some(template) => template.files(),
-            None => match Source::parse(&self.spec.source) {
-                Source::File(path) => vec![std::path::absolute(&path).unwrap_or(path)],
-                _ => Vec::new(),
-            },
+            None => {
+                let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+                match (&self.spec.docker_gen, Source::parse(&self.spec.source)) {
+                    (Some(options), _) => options
+                        .job
+                        .templates
+                        .iter()
+                        .cloned()
+                        .map(absolute)
+                        .collect(),
+                    (None, Source::File(path)) => vec![absolute(path)],
+                    (None, _) => Vec::new(),
+                }
+            }
         }
     }
 
