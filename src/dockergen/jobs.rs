@@ -84,12 +84,14 @@ pub fn log_event(event: &EventMessage) {
 
 /// The generator's configuration for a docker-gen run: one template entry per config.
 pub fn config(settings: &Settings) -> Config {
+    let mut templates: Vec<TemplateSpec> = settings
+        .jobs
+        .iter()
+        .map(|job| spec(job, settings))
+        .collect();
+    unique_names(&mut templates);
     Config {
-        templates: settings
-            .jobs
-            .iter()
-            .map(|job| spec(job, settings))
-            .collect(),
+        templates,
         config_file: None,
         template_timeout: Duration::from_secs(60),
         no_ssl_check: false,
@@ -117,6 +119,29 @@ fn spec(job: &Job, settings: &Settings) -> TemplateSpec {
         notify_timeout: settings.notify_timeout,
     }));
     spec
+}
+
+/// Gives every entry its own name (logs, the metrics' `template` label): the dest's file name,
+/// else its whole path when another dest has the same file name, numbered when even that is
+/// taken (the same dest twice, several configs printing to stdout).
+fn unique_names(specs: &mut [TemplateSpec]) {
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for spec in specs.iter() {
+        *counts.entry(spec.name.clone()).or_default() += 1;
+    }
+    for spec in specs.iter_mut() {
+        if counts.get(&spec.name).is_some_and(|&n| n > 1) {
+            spec.name = spec.target_description();
+        }
+    }
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for spec in specs.iter_mut() {
+        let n = seen.entry(spec.name.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            spec.name = format!("{} #{n}", spec.name);
+        }
+    }
 }
 
 /// Reads a config's template files and parses them as one set (the first is executed).
@@ -313,6 +338,32 @@ mod tests {
         );
         assert_eq!(options.interval(), Some(Duration::from_secs(5)));
         assert_eq!(options.events, s.events);
+    }
+
+    #[test]
+    fn every_entry_gets_its_own_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config_file = dir.path().join("dg.toml");
+        std::fs::write(
+            &config_file,
+            "[[config]]\ntemplate = \"t\"\ndest = \"/a/default.conf\"\n\
+             [[config]]\ntemplate = \"t\"\ndest = \"/b/default.conf\"\n\
+             [[config]]\ntemplate = \"t\"\ndest = \"/c/other.conf\"\n\
+             [[config]]\ntemplate = \"t\"\n[[config]]\ntemplate = \"u\"\n",
+        )
+        .expect("write");
+        let s = settings(&["-config", config_file.to_str().expect("utf-8")]);
+        let names: Vec<String> = config(&s).templates.into_iter().map(|t| t.name).collect();
+        assert_eq!(
+            names,
+            [
+                "/a/default.conf",
+                "/b/default.conf",
+                "other.conf",
+                "stdout",
+                "stdout #2"
+            ]
+        );
     }
 
     #[test]

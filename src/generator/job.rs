@@ -457,6 +457,50 @@ mod tests {
         }
     }
 
+    /// A docker-gen config's job, from its command line.
+    fn docker_gen_job(args: &[&str]) -> Job {
+        let flags = crate::dockergen::flags::parse(args.iter().copied()).expect("valid flags");
+        let settings = crate::dockergen::settings::from_flags(&flags, None).expect("valid");
+        let spec = crate::dockergen::jobs::config(&settings)
+            .templates
+            .remove(0);
+        Job::new(spec, None)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_docker_gen_wait_debounces_with_its_min_and_max() {
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        let mut job = docker_gen_job(&["-watch", "-wait", "100ms:250ms", "t"]);
+        let t0 = tokio::time::Instant::now();
+        let debounce = job.debounce.as_mut().expect("-wait debounces");
+        debounce.schedule();
+        assert_eq!(debounce.deadline(), Some(t0 + ms(100)));
+        tokio::time::advance(ms(80)).await;
+        debounce.schedule();
+        assert_eq!(
+            debounce.deadline(),
+            Some(t0 + ms(180)),
+            "quiet period restarts"
+        );
+        tokio::time::advance(ms(120)).await;
+        debounce.schedule();
+        assert_eq!(
+            debounce.deadline(),
+            Some(t0 + ms(250)),
+            "never past the cap"
+        );
+        assert_eq!(job.next_deadline(), Some(t0 + ms(250)));
+        assert!(matches!(job.plan, Notification::DockerGen(_)));
+
+        // No -wait: events render at once; -interval ticks; no -watch: events are not heard.
+        let job = docker_gen_job(&["-interval", "2", "t"]);
+        assert!(job.debounce.is_none() && !job.listens());
+        let tick = job.tick.expect("-interval ticks");
+        assert_eq!(tick.every, Duration::from_secs(2));
+        assert_eq!(job.next_deadline(), Some(tick.next));
+    }
+
     #[test]
     fn label_items_group_the_containers_by_value() {
         let items = items(&PerItem::Label("app".to_owned()), &snapshot());
