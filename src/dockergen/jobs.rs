@@ -6,7 +6,7 @@
 //! Each config becomes a [`TemplateSpec`] carrying its [`DockerGenOptions`]; the loop asks the
 //! job, not docker-gen, what to do: which events render it ([`DockerGenOptions::selects`]), its
 //! render debounce (`-wait`), its periodic render that always notifies (`-interval`), and its
-//! notification plan (docker-gen's [`notify`](super::notify)). What the renders read besides
+//! notification plan (docker-gen's [`notify`](mod@super::notify)). What the renders read besides
 //! the state cache (`.Docker`, the internal networks, each config's daemon-side container
 //! list) comes from a [`Feed`], which reads nothing while no docker-gen job renders.
 
@@ -23,8 +23,8 @@ use super::settings::{Filters, Job, Settings, Wait};
 use super::{Error, eventfilter, notify};
 use crate::config::{Config, Dialect, EventFilter, Intervals, TemplateSpec, TlsSettings};
 use crate::docker::raw::RawClient;
-use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
+use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
 use crate::report::describe;
 use crate::template::engine::Unit;
@@ -200,18 +200,18 @@ impl Feed {
         }
     }
 
-    /// The context of each of `jobs` over the state cache: one `/containers/json` per distinct
+    /// The context of each of `jobs` over `snapshot` (the state cache's): one `/containers/json` per distinct
     /// filter set; `None` for a job whose list failed (logged). Reads nothing for no jobs.
     pub async fn contexts(
         &mut self,
         raw: &RawClient,
-        cache: &StateCache,
+        snapshot: &Snapshot,
         jobs: &[&DockerGenOptions],
     ) -> Result<Vec<Option<go::Context>>, Error> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pass = Pass::read(raw, &mut self.data, cache).await?;
+        let mut pass = Pass::read(raw, &mut self.data, snapshot).await?;
         let mut contexts = Vec::with_capacity(jobs.len());
         for options in jobs {
             contexts.push(match pass.context(raw, &options.job.filters).await {

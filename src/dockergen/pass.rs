@@ -19,6 +19,7 @@ use super::{Error, notify};
 use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
+use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
 use crate::report::describe;
 use crate::template::go::{self, data::RuntimeContainer};
@@ -74,11 +75,11 @@ pub(super) async fn get_json(raw: &RawClient, path: &str) -> Result<Json, Error>
 
 impl Pass {
     /// Reads what `data` misses (`/version` and `/info`, `/networks`) and builds the pass
-    /// from the state cache.
+    /// from a snapshot of the state cache.
     pub(super) async fn read(
         raw: &RawClient,
         data: &mut DaemonData,
-        cache: &StateCache,
+        snapshot: &Snapshot,
     ) -> Result<Pass, Error> {
         if data.needs_info() {
             let version = get_json(raw, "/version").await?;
@@ -89,7 +90,6 @@ impl Pass {
             let networks = get_json(raw, "/networks").await?;
             data.set_networks(&networks);
         }
-        let snapshot = cache.snapshot();
         let docker = data
             .docker(
                 snapshot.containers.len(),
@@ -201,7 +201,7 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
     })?;
     let mut cache = StateCache::new(crate::ownid::detect());
     cache.full_sync(&raw).await?;
-    let mut pass = Pass::read(&raw, &mut DaemonData::default(), &cache).await?;
+    let mut pass = Pass::read(&raw, &mut DaemonData::default(), &cache.snapshot()).await?;
     let metrics = Metrics::new();
     let mut templates = Templates::default();
     let mut failed = None;

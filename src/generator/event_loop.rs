@@ -10,6 +10,12 @@
 //! holds back renders. A template whose files change on disk is reloaded and rendered at once
 //! (see [`super::edits`]).
 //!
+//! Each job says which events render it, whether those renders wait for a quiet period, whether
+//! it also renders on a period (notifying then even when nothing changed), and what runs after
+//! a change: pygen's actions, or a docker-gen config's notifications ([`crate::dockergen::jobs`],
+//! whose configs render from their own daemon-side container lists, read here before their
+//! render tasks start).
+//!
 //! A render never waits for a container read: the watch inspects a changed container in the
 //! background, and a watched event asks for its render only when that inspect lands. A render
 //! that starts meanwhile (for another change) renders what the cache holds; the late container
@@ -33,6 +39,7 @@ use crate::docker::swarm::SwarmCache;
 use crate::docker::watch::{Synced, Watch};
 use crate::dockergen::jobs::{DockerGenOptions, Feed};
 use crate::metrics::Metrics;
+use crate::model::Snapshot;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
@@ -313,7 +320,7 @@ impl Generator {
         let mut snapshot = self.watch.cache().snapshot();
         snapshot.swarm = self.swarm.snapshot();
         let snapshot = Arc::new(snapshot);
-        let Some(mut inputs) = self.docker_gen_inputs(&starting).await else {
+        let Some(mut inputs) = self.docker_gen_inputs(&starting, &snapshot).await else {
             return;
         };
         for i in starting {
@@ -351,6 +358,7 @@ impl Generator {
     async fn docker_gen_inputs(
         &mut self,
         starting: &[usize],
+        snapshot: &Snapshot,
     ) -> Option<HashMap<usize, Option<Input>>> {
         let wanted: Vec<(usize, Arc<DockerGenOptions>)> = starting
             .iter()
@@ -361,7 +369,7 @@ impl Generator {
         }
         let raw = self.watch.clients()?.raw.clone();
         let options: Vec<&DockerGenOptions> = wanted.iter().map(|(_, o)| &**o).collect();
-        let contexts = match self.feed.contexts(&raw, self.watch.cache(), &options).await {
+        let contexts = match self.feed.contexts(&raw, snapshot, &options).await {
             Ok(contexts) => contexts,
             Err(err) => {
                 tracing::error!("{}; keeping the files as they are", describe(&err));
