@@ -3,7 +3,8 @@
 //! line, events, `-wait`, `-notify`, `-notify-sighup`, SIGHUP, a broken template that keeps
 //! the last good file), `-config` files serving several templates from one watch, and what a
 //! config gains as a job of pygen's loop (template files watched for edits, per-template
-//! metrics, a template missing at startup watched for the fix).
+//! metrics, a template missing at startup watched for the fix, one event stream and one
+//! inspect per event shared by every config).
 
 mod common;
 
@@ -593,5 +594,95 @@ fn a_template_missing_at_startup_is_watched_for_the_fix() {
     );
     fs::write(&template, "{{ range $ }}{{ .Name }}\n{{ end }}").expect("write");
     wait_for_file_containing(&dest, web.name(), REACT);
+    process.kill();
+}
+
+/// Now as Unix seconds with a fraction, for `docker events --since/--until`.
+fn unix_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
+}
+
+#[test]
+fn three_configs_share_one_event_stream_and_one_inspect_per_event() {
+    require_docker();
+    let proxy = UnixProxy::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgshare");
+    let template = names_template(dir.path());
+    let config = dir.path().join("docker-gen.cfg");
+    let entry = |dest: &str, filter: &str| {
+        format!(
+            "[[config]]\ntemplate = \"{}\"\ndest = \"{}\"\nwatch = true\n\
+             containerfilter = {{ label = [\"{filter}\"], status = [\"running\"] }}\n\n",
+            template.display(),
+            dir.path().join(dest).display()
+        )
+    };
+    let entries = [
+        entry("a.conf", &label),
+        entry("b.conf", &label),
+        entry("c.conf", &format!("{label}=web")),
+    ];
+    fs::write(&config, entries.concat()).expect("write config");
+    let address = proxy.address();
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-endpoint",
+        &address,
+        "-config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        wait_until(REACT, POLL, || process
+            .stderr()
+            .contains("Watching docker events")),
+        "{}",
+        process.stderr()
+    );
+    let since = unix_now();
+    let web = TestContainer::builder()
+        .label(&label, "web")
+        .shell("sleep 100000")
+        .start();
+    for dest in ["a.conf", "b.conf", "c.conf"] {
+        wait_for_file_containing(dir.path().join(dest), web.name(), REACT);
+    }
+    let inspect = format!("/containers/{}/json", web.id());
+    let inspects = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET ") && r.contains(&inspect))
+        .count();
+    let events = docker_ok([
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &unix_now(),
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}",
+    ]);
+    let events = events.lines().filter(|l| l.contains(web.id())).count();
+    // One inspect per event that may change the container at most, however many configs.
+    assert!(
+        (1..=events).contains(&inspects),
+        "{inspects} inspects for {events} events with three configs; requests:\n{}",
+        proxy.requests().join("\n")
+    );
+    assert_eq!(
+        proxy.count_requests("GET", "/events"),
+        1,
+        "one event stream"
+    );
+    // `.Docker` is read once per connection, not per config or render.
+    assert_eq!(
+        proxy.count_requests("GET", "/info"),
+        1,
+        "{:?}",
+        proxy.requests()
+    );
     process.kill();
 }
