@@ -250,11 +250,21 @@ impl Generator {
     /// template's debounce.
     fn request_for_event(&mut self, indexes: impl IntoIterator<Item = usize>) {
         self.render_from_event = true;
+        let mut now = false;
         for index in indexes {
-            match self.jobs.get_mut(index).and_then(|j| j.debounce.as_mut()) {
+            let Some(job) = self.jobs.get_mut(index) else {
+                continue;
+            };
+            match job.debounce.as_mut() {
                 Some(debounce) => debounce.schedule(),
-                None => self.request_one(index),
+                None => {
+                    job.due = true;
+                    now = true;
+                }
             }
+        }
+        if now {
+            self.pacer.request();
         }
     }
 
