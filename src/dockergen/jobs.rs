@@ -158,8 +158,11 @@ pub async fn load(options: &DockerGenOptions) -> Result<Template, template::Erro
         files.push(read(path.clone()).await?);
     }
     if files.is_empty() {
-        // Settings never hold a config without a template; read "" for the message.
-        files.push(read(PathBuf::new()).await?);
+        // Settings never hold a config without a template.
+        return Err(template::Error::Read {
+            path: PathBuf::new(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no template file given"),
+        });
     }
     let (main, text) = files.remove(0);
     let name = main.file_name().map_or_else(

@@ -372,6 +372,7 @@ impl Generator {
     ) -> Option<HashMap<usize, Option<Input>>> {
         let wanted: Vec<(usize, Arc<DockerGenOptions>)> = starting
             .iter()
+            .filter(|&&i| self.jobs[i].template.is_some())
             .filter_map(|&i| Some((i, Arc::clone(self.jobs[i].spec.docker_gen.as_ref()?))))
             .collect();
         if wanted.is_empty() {

@@ -195,6 +195,12 @@ impl Job {
         self.spec.docker_gen.as_ref().is_none_or(|o| o.listens())
     }
 
+    /// Whether the job is a docker-gen config that watches: its scripts wait for docker-gen's
+    /// `Watching docker events` line each time the event listener is (re)registered.
+    pub fn announces_listener(&self) -> bool {
+        self.spec.docker_gen.as_ref().is_some_and(|o| o.listens())
+    }
+
     /// Whether `event` asks for a render of this job: for pygen's templates a container event
     /// whose action `events` (`--events`) holds, for a docker-gen config its event filters.
     pub fn selects(&self, event: &EventMessage, events: &EventFilter) -> bool {

@@ -8,6 +8,7 @@ use crate::docker::swarm::Role;
 use crate::docker::watch::Change;
 use crate::report::describe;
 
+use super::super::job::Job;
 use super::{Generator, QUICK_POLLS};
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
@@ -18,11 +19,7 @@ impl Generator {
     pub(super) fn handle_change(&mut self, change: Change) {
         match change {
             Change::Connected => {
-                if self
-                    .jobs
-                    .iter()
-                    .any(|j| j.spec.docker_gen.is_some() && j.listens())
-                {
+                if self.jobs.iter().any(Job::announces_listener) {
                     // docker-gen's line, once the event listener is registered: scripts wait
                     // for it.
                     tracing::info!("Watching docker events");

@@ -6,6 +6,10 @@
 //! `/version`, so the other `.Docker` fields are empty, and no network is marked internal).
 //! Blank lines are removed, as docker-gen does without `-keep-blank-lines`; `exists`,
 //! `include` and `dir` read real paths.
+//!
+//! [`GoSet`] is the same dialect for a `pygen docker-gen` config: a set of files, its own
+//! blank-line rule, and [`render_context`] over the context the config's daemon-side list and
+//! the daemon's `.Docker` make (see [`crate::dockergen::jobs`]).
 
 use std::any::Any;
 use std::path::{Path, PathBuf};
