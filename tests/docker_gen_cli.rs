@@ -1,7 +1,10 @@
 //! docker-gen mode against the real daemon: the command line (also under the name `docker-gen`),
 //! the one-shot pass with docker-gen's filters, the watch loop (the `Watching docker events`
 //! line, events, `-wait`, `-notify`, `-notify-sighup`, SIGHUP, a broken template that keeps
-//! the last good file), and `-config` files serving several templates from one watch.
+//! the last good file), `-config` files serving several templates from one watch, and what a
+//! config gains as a job of pygen's loop (template files watched for edits, per-template
+//! metrics, a template missing at startup watched for the fix, one event stream and one
+//! inspect per event shared by every config).
 
 mod common;
 
@@ -500,6 +503,186 @@ fn network_connect_events_rerender_with_event_filter() {
             .contains(network.name())),
         "the disconnect was not seen: {}",
         process.stderr()
+    );
+    process.kill();
+}
+
+#[test]
+fn an_edited_template_renders_again_without_an_event_and_is_counted_per_template() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgedit");
+    let template = names_template(dir.path());
+    let dest = dir.path().join("edited.conf");
+    let filter = format!("label={label}");
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let web = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-watch",
+        "-metrics",
+        &metrics_addr,
+        "-container-filter",
+        &filter,
+        template.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    ]);
+    wait_for_file_containing(&dest, web.name(), REACT);
+    // A docker-gen config is a job of pygen's loop: its template file is watched, and an edit
+    // renders the dest at once, with no event and no SIGHUP.
+    fs::write(&template, "{{ range $ }}edited {{ .Name }}\n{{ end }}").expect("edit");
+    let edited = wait_for_file_containing(&dest, &format!("edited {}", web.name()), REACT);
+    assert_eq!(edited, format!("edited {}\n", web.name()));
+    assert!(
+        !process.stderr().contains("Received signal: hangup"),
+        "{}",
+        process.stderr()
+    );
+    // Per-template metrics, labelled with the dest's file name as pygen's entries are.
+    let renders = r#"pygen_renders_total{template="edited.conf"}"#;
+    assert!(
+        metric_value(&scrape(metrics_port), renders) >= 2.0,
+        "{}",
+        scrape(metrics_port)
+    );
+    // A broken edit keeps the last good file, the process, and is counted.
+    fs::write(&template, "{{ range $ }}{{ .Nope }}{{ end }}").expect("edit");
+    let errors = r#"pygen_template_errors_total{template="edited.conf"}"#;
+    assert!(
+        wait_until(REACT, POLL, || metric_value(&scrape(metrics_port), errors)
+            >= 1.0),
+        "{}",
+        process.stderr()
+    );
+    assert!(process.is_running());
+    assert_eq!(fs::read_to_string(&dest).expect("dest"), edited);
+    process.kill();
+}
+
+#[test]
+fn a_template_missing_at_startup_is_watched_for_the_fix() {
+    require_docker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgfix");
+    let template = dir.path().join("later.tmpl");
+    let dest = dir.path().join("later.conf");
+    let filter = format!("label={label}");
+    let web = TestContainer::builder()
+        .label(&label, "1")
+        .shell("sleep 100000")
+        .start();
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-watch",
+        "-container-filter",
+        &filter,
+        template.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        wait_until(REACT, POLL, || process.stderr().contains("later.tmpl")),
+        "the missing template is not reported: {}",
+        process.stderr()
+    );
+    assert!(
+        process.is_running(),
+        "a template error must not end the process"
+    );
+    fs::write(&template, "{{ range $ }}{{ .Name }}\n{{ end }}").expect("write");
+    wait_for_file_containing(&dest, web.name(), REACT);
+    process.kill();
+}
+
+/// Now as Unix seconds with a fraction, for `docker events --since/--until`.
+fn unix_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
+}
+
+#[test]
+fn three_configs_share_one_event_stream_and_one_inspect_per_event() {
+    require_docker();
+    let proxy = UnixProxy::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let label = unique_name("dgshare");
+    let template = names_template(dir.path());
+    let config = dir.path().join("docker-gen.cfg");
+    let entry = |dest: &str, filter: &str| {
+        format!(
+            "[[config]]\ntemplate = \"{}\"\ndest = \"{}\"\nwatch = true\n\
+             containerfilter = {{ label = [\"{filter}\"], status = [\"running\"] }}\n\n",
+            template.display(),
+            dir.path().join(dest).display()
+        )
+    };
+    let entries = [
+        entry("a.conf", &label),
+        entry("b.conf", &label),
+        entry("c.conf", &format!("{label}=web")),
+    ];
+    fs::write(&config, entries.concat()).expect("write config");
+    let address = proxy.address();
+    let mut process = PygenProcess::spawn([
+        "docker-gen",
+        "-endpoint",
+        &address,
+        "-config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        wait_until(REACT, POLL, || process
+            .stderr()
+            .contains("Watching docker events")),
+        "{}",
+        process.stderr()
+    );
+    let since = unix_now();
+    let web = TestContainer::builder()
+        .label(&label, "web")
+        .shell("sleep 100000")
+        .start();
+    for dest in ["a.conf", "b.conf", "c.conf"] {
+        wait_for_file_containing(dir.path().join(dest), web.name(), REACT);
+    }
+    let inspect = format!("/containers/{}/json", web.id());
+    let inspects = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET ") && r.contains(&inspect))
+        .count();
+    let events = docker_ok([
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &unix_now(),
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}",
+    ]);
+    let events = events.lines().filter(|l| l.contains(web.id())).count();
+    // One inspect per event that may change the container at most, however many configs.
+    assert!(
+        (1..=events).contains(&inspects),
+        "{inspects} inspects for {events} events with three configs; requests:\n{}",
+        proxy.requests().join("\n")
+    );
+    assert_eq!(
+        proxy.count_requests("GET", "/events"),
+        1,
+        "one event stream"
+    );
+    // `.Docker` is read once per connection, not per config or render.
+    assert_eq!(
+        proxy.count_requests("GET", "/info"),
+        1,
+        "{:?}",
+        proxy.requests()
     );
     process.kill();
 }

@@ -316,6 +316,7 @@ impl Config {
                 check: None,
                 per_item: None,
                 mode: None,
+                docker_gen: None,
             }],
             config_file: None,
             template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,

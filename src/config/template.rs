@@ -5,6 +5,7 @@
 //! renders, writes and notification timer, over one shared state cache.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Intervals, SignalSpec};
@@ -82,6 +83,10 @@ pub struct TemplateSpec {
     /// Permission bits of the written file (`mode`); `None` keeps the target's own, or the
     /// default for a new file.
     pub mode: Option<u32>,
+    /// A docker-gen config served as a job (`pygen docker-gen`): its template set, daemon-side
+    /// container filters, events, `-wait`, `-interval` and notifications, which replace the
+    /// entry's own; `None` for pygen's entries.
+    pub docker_gen: Option<Arc<crate::dockergen::jobs::DockerGenOptions>>,
 }
 
 impl TemplateSpec {
@@ -100,6 +105,7 @@ impl TemplateSpec {
             check: None,
             per_item: None,
             mode: None,
+            docker_gen: None,
         }
     }
 

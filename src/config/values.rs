@@ -157,6 +157,11 @@ impl EventFilter {
         })
     }
 
+    /// The filter that matches nothing (`--events none`).
+    pub fn none() -> EventFilter {
+        EventFilter { items: Vec::new() }
+    }
+
     /// Whether the event action `action` (e.g. `start`, `health_status: healthy`) is watched.
     pub fn matches(&self, action: &str) -> bool {
         self.items.iter().any(|item| {

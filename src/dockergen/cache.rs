@@ -1,5 +1,8 @@
-//! What the watch keeps between render passes, so that a pass after an event costs one filtered
-//! `/containers/json` per distinct filter set and the renders, not a rebuild of everything:
+//! What docker-gen mode keeps between render passes, so that a pass after an event costs one
+//! filtered `/containers/json` per distinct filter set and the renders, not a rebuild of
+//! everything. [`DaemonData`] is the watch's (kept by [`super::jobs::Feed`] in the generator's
+//! loop); [`Templates`] serves the one-shot run and `pygen render --dialect go` (the watch's
+//! templates are the generator's, reloaded when their files change):
 //!
 //! - `.Docker` (`/version` and `/info`): read once per connection. `NumContainers` follows the
 //!   state cache at every pass; `NumImages` is the connection's figure (no image events reach
@@ -11,8 +14,7 @@
 //!   when the state cache holds a new inspect of it (a new `Arc`), or when the internal
 //!   networks changed.
 //! - the parsed templates: kept while every file of the set has the same modification time
-//!   and length. docker-gen reads the files at every render; so does this, as far as asking
-//!   for their metadata: an edited template is used at the next render.
+//!   and length.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -6,14 +6,16 @@
 //! writes, reconnects with backoff, and template errors that never end the process.
 //!
 //! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`, `eventfilter`
-//! for `-event-filter`) → `pass` (one render pass; the one-shot run) and `watch` (the loop)
-//! using `context`, `cache` (what a watch keeps between passes) and `notify`; `offline` is
+//! for `-event-filter`) → `pass` (one render pass; the one-shot run) and `watch` (the watch
+//! mode: every config a job of the generator's event loop, through `jobs`) using `context`,
+//! `cache` (the daemon-side data kept between renders) and `notify`; `offline` is
 //! `pygen render --state --dialect go`.
 
 pub mod cache;
 pub mod context;
 pub mod eventfilter;
 pub mod flags;
+pub mod jobs;
 pub mod notify;
 pub mod offline;
 pub mod pass;
@@ -86,18 +88,26 @@ pub enum Error {
     /// The dest could not be written.
     #[error("Unable to write {0}")]
     Write(String),
+    /// The watch (the generator's loop the configs run in) could not start.
+    #[error(transparent)]
+    Generator(#[from] crate::generator::Error),
 }
 
 impl Error {
     /// Whether the error is the user's input (exit status 2) rather than a runtime failure.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            Error::Flags(_)
-                | Error::Settings(_)
-                | Error::StateDump { .. }
-                | Error::TemplateFile { .. }
-        )
+        match self {
+            Error::Generator(err) => {
+                crate::report::Blame::fault(err) == crate::report::Fault::Input
+            }
+            other => matches!(
+                other,
+                Error::Flags(_)
+                    | Error::Settings(_)
+                    | Error::StateDump { .. }
+                    | Error::TemplateFile { .. }
+            ),
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! One render pass, shared by the one-shot run and the watch loop: `.Docker`, the internal
+//! One render pass, for the one-shot run and (through [`super::jobs::Feed`]) the watch
+//! mode's docker-gen jobs: `.Docker`, the internal
 //! networks and each container's template data come from [`DaemonData`] (read or built only
 //! when missing or changed), the containers themselves from the state cache; one filtered
 //! `/containers/json` per distinct filter set (the daemon applies docker-gen's filters; jobs
@@ -7,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::Value as Json;
@@ -18,6 +19,7 @@ use super::{Error, notify};
 use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
+use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
 use crate::report::describe;
 use crate::template::go::{self, data::RuntimeContainer};
@@ -73,11 +75,11 @@ pub(super) async fn get_json(raw: &RawClient, path: &str) -> Result<Json, Error>
 
 impl Pass {
     /// Reads what `data` misses (`/version` and `/info`, `/networks`) and builds the pass
-    /// from the state cache.
+    /// from a snapshot of the state cache.
     pub(super) async fn read(
         raw: &RawClient,
         data: &mut DaemonData,
-        cache: &StateCache,
+        snapshot: &Snapshot,
     ) -> Result<Pass, Error> {
         if data.needs_info() {
             let version = get_json(raw, "/version").await?;
@@ -88,7 +90,6 @@ impl Pass {
             let networks = get_json(raw, "/networks").await?;
             data.set_networks(&networks);
         }
-        let snapshot = cache.snapshot();
         let docker = data
             .docker(
                 snapshot.containers.len(),
@@ -106,7 +107,11 @@ impl Pass {
     }
 
     /// The job's context: the containers its filters let through, in the daemon's order.
-    async fn context(&mut self, raw: &RawClient, filters: &Filters) -> Result<go::Context, Error> {
+    pub(super) async fn context(
+        &mut self,
+        raw: &RawClient,
+        filters: &Filters,
+    ) -> Result<go::Context, Error> {
         let ids = self
             .lists
             .ids(filters, || async {
@@ -182,44 +187,6 @@ fn render_and_write(
     }
 }
 
-/// One job's render from a pass, off the runtime; errors are logged here.
-pub(super) async fn run_job(
-    job: &Job,
-    pass: &mut Pass,
-    templates: &Arc<Mutex<Templates>>,
-    raw: &RawClient,
-    metrics: &Arc<Metrics>,
-) -> bool {
-    let context = match pass.context(raw, &job.filters).await {
-        Ok(c) => c,
-        Err(err) => {
-            tracing::error!("Error listing containers: {}", describe(&err));
-            return false;
-        }
-    };
-    let job_copy = job.clone();
-    let m = Arc::clone(metrics);
-    let kept = Arc::clone(templates);
-    let result = tokio::task::spawn_blocking(move || {
-        let mut templates = kept
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        render_and_write(&job_copy, &mut templates, &context, &m)
-    })
-    .await;
-    match result {
-        Ok(Ok(changed)) => changed,
-        Ok(Err(err)) => {
-            tracing::error!("{}; keeping the last good file", describe(&err));
-            false
-        }
-        Err(err) => {
-            tracing::error!("the render task failed: {err}; keeping the last good file");
-            false
-        }
-    }
-}
-
 /// Renders every job once, notifies where the file changed, and returns. A template error
 /// fails the run (after the other jobs were served).
 pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
@@ -234,7 +201,7 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
     })?;
     let mut cache = StateCache::new(crate::ownid::detect());
     cache.full_sync(&raw).await?;
-    let mut pass = Pass::read(&raw, &mut DaemonData::default(), &cache).await?;
+    let mut pass = Pass::read(&raw, &mut DaemonData::default(), &cache.snapshot()).await?;
     let metrics = Metrics::new();
     let mut templates = Templates::default();
     let mut failed = None;

@@ -10,6 +10,12 @@
 //! holds back renders. A template whose files change on disk is reloaded and rendered at once
 //! (see [`super::edits`]).
 //!
+//! Each job says which events render it, whether those renders wait for a quiet period, whether
+//! it also renders on a period (notifying then even when nothing changed), and what runs after
+//! a change: pygen's actions, or a docker-gen config's notifications ([`crate::dockergen::jobs`],
+//! whose configs render from their own daemon-side container lists, read here before their
+//! render tasks start).
+//!
 //! A render never waits for a container read: the watch inspects a changed container in the
 //! background, and a watched event asks for its render only when that inspect lands. A render
 //! that starts meanwhile (for another change) renders what the cache holds; the late container
@@ -21,7 +27,7 @@
 //! one `/tasks` call; a poll (`--swarm-poll`, sooner while tasks are settling) catches the task
 //! state changes Swarm sends no event for, and renders only when the listing changed.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -31,7 +37,9 @@ use crate::actions::OwnActions;
 use crate::config::Config;
 use crate::docker::swarm::SwarmCache;
 use crate::docker::watch::{Synced, Watch};
+use crate::dockergen::jobs::{DockerGenOptions, Feed};
 use crate::metrics::Metrics;
+use crate::model::Snapshot;
 use crate::pacer::RenderRequests;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
@@ -41,7 +49,7 @@ mod notify;
 mod reload;
 
 use super::edits::{self, Files};
-use super::job::{Job, Rendering, kept, render_job};
+use super::job::{Input, Job, Rendering, kept, render_input};
 use super::{Error, check_target_folders, load_template, swarm_wants};
 
 /// The long-running generator: watches events until `shutdown`. Each message on
@@ -53,14 +61,16 @@ pub async fn watch(
     mut reload: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), Error> {
     // A template that does not load stops the start only when none does: the others run,
-    // and its file is watched for the fix.
+    // and its file is watched for the fix. docker-gen configs never stop it (a template
+    // error there keeps the process going, as docker-gen mode documents).
+    let docker_gen = config.templates.iter().any(|s| s.docker_gen.is_some());
     let mut jobs = Vec::with_capacity(config.templates.len());
     let mut first_error = None;
     for spec in &config.templates {
         metrics.template_configured(&spec.name);
         let template = match load_template(&config, spec).await {
             Ok(template) => Some(template),
-            Err(err) if config.templates.len() > 1 => {
+            Err(err) if config.templates.len() > 1 || docker_gen => {
                 tracing::error!(template = %spec.name, "{}; this template renders nothing until it is fixed", describe(&err));
                 metrics.template_unloadable(&spec.name);
                 first_error.get_or_insert(err);
@@ -70,7 +80,8 @@ pub async fn watch(
         };
         jobs.push(Job::new(spec.clone(), template));
     }
-    if let (Some(err), true) = (first_error, jobs.iter().all(|j| j.template.is_none())) {
+    let none_loaded = jobs.iter().all(|j| j.template.is_none());
+    if let (Some(err), true) = (first_error, none_loaded && !docker_gen) {
         return Err(err.into());
     }
     check_target_folders(&config)?;
@@ -101,7 +112,8 @@ pub async fn watch(
         metrics,
         pacer: RenderRequests::new(),
         render_from_event: false,
-        awaiting: HashSet::new(),
+        awaiting: HashMap::new(),
+        feed: Feed::default(),
         swarm: SwarmCache::new(wants),
         workers,
         updates,
@@ -186,9 +198,13 @@ struct Generator {
     pacer: RenderRequests,
     /// Whether the pending render was asked for by a watched event (it then schedules `repeat`).
     render_from_event: bool,
-    /// Containers whose watched event waits for their inspect: the render comes when it lands,
-    /// and renders in between (for other changes) do not wait for it.
-    awaiting: HashSet<String>,
+    /// Containers whose watched event waits for their inspect, with the templates the event
+    /// selected: their render comes when it lands, and renders in between (for other changes)
+    /// do not wait for it.
+    awaiting: HashMap<String, BTreeSet<usize>>,
+    /// The daemon-side data docker-gen configs render from; reads nothing for pygen's
+    /// templates.
+    feed: Feed,
     /// Services, tasks and nodes, listed when a template reads them.
     swarm: SwarmCache,
     /// The workers, with `--swarm-manager`: container actions go to them.
@@ -232,6 +248,36 @@ impl Generator {
             job.due = true;
             self.pacer.request();
         }
+    }
+
+    /// Asks for a render of the templates an event selected: at once, or after the
+    /// template's debounce.
+    fn request_for_event(&mut self, indexes: impl IntoIterator<Item = usize>) {
+        self.render_from_event = true;
+        let mut now = false;
+        for index in indexes {
+            let Some(job) = self.jobs.get_mut(index) else {
+                continue;
+            };
+            match job.debounce.as_mut() {
+                Some(debounce) => debounce.schedule(),
+                None => {
+                    job.due = true;
+                    now = true;
+                }
+            }
+        }
+        if now {
+            self.pacer.request();
+        }
+    }
+
+    /// Asks for a render of every template that listens to events, as an event would.
+    fn request_listening(&mut self) {
+        let listening: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| self.jobs[i].listens())
+            .collect();
+        self.request_for_event(listening);
     }
 
     /// Whether some template owes a render and is not rendering now.
@@ -303,27 +349,79 @@ impl Generator {
             listed => listed,
         };
         let snapshot = Arc::new(snapshot);
+        let Some(mut inputs) = self.docker_gen_inputs(&starting, &snapshot).await else {
+            return;
+        };
         for i in starting {
             let job = &mut self.jobs[i];
-            job.rendering = Some(Rendering { from_event, absorb });
             let Some(template) = job.template.clone() else {
                 continue;
             };
+            let input = match inputs.remove(&i) {
+                Some(Some(input)) => input,
+                // A docker-gen config whose list failed (logged): rendered at its next event.
+                Some(None) => continue,
+                None => Input::Snapshot(Arc::clone(&snapshot)),
+            };
+            job.rendering = Some(Rendering {
+                from_event,
+                absorb,
+                notify_anyway: std::mem::take(&mut job.notify_anyway),
+            });
             let spec = Arc::clone(&job.spec);
-            let snapshot = Arc::clone(&snapshot);
             let metrics = Arc::clone(&self.metrics);
             let generation = self.generation;
             self.renders.spawn_blocking(move || {
                 (
                     generation,
                     i,
-                    render_job(&spec, &template, &snapshot, &metrics),
+                    render_input(&spec, &template, &input, &metrics),
                 )
             });
         }
         if services_done && !absorb {
             self.request_own_render();
         }
+    }
+
+    /// The inputs of the docker-gen configs among `starting` (the others render the snapshot),
+    /// by index; `None` for a config whose list failed. `None` in all when the daemon's data
+    /// cannot be read (logged): those renders wait for the next request.
+    async fn docker_gen_inputs(
+        &mut self,
+        starting: &[usize],
+        snapshot: &Snapshot,
+    ) -> Option<HashMap<usize, Option<Input>>> {
+        let wanted: Vec<(usize, Arc<DockerGenOptions>)> = starting
+            .iter()
+            .filter(|&&i| self.jobs[i].template.is_some())
+            .filter_map(|&i| Some((i, Arc::clone(self.jobs[i].spec.docker_gen.as_ref()?))))
+            .collect();
+        if wanted.is_empty() {
+            return Some(HashMap::new());
+        }
+        let raw = self.watch.clients()?.raw.clone();
+        let options: Vec<&DockerGenOptions> = wanted.iter().map(|(_, o)| &**o).collect();
+        let contexts = match self.feed.contexts(&raw, snapshot, &options).await {
+            Ok(contexts) => contexts,
+            Err(err) => {
+                tracing::error!("{}; keeping the files as they are", describe(&err));
+                return None;
+            }
+        };
+        Some(
+            wanted
+                .into_iter()
+                .zip(contexts)
+                .map(|((i, options), context)| {
+                    let input = context.map(|context| Input::DockerGen {
+                        context: Box::new(context),
+                        options,
+                    });
+                    (i, input)
+                })
+                .collect(),
+        )
     }
 
     /// A template's render finished: on change, schedules its notifications; a failure keeps
@@ -351,14 +449,19 @@ impl Generator {
         let Some(job) = self.jobs.get_mut(index) else {
             return;
         };
-        let Some(Rendering { from_event, absorb }) = job.rendering.take() else {
+        let Some(Rendering {
+            from_event,
+            absorb,
+            notify_anyway,
+        }) = job.rendering.take()
+        else {
             return;
         };
         match result {
             Ok(changed) => {
                 if changed && absorb {
                     tracing::debug!(template = %job.spec.name, "the target changed by pygen's own actions: no notification");
-                } else if changed && !job.plan.is_empty() {
+                } else if (changed || notify_anyway) && !job.plan.is_empty() {
                     job.timer.schedule();
                 }
                 if from_event {

@@ -7,13 +7,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::time::Duration;
+
+use bollard::models::{EventMessage, EventMessageTypeEnum};
+
 use crate::actions::Plan;
-use crate::config::{Intervals, PerItem, TemplateSpec};
+use crate::config::{EventFilter, Intervals, PerItem, TemplateSpec};
+use crate::docker::events;
+use crate::dockergen::jobs::{self as docker_gen, DockerGenOptions};
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::output::{self, WriteOptions, WriteOutcome};
 use crate::report::describe;
-use crate::template::{Item, Source, Template};
+use crate::template::{Item, Source, Template, go};
 use crate::timer::NotificationTimer;
 
 use super::Error;
@@ -27,12 +33,18 @@ pub(crate) struct Job {
     /// the one it started with). `None` while a template that failed to load at startup has
     /// not been fixed: the job renders nothing, and its file is watched for the fix.
     pub template: Option<Arc<Template>>,
-    /// The restarts and signals after a change.
-    pub plan: Plan,
+    /// What runs after a change.
+    pub plan: Notification,
     /// Batches the notifications (`interval`).
     pub timer: NotificationTimer,
     /// The `repeat` re-render, when configured.
     pub repeat: Option<NotificationTimer>,
+    /// Debounces the renders events ask for (docker-gen's `-wait`); `None` renders at once.
+    pub debounce: Option<NotificationTimer>,
+    /// Renders that notify whether or not the target changed (docker-gen's `-interval`).
+    pub tick: Option<Tick>,
+    /// Whether the next render notifies even when its target did not change (a tick).
+    pub notify_anyway: bool,
     /// Whether a render is owed to this template.
     pub due: bool,
     /// The render in flight, if any: never two of one template at once.
@@ -50,17 +62,77 @@ pub(crate) struct Rendering {
     pub from_event: bool,
     /// Whether only the end of a notification run asked for it: a change then runs no action.
     pub absorb: bool,
+    /// Whether it notifies even when the target did not change (a tick asked for it).
+    pub notify_anyway: bool,
+}
+
+/// What runs after a job's target changed.
+#[derive(Debug, Clone)]
+pub(crate) enum Notification {
+    /// pygen's restarts and signals.
+    Actions(Plan),
+    /// A docker-gen config's `-notify` command and signals.
+    DockerGen(Arc<DockerGenOptions>),
+}
+
+impl Notification {
+    /// Whether nothing runs.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Notification::Actions(plan) => plan.is_empty(),
+            Notification::DockerGen(options) => options.job.notify.is_empty(),
+        }
+    }
+}
+
+/// A periodic render.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tick {
+    /// The period.
+    pub every: Duration,
+    /// When the next one is due.
+    pub next: tokio::time::Instant,
+}
+
+/// What one render reads: the state cache's snapshot, or a docker-gen job's context (its
+/// daemon-side list, `.Docker` from the daemon).
+pub(crate) enum Input {
+    /// The snapshot every pygen template renders.
+    Snapshot(Arc<Snapshot>),
+    /// A docker-gen job's context, and the job's options.
+    DockerGen {
+        /// The template data.
+        context: Box<go::Context>,
+        /// The config (dest, blank lines, notify command for the log).
+        options: Arc<DockerGenOptions>,
+    },
 }
 
 impl Job {
     /// A job for `spec` with its loaded template (`None`: it failed to load), nothing owed
     /// yet.
     pub fn new(spec: TemplateSpec, template: Option<Template>) -> Job {
+        let docker_gen = spec.docker_gen.clone();
         Job {
-            plan: Plan {
-                restarts: spec.restart.clone(),
-                signals: spec.signal.clone(),
+            plan: match &docker_gen {
+                Some(options) => Notification::DockerGen(Arc::clone(options)),
+                None => Notification::Actions(Plan {
+                    restarts: spec.restart.clone(),
+                    signals: spec.signal.clone(),
+                }),
             },
+            debounce: docker_gen
+                .as_ref()
+                .and_then(|o| o.wait())
+                .map(NotificationTimer::new),
+            tick: docker_gen
+                .as_ref()
+                .and_then(|o| o.interval())
+                .map(|every| Tick {
+                    every,
+                    next: tokio::time::Instant::now() + every,
+                }),
+            notify_anyway: false,
             timer: NotificationTimer::new(spec.intervals),
             repeat: spec.repeat.map(|every| {
                 NotificationTimer::new(Intervals {
@@ -82,10 +154,20 @@ impl Job {
     pub fn files(&self) -> Vec<PathBuf> {
         match &self.template {
             Some(template) => template.files(),
-            None => match Source::parse(&self.spec.source) {
-                Source::File(path) => vec![std::path::absolute(&path).unwrap_or(path)],
-                _ => Vec::new(),
-            },
+            None => {
+                let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+                match (&self.spec.docker_gen, Source::parse(&self.spec.source)) {
+                    (Some(options), _) => options
+                        .job
+                        .templates
+                        .iter()
+                        .cloned()
+                        .map(absolute)
+                        .collect(),
+                    (None, Source::File(path)) => vec![absolute(path)],
+                    (None, _) => Vec::new(),
+                }
+            }
         }
     }
 
@@ -96,10 +178,67 @@ impl Job {
 
     /// The earliest instant one of this job's timers fires.
     pub fn next_deadline(&self) -> Option<tokio::time::Instant> {
-        let repeat = self.repeat.as_ref().and_then(NotificationTimer::deadline);
-        match (self.timer.deadline(), repeat) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [
+            self.timer.deadline(),
+            self.repeat.as_ref().and_then(NotificationTimer::deadline),
+            self.debounce.as_ref().and_then(NotificationTimer::deadline),
+            self.tick.map(|t| t.next),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Whether Docker events render this job at all (a docker-gen config without `-watch`
+    /// does not listen).
+    pub fn listens(&self) -> bool {
+        self.spec.docker_gen.as_ref().is_none_or(|o| o.listens())
+    }
+
+    /// Whether the job is a docker-gen config that watches: its scripts wait for docker-gen's
+    /// `Watching docker events` line each time the event listener is (re)registered.
+    pub fn announces_listener(&self) -> bool {
+        self.spec.docker_gen.as_ref().is_some_and(|o| o.listens())
+    }
+
+    /// Whether `event` asks for a render of this job: for pygen's templates a container event
+    /// whose action `events` (`--events`) holds, for a docker-gen config its event filters.
+    pub fn selects(&self, event: &EventMessage, events: &EventFilter) -> bool {
+        match &self.spec.docker_gen {
+            Some(options) => options.selects(event),
+            None => {
+                event.typ == Some(EventMessageTypeEnum::CONTAINER)
+                    && events.matches(event.action.as_deref().unwrap_or_default())
+            }
+        }
+    }
+
+    /// Logs an event this job selected, in the job's style (docker-gen's
+    /// `Received event ...` line, or pygen's debug line).
+    pub fn log_event(&self, event: &EventMessage) {
+        match &self.spec.docker_gen {
+            Some(_) => docker_gen::log_event(event),
+            None => tracing::debug!(
+                "Received {} event from {}",
+                event.action.as_deref().unwrap_or_default(),
+                events::actor_name(event)
+            ),
+        }
+    }
+}
+
+/// Renders `template` over `input` and writes the target(s) of `spec` (see [`render_job`]; a
+/// docker-gen job's context renders as docker-gen renders it). Runs on the blocking pool.
+pub(crate) fn render_input(
+    spec: &TemplateSpec,
+    template: &Template,
+    input: &Input,
+    metrics: &Metrics,
+) -> Result<bool, Error> {
+    match input {
+        Input::Snapshot(snapshot) => render_job(spec, template, snapshot, metrics),
+        Input::DockerGen { context, options } => {
+            docker_gen::render(spec, options, template, context, metrics)
         }
     }
 }
@@ -320,7 +459,52 @@ mod tests {
             check: None,
             per_item: Some(per_item),
             mode: None,
+            docker_gen: None,
         }
+    }
+
+    /// A docker-gen config's job, from its command line.
+    fn docker_gen_job(args: &[&str]) -> Job {
+        let flags = crate::dockergen::flags::parse(args.iter().copied()).expect("valid flags");
+        let settings = crate::dockergen::settings::from_flags(&flags, None).expect("valid");
+        let spec = crate::dockergen::jobs::config(&settings)
+            .templates
+            .remove(0);
+        Job::new(spec, None)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_docker_gen_wait_debounces_with_its_min_and_max() {
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        let mut job = docker_gen_job(&["-watch", "-wait", "100ms:250ms", "t"]);
+        let t0 = tokio::time::Instant::now();
+        let debounce = job.debounce.as_mut().expect("-wait debounces");
+        debounce.schedule();
+        assert_eq!(debounce.deadline(), Some(t0 + ms(100)));
+        tokio::time::advance(ms(80)).await;
+        debounce.schedule();
+        assert_eq!(
+            debounce.deadline(),
+            Some(t0 + ms(180)),
+            "quiet period restarts"
+        );
+        tokio::time::advance(ms(120)).await;
+        debounce.schedule();
+        assert_eq!(
+            debounce.deadline(),
+            Some(t0 + ms(250)),
+            "never past the cap"
+        );
+        assert_eq!(job.next_deadline(), Some(t0 + ms(250)));
+        assert!(matches!(job.plan, Notification::DockerGen(_)));
+
+        // No -wait: events render at once; -interval ticks; no -watch: events are not heard.
+        let job = docker_gen_job(&["-interval", "2", "t"]);
+        assert!(job.debounce.is_none() && !job.listens());
+        let tick = job.tick.expect("-interval ticks");
+        assert_eq!(tick.every, Duration::from_secs(2));
+        assert_eq!(job.next_deadline(), Some(tick.next));
     }
 
     #[test]

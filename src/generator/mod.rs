@@ -103,6 +103,10 @@ pub(crate) async fn load_template(
         no_ssl_check: config.no_ssl_check,
         timeout: config.template_timeout,
     };
+    if let Some(docker_gen) = &spec.docker_gen {
+        // A docker-gen config: its template set, read as docker-gen reads it.
+        return crate::dockergen::jobs::load(docker_gen).await;
+    }
     let source = Source::parse(&spec.source);
     match spec.dialect {
         Dialect::Jinja => Template::load(&source, &options).await,

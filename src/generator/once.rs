@@ -9,7 +9,7 @@ use crate::metrics::Metrics;
 use crate::report::describe;
 use crate::{docker, ownid};
 
-use super::job::{Job, kept, render_job};
+use super::job::{Job, Notification, kept, render_job};
 use super::{Error, check_target_folders, load_template, raw_client, swarm_wants};
 
 /// Renders every template once from the daemon, writes each target that changed, runs the
@@ -59,15 +59,16 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
                 continue;
             }
         };
-        if changed && !job.plan.is_empty() {
+        if let (true, Notification::Actions(plan)) = (changed, &job.plan)
+            && !plan.is_empty()
+        {
             let reach = Reach {
                 services: Some(&raw),
                 workers: None,
                 own: None,
                 swarm: None,
             };
-            let report =
-                actions::run_plan(&docker, &cache.running(), &job.plan, reach, &metrics).await;
+            let report = actions::run_plan(&docker, &cache.running(), plan, reach, &metrics).await;
             unmatched += report.unmatched;
             failed += report.failed;
         }

@@ -164,6 +164,7 @@ pub(super) fn entry(
             }),
             per_item: keys.per_item.map(|(per_item, _)| per_item),
             mode: keys.mode.map(|(mode, _)| mode),
+            docker_gen: None,
         },
         line,
         key: prefix,

@@ -8,6 +8,7 @@ use crate::docker::swarm::Role;
 use crate::docker::watch::Change;
 use crate::report::describe;
 
+use super::super::job::Job;
 use super::{Generator, QUICK_POLLS};
 
 /// How soon the Swarm is polled again while some task is on its way to its desired state.
@@ -18,17 +19,24 @@ impl Generator {
     pub(super) fn handle_change(&mut self, change: Change) {
         match change {
             Change::Connected => {
+                if self.jobs.iter().any(Job::announces_listener) {
+                    // docker-gen's line, once the event listener is registered: scripts wait
+                    // for it.
+                    tracing::info!("Watching docker events");
+                }
                 // The full sync before the next render reads every container.
                 self.awaiting.clear();
                 self.own_awaiting.clear();
+                self.feed.connected();
                 self.swarm.mark_dirty();
                 self.request_all();
             }
             Change::Inspected { id, ok } => {
                 let own = self.own_awaiting.remove(&id);
-                if self.awaiting.remove(&id) || !ok {
-                    self.render_from_event = true;
-                    self.request_all();
+                if let Some(selected) = self.awaiting.remove(&id) {
+                    self.request_for_event(selected);
+                } else if !ok {
+                    self.request_listening();
                 } else if own {
                     // The state an action of pygen's left (a restarted container running
                     // again) reaches the target, without acting again.
@@ -45,6 +53,7 @@ impl Generator {
     /// Reacts to one Docker event.
     pub(super) fn handle_event(&mut self, event: &bollard::models::EventMessage) {
         let action = event.action.as_deref().unwrap_or_default();
+        self.feed.event(event);
         if events::touches_swarm(event) {
             self.swarm.mark_dirty();
             let is_swarm_object = matches!(
@@ -67,9 +76,8 @@ impl Generator {
             // The watch drops an inspect in flight when its container is destroyed, so no
             // `Inspected` change will serve an event that waits for it: the destroy does,
             // whether or not `events` watches it.
-            if self.awaiting.remove(id) {
-                self.render_from_event = true;
-                self.request_all();
+            if let Some(selected) = self.awaiting.remove(id) {
+                self.request_for_event(selected);
             }
             if self.own_awaiting.remove(id) {
                 self.request_own_render();
@@ -84,22 +92,27 @@ impl Generator {
                     self.own_awaiting.insert(id.to_owned());
                 }
             }
+            return;
         }
-        if is_container && self.config.events.matches(action) && !is_own {
-            self.metrics.event_taken();
-            tracing::debug!("Received {action} event from {}", events::actor_name(event));
-            match events::effect(event) {
-                // Rendered when the inspect lands, not before: until then the cache holds
-                // nothing new about this container.
-                events::Effect::Dirty(id) if self.watch.inspecting(id) => {
-                    self.awaiting.insert(id.to_owned());
-                }
-                // A destroy (its waiting event already served above) and the rest.
-                _ => {
-                    self.render_from_event = true;
-                    self.request_all();
-                }
+        let selected: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| self.jobs[i].selects(event, &self.config.events))
+            .collect();
+        let Some(&first) = selected.first() else {
+            return;
+        };
+        self.metrics.event_taken();
+        self.jobs[first].log_event(event);
+        match events::effect(event) {
+            // Rendered when the inspect lands, not before: until then the cache holds nothing
+            // new about this container.
+            events::Effect::Dirty(id) if self.watch.inspecting(id) => {
+                self.awaiting
+                    .entry(id.to_owned())
+                    .or_default()
+                    .extend(selected);
             }
+            // A destroy (its waiting event already served above) and the rest.
+            _ => self.request_for_event(selected),
         }
     }
 

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use crate::actions::{self, Reach};
+use crate::dockergen::jobs as docker_gen;
 use crate::report::describe;
 
+use super::super::job::Notification;
 use super::Generator;
 
 impl Generator {
@@ -22,6 +24,16 @@ impl Generator {
                 .is_some_and(|repeat| repeat.take_due(now));
             if repeat_due {
                 tracing::debug!(template = %self.jobs[i].spec.name, "repeating the generation");
+                self.request_one(i);
+            }
+            let job = &mut self.jobs[i];
+            if job.debounce.as_mut().is_some_and(|d| d.take_due(now)) {
+                self.request_one(i);
+            }
+            let job = &mut self.jobs[i];
+            if let Some(tick) = job.tick.as_mut().filter(|t| t.next <= now) {
+                tick.next = now + tick.every;
+                job.notify_anyway = true;
                 self.request_one(i);
             }
         }
@@ -91,13 +103,20 @@ impl Generator {
         let swarm = self.swarm.snapshot();
         let generation = self.generation;
         self.notifications.spawn(async move {
-            let reach = Reach {
-                services: Some(&clients.raw),
-                workers: workers.as_deref(),
-                own: Some(&own),
-                swarm: swarm.as_deref(),
-            };
-            actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
+            match plan {
+                Notification::Actions(plan) => {
+                    let reach = Reach {
+                        services: Some(&clients.raw),
+                        workers: workers.as_deref(),
+                        own: Some(&own),
+                        swarm: swarm.as_deref(),
+                    };
+                    actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
+                }
+                Notification::DockerGen(options) => {
+                    docker_gen::notify(&clients.docker, &clients.raw, &options, &metrics).await;
+                }
+            }
             (generation, index)
         });
     }

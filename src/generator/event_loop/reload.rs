@@ -112,8 +112,10 @@ impl Generator {
         self.files = jobs.iter().map(|j| Files::new(j.files())).collect();
         self.jobs = jobs;
         self.config.templates = new.templates;
-        // Renders and notification runs in flight belong to the jobs as they were.
+        // Renders and notification runs in flight belong to the jobs as they were, and so do
+        // the events that wait for an inspect (every template renders now anyway).
         self.generation += 1;
+        self.awaiting.clear();
         self.swarm
             .set_wants(swarm_wants(Job::templates(&self.jobs)));
         self.pacer.request();

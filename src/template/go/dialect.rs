@@ -6,16 +6,18 @@
 //! `/version`, so the other `.Docker` fields are empty, and no network is marked internal).
 //! Blank lines are removed, as docker-gen does without `-keep-blank-lines`; `exists`,
 //! `include` and `dir` read real paths.
+//!
+//! [`GoSet`] is the same dialect for a `pygen docker-gen` config: a set of files, its own
+//! blank-line rule, and [`render_context`] over the context the config's daemon-side list and
+//! the daemon's `.Docker` make (see [`crate::dockergen::jobs`]).
 
 use std::any::Any;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, Weak};
 
-use gotmpl::Template as GoTemplate;
-
-use super::{functions, remove_blank_lines};
+use super::{Context, Parsed};
 use crate::dockergen::context;
 use crate::model::Snapshot;
+use crate::template::Template;
 use crate::template::engine::{Compiled, Dialect, Error, Unit};
 
 /// docker-gen's template language.
@@ -24,30 +26,64 @@ pub struct GoDialect;
 
 impl Dialect for GoDialect {
     fn compile(&self, unit: Unit) -> Result<Box<dyn Compiled>, Error> {
-        let slot: Arc<OnceLock<Weak<GoTemplate>>> = Arc::new(OnceLock::new());
-        let mut tmpl =
-            GoTemplate::new(&unit.name).funcs(functions(Path::new("/"), Arc::clone(&slot)));
-        if let Err(err) = tmpl.parse(&unit.text) {
-            let (line, message) = go_location(&unit.name, &err.to_string());
-            // The source repeats the message, so that a printed cause chain does not show
-            // Go's text twice.
-            return Err(Error::Syntax {
-                name: unit.name,
-                line,
-                column: None,
-                source: message.clone().into(),
-                message,
-            });
-        }
-        let tmpl = Arc::new(tmpl);
-        // The slot was created above and is set only here.
-        let _ = slot.set(Arc::downgrade(&tmpl));
+        GoSet::default().compile(unit)
+    }
+}
+
+/// A docker-gen config's template set: the unit is the template executed, `others` are the
+/// files that define templates it may call (docker-gen's `template = "a.tmpl;b.tmpl"`, each
+/// named by its base name as Go's `ParseFiles` names them), and blank lines are kept or
+/// removed as the config says.
+#[derive(Debug, Clone, Default)]
+pub struct GoSet {
+    /// The other files of the set and their text.
+    pub others: Vec<(PathBuf, String)>,
+    /// `-keep-blank-lines`.
+    pub keep_blank_lines: bool,
+}
+
+impl Dialect for GoSet {
+    fn compile(&self, unit: Unit) -> Result<Box<dyn Compiled>, Error> {
+        let others: Vec<(String, String)> = self
+            .others
+            .iter()
+            .map(|(path, text)| (base_name(path), text.clone()))
+            .collect();
+        let parsed = match Parsed::parse(&unit.text, &others, Path::new("/"), &unit.name) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                let (line, message) = go_location(&unit.name, &err.to_string());
+                // The source repeats the message, so that a printed cause chain does not show
+                // Go's text twice.
+                return Err(Error::Syntax {
+                    name: unit.name,
+                    line,
+                    column: None,
+                    source: message.clone().into(),
+                    message,
+                });
+            }
+        };
+        let mut files: Vec<PathBuf> = unit
+            .folder
+            .map(|folder| folder.join(&unit.name))
+            .into_iter()
+            .collect();
+        files.extend(self.others.iter().map(|(path, _)| path.clone()));
         Ok(Box::new(GoCompiled {
-            tmpl,
-            name: unit.name.clone(),
-            file: unit.folder.map(|folder| folder.join(&unit.name)),
+            parsed,
+            name: unit.name,
+            files,
+            keep_blank_lines: self.keep_blank_lines,
         }))
     }
+}
+
+fn base_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Splits Go's `template: NAME:LINE: message` into the line and the message.
@@ -64,14 +100,16 @@ fn go_location(name: &str, text: &str) -> (Option<usize>, String) {
     }
 }
 
-/// A parsed docker-gen template.
+/// A parsed docker-gen template set.
 struct GoCompiled {
-    /// The parsed set (the template and what it defines).
-    tmpl: Arc<GoTemplate>,
+    /// The parsed set (the template, the other files, what they define).
+    parsed: Parsed,
     /// The template's name in messages.
     name: String,
-    /// The template file, when it came from one.
-    file: Option<PathBuf>,
+    /// The files of the set that came from files (the executed one first).
+    files: Vec<PathBuf>,
+    /// Keep whitespace-only lines.
+    keep_blank_lines: bool,
 }
 
 impl std::fmt::Debug for GoCompiled {
@@ -84,18 +122,15 @@ impl std::fmt::Debug for GoCompiled {
 
 impl Compiled for GoCompiled {
     fn render(&self, snapshot: &Snapshot) -> Result<String, Error> {
-        let ctx = context::from_snapshot(snapshot);
-        let out = self
-            .tmpl
-            .execute(&ctx.to_value())
+        self.parsed
+            .execute(&context::from_snapshot(snapshot), self.keep_blank_lines)
             .map_err(|err| Error::Render {
                 name: self.name.clone(),
                 line: None,
                 column: None,
                 message: err.to_string(),
                 source: Box::new(err),
-            })?;
-        Ok(remove_blank_lines(&out))
+            })
     }
 
     /// The Go data has no lazily built parts: every variable is always there.
@@ -107,7 +142,7 @@ impl Compiled for GoCompiled {
     }
 
     fn files(&self) -> Vec<PathBuf> {
-        self.file.iter().cloned().collect()
+        self.files.clone()
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -115,10 +150,21 @@ impl Compiled for GoCompiled {
     }
 }
 
+/// Renders a template of the Go dialect over a context built elsewhere (a docker-gen job's:
+/// `.Docker` from the daemon, its own filtered container list), as docker-gen renders it;
+/// `None` when `template` is of another dialect.
+pub fn render_context(
+    template: &Template,
+    context: &Context,
+) -> Option<Result<String, super::Error>> {
+    let compiled = template.compiled().as_any().downcast_ref::<GoCompiled>()?;
+    Some(compiled.parsed.execute(context, compiled.keep_blank_lines))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::Template;
+    use std::sync::Arc;
 
     #[test]
     fn renders_docker_gen_data_from_a_snapshot() {

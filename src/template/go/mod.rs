@@ -33,7 +33,7 @@ use gotmpl::funcs::{FuncMap, Param, Signature};
 use gotmpl::{FuncError, Template, Value};
 
 pub use data::Context;
-pub use dialect::GoDialect;
+pub use dialect::{GoDialect, GoSet, render_context};
 
 /// Errors of rendering a docker-gen template. Every variant depends on the template or the data
 /// only, so none is fatal to the process: the next render with fixed input may pass.
