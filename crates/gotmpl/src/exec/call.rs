@@ -33,7 +33,7 @@ impl<'a> State<'a> {
         ))
     }
 
-    pub(super) fn arg_count_error(
+    fn arg_count_error(
         &self,
         ident: &Arg,
         name: &str,
@@ -59,7 +59,7 @@ impl<'a> State<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn eval_call(
+    fn eval_call(
         &mut self,
         dot: &Value,
         ident: &'a Arg,
@@ -103,7 +103,7 @@ impl<'a> State<'a> {
             .map_err(|e| self.errorf(at, format!("error calling {name}: {e}")))
     }
 
-    pub(super) fn eval_builtin(
+    fn eval_builtin(
         &mut self,
         dot: &Value,
         ident: &'a Arg,
@@ -227,7 +227,7 @@ impl<'a> State<'a> {
         self.validate_type(at, v, p)
     }
 
-    pub(super) fn literal_mismatch(&self, arg: &Arg, p: Param) -> ExecError {
+    fn literal_mismatch(&self, arg: &Arg, p: Param) -> ExecError {
         let what = match p {
             Param::Bool => "bool",
             Param::Float64 => "float",
@@ -243,7 +243,7 @@ impl<'a> State<'a> {
         self.errorf(At::Arg(arg), format!("expected {what}; found {arg}"))
     }
 
-    pub(super) fn validate_type(&self, at: At<'_>, v: Value, p: Param) -> R<Value> {
+    fn validate_type(&self, at: At<'_>, v: Value, p: Param) -> R<Value> {
         let ok = match (&v, p) {
             (_, Param::Any) => true,
             (Value::Nil, Param::List | Param::StringList) => return Ok(Value::list(Vec::new())),

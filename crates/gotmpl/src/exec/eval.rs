@@ -26,7 +26,7 @@ impl<'a> State<'a> {
         Ok(value)
     }
 
-    pub(super) fn not_a_function(&self, args: &[Arg], fin: &Option<Value>) -> R<()> {
+    fn not_a_function(&self, args: &[Arg], fin: &Option<Value>) -> R<()> {
         if args.len() > 1 || fin.is_some() {
             return Err(self.errorf(
                 At::Arg(&args[0]),
@@ -36,12 +36,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    pub(super) fn eval_command(
-        &mut self,
-        dot: &Value,
-        cmd: &'a Command,
-        fin: Option<Value>,
-    ) -> R<Value> {
+    fn eval_command(&mut self, dot: &Value, cmd: &'a Command, fin: Option<Value>) -> R<Value> {
         let first = &cmd.args[0];
         match first {
             Arg::Field { idents, .. } => {
@@ -161,7 +156,7 @@ impl<'a> State<'a> {
         self.eval_field(dot, &idents[n - 1], at, args, fin, recv)
     }
 
-    pub(super) fn eval_field(
+    fn eval_field(
         &mut self,
         dot: &Value,
         name: &str,
@@ -232,7 +227,7 @@ impl<'a> State<'a> {
         }
     }
 
-    pub(super) fn eval_record_field(
+    fn eval_record_field(
         &mut self,
         dot: &Value,
         r: &Record,

@@ -106,14 +106,7 @@ impl Printer {
     }
 
     /// Go's fmtInteger: precision is a minimum digit count, the zero flag pads after the sign.
-    pub(super) fn fmt_integer(
-        &mut self,
-        mag: u64,
-        neg: bool,
-        base: u32,
-        force_sharp: bool,
-        verb: char,
-    ) {
+    fn fmt_integer(&mut self, mag: u64, neg: bool, base: u32, force_sharp: bool, verb: char) {
         let mut digits = match base {
             2 => format!("{mag:b}"),
             8 => format!("{mag:o}"),

@@ -152,7 +152,7 @@ impl Lexer<'_> {
         true
     }
 
-    pub(super) fn scan_number(&mut self) -> bool {
+    fn scan_number(&mut self) -> bool {
         self.accept("+-");
         let mut digits = "0123456789_";
         if self.accept("0") {

@@ -47,14 +47,14 @@ impl Parser<'_> {
     }
 
     /// `if`, `range` and `with`: pipeline, list, optional else list.
-    pub(super) fn parse_control(&mut self, context: &str) -> PResult<Branch> {
+    fn parse_control(&mut self, context: &str) -> PResult<Branch> {
         let vars_len = self.vars.len();
         let r = self.parse_control_inner(context);
         self.vars.truncate(vars_len);
         r
     }
 
-    pub(super) fn parse_control_inner(&mut self, context: &str) -> PResult<Branch> {
+    fn parse_control_inner(&mut self, context: &str) -> PResult<Branch> {
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         if context == "range" {
             self.range_depth += 1;
@@ -115,7 +115,7 @@ impl Parser<'_> {
         self.parse_control("with").map(Node::With)
     }
 
-    pub(super) fn template_name(&mut self, tok: &Item, context: &str) -> PResult<String> {
+    fn template_name(&mut self, tok: &Item, context: &str) -> PResult<String> {
         match tok.typ {
             ItemType::String | ItemType::RawString => {
                 unquote(&tok.val).ok_or_else(|| self.errorf("invalid syntax"))

@@ -83,7 +83,7 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn check_pipeline(&self, pipe: &Pipe, context: &str) -> PResult<()> {
+    fn check_pipeline(&self, pipe: &Pipe, context: &str) -> PResult<()> {
         if pipe.cmds.is_empty() {
             return Err(self.errorf(format!("missing value for {context}")));
         }
@@ -132,7 +132,7 @@ impl Parser<'_> {
         Ok(cmd)
     }
 
-    pub(super) fn operand(&mut self) -> PResult<Option<Arg>> {
+    fn operand(&mut self) -> PResult<Option<Arg>> {
         let Some(node) = self.term()? else {
             return Ok(None);
         };

@@ -91,7 +91,7 @@ pub(super) fn parse_nanos(value: &[u8], nbytes: usize) -> Result<i64, ()> {
     Ok(ns)
 }
 
-pub(super) fn skip_spaces(s: &[u8]) -> &[u8] {
+fn skip_spaces(s: &[u8]) -> &[u8] {
     let n = s.iter().take_while(|c| **c == b' ').count();
     &s[n..]
 }
@@ -119,7 +119,7 @@ pub(super) fn skip<'a>(mut value: &'a [u8], mut prefix: &[u8]) -> Result<&'a [u8
 
 /// Go's `parseSignedOffset`: the length of a `+h`/`-hh` hour offset (at most 23) at the
 /// start of `value`, or 0.
-pub(super) fn signed_offset_len(value: &[u8]) -> usize {
+fn signed_offset_len(value: &[u8]) -> usize {
     if !matches!(value.first(), Some(b'+' | b'-')) {
         return 0;
     }
