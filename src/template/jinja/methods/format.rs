@@ -100,7 +100,7 @@ pub(super) fn format_with(
 }
 
 /// The value of a replacement field name (`0`, `name`, `name.attr`, `name[key]`, or empty).
-pub(super) fn lookup_field(
+fn lookup_field(
     name: &str,
     positional: &[Value],
     kwargs: &[(Value, Value)],

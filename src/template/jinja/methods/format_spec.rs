@@ -11,7 +11,7 @@ use super::err;
 
 /// A parsed format spec.
 #[derive(Debug, Default)]
-pub(super) struct FormatSpec {
+struct FormatSpec {
     fill: Option<char>,
     align: Option<char>,
     sign: Option<char>,
@@ -24,7 +24,7 @@ pub(super) struct FormatSpec {
 }
 
 /// Parses `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`.
-pub(super) fn parse_spec(spec: &str) -> Result<FormatSpec, Error> {
+fn parse_spec(spec: &str) -> Result<FormatSpec, Error> {
     let chars: Vec<char> = spec.chars().collect();
     let mut i = 0;
     let mut f = FormatSpec::default();
@@ -121,7 +121,7 @@ pub(super) fn format_value(value: &Value, spec: &str) -> Result<String, Error> {
 }
 
 /// Numbers under a format spec.
-pub(super) fn format_number(value: &Value, f: &FormatSpec) -> Result<String, Error> {
+fn format_number(value: &Value, f: &FormatSpec) -> Result<String, Error> {
     let is_int = value.is_integer() || value.kind() == ValueKind::Bool;
     let kind = f.kind.unwrap_or(if is_int { 'd' } else { '\0' });
     let x: f64 = if value.kind() == ValueKind::Bool {
@@ -197,7 +197,7 @@ pub(super) fn format_number(value: &Value, f: &FormatSpec) -> Result<String, Err
 }
 
 /// Fixed notation with grouping of the integer part.
-pub(super) fn fixed(x: f64, precision: usize, grouping: Option<char>) -> String {
+fn fixed(x: f64, precision: usize, grouping: Option<char>) -> String {
     if !x.is_finite() {
         return if x.is_nan() { "nan" } else { "inf" }.to_owned();
     }
@@ -209,7 +209,7 @@ pub(super) fn fixed(x: f64, precision: usize, grouping: Option<char>) -> String 
 }
 
 /// General format (`g`, or the empty type with a precision when `repr_like`).
-pub(super) fn general(x: f64, p: usize, alt: bool, repr_like: bool) -> String {
+fn general(x: f64, p: usize, alt: bool, repr_like: bool) -> String {
     if !x.is_finite() {
         return if x.is_nan() { "nan" } else { "inf" }.to_owned();
     }
@@ -248,7 +248,7 @@ pub(super) fn general(x: f64, p: usize, alt: bool, repr_like: bool) -> String {
 }
 
 /// Inserts `sep` every `every` digits from the right.
-pub(super) fn group_digits(digits: &str, sep: Option<char>, every: usize) -> String {
+fn group_digits(digits: &str, sep: Option<char>, every: usize) -> String {
     let Some(sep) = sep else {
         return digits.to_owned();
     };
@@ -264,7 +264,7 @@ pub(super) fn group_digits(digits: &str, sep: Option<char>, every: usize) -> Str
 }
 
 /// Pads `sign` + `body` to the width with the spec's fill and alignment.
-pub(super) fn align(sign: &str, body: &str, f: &FormatSpec, default: char) -> String {
+fn align(sign: &str, body: &str, f: &FormatSpec, default: char) -> String {
     let (fill, align) = match (f.fill, f.align, f.zero) {
         (fill, Some(a), _) => (fill.unwrap_or(if f.zero { '0' } else { ' ' }), a),
         (_, None, true) if default == '>' => ('0', '='),

@@ -39,7 +39,7 @@ pub(super) fn split(s: &str, method: &str, args: &[Value]) -> Result<Value, Erro
 }
 
 /// Python's `split()`/`rsplit()` without a separator.
-pub(super) fn split_whitespace(s: &str, max: usize, right: bool) -> Vec<String> {
+fn split_whitespace(s: &str, max: usize, right: bool) -> Vec<String> {
     let mut out = Vec::new();
     if right {
         let mut rest = s.trim_end_matches(is_py_space);

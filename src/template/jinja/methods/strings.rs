@@ -40,7 +40,7 @@ pub(super) fn char_range(
 }
 
 /// Byte offset of character `i` of `s` (or `s.len()`).
-pub(super) fn byte_at(s: &str, i: usize) -> usize {
+fn byte_at(s: &str, i: usize) -> usize {
     s.char_indices().nth(i).map_or(s.len(), |(b, _)| b)
 }
 /// Python's string methods; `None` for a method not handled here.
@@ -261,7 +261,7 @@ pub(super) fn str_method(s: &str, method: &str, args: &[Value]) -> Option<Result
 }
 
 /// `str.isX()` checks.
-pub(super) fn is_check(s: &str, method: &str) -> bool {
+fn is_check(s: &str, method: &str) -> bool {
     let cased = |c: char| c.is_lowercase() || c.is_uppercase();
     match method {
         "isdigit" | "isdecimal" | "isnumeric" => !s.is_empty() && s.chars().all(char::is_numeric),
@@ -303,7 +303,7 @@ pub(super) fn is_check(s: &str, method: &str) -> bool {
 }
 
 /// Python's `str.title`.
-pub(super) fn title(s: &str) -> String {
+fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut prev_cased = false;
     for c in s.chars() {
@@ -348,7 +348,7 @@ pub(super) fn find(s: &str, method: &str, args: &[Value]) -> Result<Value, Error
 }
 
 /// What `find` and friends give when the substring is not there.
-pub(super) fn not_found(method: &str) -> Result<Value, Error> {
+fn not_found(method: &str) -> Result<Value, Error> {
     match method {
         "find" | "rfind" => Ok(Value::from(-1)),
         "count" => Ok(Value::from(0)),
