@@ -1,4 +1,4 @@
-//! Carrying out a [`plan`](super::plan): the bollard client over a pooled unix-socket, HTTP or
+//! Carrying out a [`plan`]: the bollard client over a pooled unix-socket, HTTP or
 //! TLS transport, version negotiation, and the plain message for a daemon that is not there.
 
 use std::path::Path;
