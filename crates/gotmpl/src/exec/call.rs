@@ -1,6 +1,6 @@
 //! Function calls: looking a function up, checking the argument count, evaluating and
-//! converting each argument to its parameter's kind, and the builtins that need the executor
-//! (`and`, `or`, `call`...).
+//! converting each argument to its parameter's kind, and the builtins, with `and` and `or`
+//! evaluating their arguments only as far as Go does.
 
 use crate::builtins;
 use crate::fmt::quote;
