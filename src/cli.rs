@@ -6,6 +6,9 @@
 //! one value or domain knowledge (interval order, signal names, one-shot versus Swarm) live in
 //! [`crate::config`], which turns a [`Cli`] into validated configuration. Flags are read from
 //! the command line only, never from the environment.
+//!
+//! This file holds the whole command and the main command's flags; the groups several commands
+//! share are in `groups`, the subcommands' own flags in `subcommands`.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -15,8 +18,14 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 
 mod config_flags;
+mod groups;
+mod subcommands;
 
 pub use config_flags::{FLAGS_IN_THE_CONFIG_FILE, config_conflict_hint, config_key_of_flag};
+pub use groups::{AuthArgs, DockerArgs, EventArgs, FetchArgs, LoggingArgs};
+pub use subcommands::{
+    CheckArgs, CompletionsArgs, HealthcheckArgs, RenderArgs, RenderDialect, StateArgs, WorkerArgs,
+};
 
 /// Event actions watched when `--events` is not given (docker-pygen's default).
 pub const DEFAULT_EVENTS: [&str; 4] = ["start", "stop", "die", "health_status"];
@@ -62,14 +71,6 @@ impl Cli {
             | Some(Command::Check(_)) => false,
         }
     }
-}
-
-/// The logging flags, shared by every command that logs.
-#[derive(Debug, Clone, Copy, Args)]
-pub struct LoggingArgs {
-    /// Log at debug level.
-    #[arg(long, help = "Enable debug log messages")]
-    pub debug: bool,
 }
 
 /// The generator's flags: docker-pygen's `cli.py` plus a few of pygen's own.
@@ -151,17 +152,9 @@ pub struct RunArgs {
     )]
     pub repeat: f64,
 
-    /// Event actions that trigger an update (`none` alone disables them).
-    #[arg(
-        long,
-        num_args = 1..,
-        value_name = "EVENT",
-        default_values = DEFAULT_EVENTS,
-        hide_default_value = true,
-        help = "Docker events to watch and trigger updates for (default: start, stop, die, \
-                health_status)"
-    )]
-    pub events: Vec<String>,
+    /// Event actions that trigger an update.
+    #[command(flatten)]
+    pub events: EventArgs,
 
     /// Run the Swarm manager endpoint and send actions through workers.
     #[arg(
@@ -190,12 +183,9 @@ pub struct RunArgs {
     )]
     pub retries: u32,
 
-    /// Skip TLS certificate checks when fetching an `https://` template.
-    #[arg(
-        long,
-        help = "Disable SSL verification when loading templates over HTTPS (not secure)"
-    )]
-    pub no_ssl_check: bool,
+    /// How templates are fetched over HTTP(S).
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 
     /// Render once, run the actions if the target changed, and exit.
     #[arg(
@@ -204,13 +194,9 @@ pub struct RunArgs {
     )]
     pub one_shot: bool,
 
-    /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
-    #[arg(
-        long,
-        value_name = "ADDRESS",
-        help = "Alternative address (URL) for the Docker daemon connection"
-    )]
-    pub docker_address: Option<String>,
+    /// Which Docker daemon to talk to.
+    #[command(flatten)]
+    pub docker: DockerArgs,
 
     /// Port of the Prometheus endpoint; 0 turns it off.
     #[arg(
@@ -236,16 +222,6 @@ pub struct RunArgs {
                 default; use 127.0.0.1 to keep it local)"
     )]
     pub metrics_address: IpAddr,
-
-    /// Timeout in seconds of the template download (docker-pygen used a fixed 60 s).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 30.0,
-        allow_negative_numbers = true,
-        help = "Timeout in seconds for loading the template over HTTP(S)"
-    )]
-    pub template_timeout: f64,
 
     /// Port of the Swarm manager endpoint (fixed at 9411 in docker-pygen).
     #[arg(
@@ -317,279 +293,6 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
-}
-
-/// Flags of the Swarm worker: docker-pygen's `swarm_worker.py` plus a few of pygen's own.
-#[derive(Debug, Clone, Args)]
-pub struct WorkerArgs {
-    /// Manager hostnames the worker sends events to.
-    #[arg(
-        long,
-        required = true,
-        num_args = 1..,
-        value_name = "HOSTNAME",
-        help = "The target hostname of PyGen managers listening on port 9411 (HOST:PORT for \
-                another port)"
-    )]
-    pub manager: Vec<String>,
-
-    /// Extra attempts per manager when sending an event.
-    #[arg(
-        long,
-        value_name = "RETRIES",
-        default_value_t = 0,
-        help = "Number of retries for sending an update to a Swarm manager"
-    )]
-    pub retries: u32,
-
-    /// Event actions forwarded to the manager (`none` alone disables forwarding).
-    #[arg(
-        long,
-        num_args = 1..,
-        value_name = "EVENT",
-        default_values = DEFAULT_EVENTS,
-        hide_default_value = true,
-        help = "Docker events to watch and trigger updates for (default: start, stop, die, \
-                health_status; \"none\" disables forwarding)"
-    )]
-    pub events: Vec<String>,
-
-    /// Port of the worker's Prometheus endpoint; 0 turns it off.
-    #[arg(
-        long,
-        value_name = "PORT",
-        default_value_t = 9414,
-        hide_default_value = true,
-        help = "HTTP port number for exposing Prometheus metrics (default: 9414, 0 disables the \
-                endpoint)"
-    )]
-    pub metrics: u16,
-
-    /// Address the worker's Prometheus endpoint binds to.
-    #[arg(
-        long,
-        value_name = "ADDR",
-        default_value = "0.0.0.0",
-        help = "Address to bind the Prometheus metrics endpoint to"
-    )]
-    pub metrics_address: IpAddr,
-
-    /// Logging.
-    #[command(flatten)]
-    pub logging: LoggingArgs,
-
-    /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
-    #[arg(
-        long,
-        value_name = "ADDRESS",
-        help = "Alternative address (URL) for the Docker daemon connection"
-    )]
-    pub docker_address: Option<String>,
-
-    /// Port of the worker's action endpoint (fixed at 9412 in docker-pygen).
-    #[arg(
-        long,
-        value_name = "PORT",
-        default_value_t = 9412,
-        help = "Port of the worker HTTP endpoint that receives actions"
-    )]
-    pub worker_port: u16,
-
-    /// Address the worker's action endpoint binds to.
-    #[arg(
-        long,
-        value_name = "ADDR",
-        default_value = "0.0.0.0",
-        help = "Address to bind the worker HTTP endpoint to (all interfaces by default)"
-    )]
-    pub worker_address: IpAddr,
-
-    /// Labels a container must carry for the worker to act on it (all of them).
-    #[arg(
-        long,
-        value_name = "KEY[=VALUE]",
-        action = clap::ArgAction::Append,
-        help = "Only restart or signal containers that carry this label (with this value, if \
-                given); repeat for several (all must match). Without it, whoever holds the \
-                shared secret may act on any container of this node"
-    )]
-    pub allow_label: Vec<String>,
-
-    /// How manager/worker requests are authenticated.
-    #[command(flatten)]
-    pub auth: AuthArgs,
-}
-
-/// The authentication flags shared by the manager (main command) and the worker.
-#[derive(Debug, Clone, Args)]
-pub struct AuthArgs {
-    /// File holding the secret shared by the Swarm manager and its workers.
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with = "insecure_no_auth",
-        help = "File holding the secret shared by the Swarm manager and its workers (16 bytes \
-                at least, readable by pygen's user only); every request between them is \
-                authenticated with it. Without this flag the secret is read from the \
-                PYGEN_SWARM_SECRET environment variable"
-    )]
-    pub swarm_secret_file: Option<PathBuf>,
-
-    /// Explicit opt-in to unauthenticated manager/worker endpoints.
-    #[arg(
-        long,
-        help = "Accept and send Swarm manager/worker requests without authentication (not \
-                secure: anyone who reaches the port can trigger actions); only on a loopback \
-                address unless --insecure-no-auth-on-network is given too"
-    )]
-    pub insecure_no_auth: bool,
-
-    /// Second opt-in: `--insecure-no-auth` on an address other than loopback.
-    #[arg(
-        long,
-        requires = "insecure_no_auth",
-        help = "With --insecure-no-auth: also run without authentication on an address other \
-                than loopback (every host that reaches the port can trigger actions)"
-    )]
-    pub insecure_no_auth_on_network: bool,
-}
-
-/// Flags of `pygen state`.
-#[derive(Debug, Clone, Args)]
-pub struct StateArgs {
-    /// Replace environment variable values with `<redacted>` (names stay).
-    #[arg(
-        long,
-        help = "Write environment variables as NAME=<redacted>: the dump otherwise holds every \
-                container's environment, often passwords and tokens"
-    )]
-    pub redact_env: bool,
-
-    /// Docker daemon address; `None` uses `DOCKER_HOST` or the local socket.
-    #[arg(
-        long,
-        value_name = "ADDRESS",
-        help = "Alternative address (URL) for the Docker daemon connection"
-    )]
-    pub docker_address: Option<String>,
-
-    /// Logging.
-    #[command(flatten)]
-    pub logging: LoggingArgs,
-}
-
-/// Flags of `pygen render`.
-#[derive(Debug, Clone, Args)]
-pub struct RenderArgs {
-    /// State file written by `pygen state`.
-    #[arg(
-        long,
-        value_name = "FILE",
-        help = "State file written by `pygen state` to render the template with"
-    )]
-    pub state: PathBuf,
-
-    /// Template source, as for the main command.
-    #[arg(
-        long,
-        value_name = "TEMPLATE",
-        help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
-                string if it starts with \"#\""
-    )]
-    pub template: String,
-
-    /// Output file; `None` prints to standard output.
-    #[arg(
-        long,
-        value_name = "TARGET",
-        help = "The target to save the generated file (printed to standard output by default)"
-    )]
-    pub target: Option<PathBuf>,
-
-    /// Skip TLS certificate checks when fetching an `https://` template.
-    #[arg(
-        long,
-        help = "Disable SSL verification when loading templates over HTTPS (not secure)"
-    )]
-    pub no_ssl_check: bool,
-
-    /// Timeout in seconds of the template download.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 30.0,
-        allow_negative_numbers = true,
-        help = "Timeout in seconds for loading the template over HTTP(S)"
-    )]
-    pub template_timeout: f64,
-
-    /// The template language.
-    #[arg(
-        long,
-        value_enum,
-        default_value_t = RenderDialect::Jinja,
-        hide_possible_values = true,
-        help = "The template language: jinja (pygen's templates) or go (docker-gen's templates, \
-                rendered with docker-gen's data and functions)"
-    )]
-    pub dialect: RenderDialect,
-
-    /// Logging.
-    #[command(flatten)]
-    pub logging: LoggingArgs,
-}
-
-/// The template languages `pygen render` speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RenderDialect {
-    /// docker-pygen's Jinja2 templates.
-    Jinja,
-    /// docker-gen's Go templates.
-    Go,
-}
-
-/// Flags of `pygen healthcheck`.
-#[derive(Debug, Clone, Args)]
-pub struct HealthcheckArgs {
-    /// URL that must answer with a 2xx status.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "http://127.0.0.1:9413/metrics",
-        help = "URL to query; healthy when it answers with a 2xx status (use port 9414 for a \
-                worker)"
-    )]
-    pub url: String,
-
-    /// Seconds to wait for the answer.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 5.0,
-        allow_negative_numbers = true,
-        help = "Seconds to wait for the answer"
-    )]
-    pub timeout: f64,
-}
-
-/// Flags of `pygen check`.
-#[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// The config file to check.
-    #[arg(
-        long,
-        value_name = "FILE",
-        help = "The config file to check, as given to `pygen --config`"
-    )]
-    pub config: PathBuf,
-}
-
-/// Flags of `pygen completions`.
-#[derive(Debug, Clone, Args)]
-pub struct CompletionsArgs {
-    /// Shell to write the completion script for.
-    #[arg(value_enum, value_name = "SHELL")]
-    pub shell: Shell,
 }
 
 /// Writes the completion script of the whole command line for `shell` to `out`.

@@ -46,17 +46,17 @@ fn parse_arguments_defaults() {
     assert!(run.signal.is_empty());
     assert_eq!(run.interval, [0.5, 2.0]);
     assert_eq!(run.repeat, 0.0);
-    assert_eq!(run.events, ["start", "stop", "die", "health_status"]);
+    assert_eq!(run.events.events, ["start", "stop", "die", "health_status"]);
     assert!(!run.swarm_manager);
     assert!(run.workers.is_empty());
     assert_eq!(run.retries, 0);
-    assert!(!run.no_ssl_check);
+    assert!(!run.fetch.no_ssl_check);
     assert!(!run.one_shot);
-    assert_eq!(run.docker_address, None);
+    assert_eq!(run.docker.docker_address, None);
     assert_eq!(run.metrics, 9413);
     assert!(!run.logging.debug);
     assert_eq!(run.metrics_address.to_string(), "0.0.0.0");
-    assert_eq!(run.template_timeout, 30.0);
+    assert_eq!(run.fetch.template_timeout, 30.0);
     assert_eq!(run.swarm_manager_port, 9411);
     assert_eq!(run.manager_address.to_string(), "0.0.0.0");
     assert_eq!(run.swarm_poll, 5.0);
@@ -199,7 +199,7 @@ fn multi_value_flags() {
         "--one-shot",
     ]);
     assert_eq!(cli.run.interval, [1.0]);
-    assert_eq!(cli.run.events, ["start", "health_status"]);
+    assert_eq!(cli.run.events.events, ["start", "health_status"]);
     assert_eq!(cli.run.workers, ["tasks.a", "tasks.b"]);
     assert!(cli.run.one_shot);
     // A third value is not taken (argparse took it and failed later): the error shows the
@@ -263,7 +263,10 @@ fn swarm_worker_arguments() {
     };
     assert_eq!(worker.manager, ["manager-host"]);
     assert_eq!(worker.retries, 12);
-    assert_eq!(worker.events, ["start", "stop", "die", "health_status"]);
+    assert_eq!(
+        worker.events.events,
+        ["start", "stop", "die", "health_status"]
+    );
     assert!(worker.logging.debug);
     assert_eq!(worker.metrics, 9414);
     assert_eq!(worker.worker_port, 9412);
@@ -282,7 +285,7 @@ fn swarm_worker_arguments() {
         panic!("worker expected: {cli:?}");
     };
     assert_eq!(worker.manager, ["manager1", "manager2"]);
-    assert_eq!(worker.events, ["start", "stop"]);
+    assert_eq!(worker.events.events, ["start", "stop"]);
     assert!(!worker.logging.debug);
 }
 
@@ -326,7 +329,7 @@ fn state_subcommand() {
     let Some(Command::State(state)) = &cli.command else {
         panic!("state expected: {cli:?}");
     };
-    assert_eq!(state.docker_address.as_deref(), Some("tcp://h:2375"));
+    assert_eq!(state.docker.docker_address.as_deref(), Some("tcp://h:2375"));
     assert!(cli.debug());
 }
 
@@ -355,8 +358,8 @@ fn render_subcommand() {
         render.target.as_deref().and_then(|p| p.to_str()),
         Some("out")
     );
-    assert!(render.no_ssl_check);
-    assert_eq!(render.template_timeout, 3.0);
+    assert!(render.fetch.no_ssl_check);
+    assert_eq!(render.fetch.template_timeout, 3.0);
 }
 
 #[test]

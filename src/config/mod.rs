@@ -319,11 +319,11 @@ impl Config {
                 docker_gen: None,
             }],
             config_file: None,
-            template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
-            no_ssl_check: args.no_ssl_check,
-            events: EventFilter::new("--events", &args.events)?,
+            template_timeout: positive_seconds("--template-timeout", args.fetch.template_timeout)?,
+            no_ssl_check: args.fetch.no_ssl_check,
+            events: EventFilter::new("--events", &args.events.events)?,
             one_shot: args.one_shot,
-            docker_address: args.docker_address.clone(),
+            docker_address: args.docker.docker_address.clone(),
             docker_tls: TlsSettings::default(),
             metrics: listen_addr(args.metrics_address, args.metrics),
             debug: args.logging.debug,
@@ -381,10 +381,10 @@ impl WorkerConfig {
         Ok(WorkerConfig {
             managers: args.manager.clone(),
             retries: args.retries,
-            events: EventFilter::new("--events", &args.events)?,
+            events: EventFilter::new("--events", &args.events.events)?,
             metrics: listen_addr(args.metrics_address, args.metrics),
             debug: args.logging.debug,
-            docker_address: args.docker_address.clone(),
+            docker_address: args.docker.docker_address.clone(),
             listen: SocketAddr::new(args.worker_address, args.worker_port),
             auth: SwarmAuth::from_flags(
                 &args.auth,
@@ -463,7 +463,7 @@ impl StateConfig {
     /// Takes over the `state` flags (nothing to check).
     pub fn from_args(args: &StateArgs) -> StateConfig {
         StateConfig {
-            docker_address: args.docker_address.clone(),
+            docker_address: args.docker.docker_address.clone(),
             redact_env: args.redact_env,
             debug: args.logging.debug,
         }
@@ -509,8 +509,8 @@ impl RenderConfig {
             state: args.state.clone(),
             template: args.template.clone(),
             target: args.target.clone(),
-            no_ssl_check: args.no_ssl_check,
-            template_timeout: positive_seconds("--template-timeout", args.template_timeout)?,
+            no_ssl_check: args.fetch.no_ssl_check,
+            template_timeout: positive_seconds("--template-timeout", args.fetch.template_timeout)?,
             debug: args.logging.debug,
             dialect: args.dialect,
         })

@@ -2,6 +2,11 @@
 //! each with its byte position and line, as Go's `text/template/parse/lex.go` does: trim
 //! markers (`{{- ` and ` -}}`) remove the neighbouring white space, comments vanish, and the
 //! first lexical error ends the item stream with an error item carrying Go's message.
+//!
+//! This file holds the items, the lexer's state and the states between words; the words of an
+//! action (identifiers, variables, strings, numbers) are scanned in `words`.
+
+mod words;
 
 /// The kind of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,24 +95,6 @@ impl std::fmt::Display for Item {
             _ => f.write_str(&crate::fmt::quote(&self.val)),
         }
     }
-}
-
-fn keyword(word: &str) -> Option<ItemType> {
-    Some(match word {
-        "." => ItemType::Dot,
-        "block" => ItemType::Block,
-        "break" => ItemType::Break,
-        "continue" => ItemType::Continue,
-        "define" => ItemType::Define,
-        "else" => ItemType::Else,
-        "end" => ItemType::End,
-        "if" => ItemType::If,
-        "range" => ItemType::Range,
-        "nil" => ItemType::Nil,
-        "template" => ItemType::Template,
-        "with" => ItemType::With,
-        _ => return None,
-    })
 }
 
 fn is_space(c: char) -> bool {
@@ -442,168 +429,6 @@ impl Lexer<'_> {
             }
         }
         self.emit(ItemType::Space);
-        true
-    }
-
-    fn lex_identifier(&mut self) -> bool {
-        while let Some(c) = self.peek() {
-            if !is_alnum(c) {
-                break;
-            }
-            self.next();
-        }
-        if !self.at_terminator() {
-            let c = self.peek().unwrap_or('\0');
-            self.error(format!("bad character {}", sharp_u(c)));
-            return false;
-        }
-        let word = &self.input[self.start..self.pos];
-        let typ = match keyword(word) {
-            Some(k) => k,
-            None if word == "true" || word == "false" => ItemType::Bool,
-            None => ItemType::Identifier,
-        };
-        self.emit(typ);
-        true
-    }
-
-    fn lex_variable(&mut self) -> bool {
-        if self.at_terminator() {
-            self.emit(ItemType::Variable);
-            return true;
-        }
-        self.lex_field_or_variable(ItemType::Variable)
-    }
-
-    fn lex_field_or_variable(&mut self, typ: ItemType) -> bool {
-        if self.at_terminator() {
-            self.emit(if typ == ItemType::Variable {
-                ItemType::Variable
-            } else {
-                ItemType::Dot
-            });
-            return true;
-        }
-        while let Some(c) = self.peek() {
-            if !is_alnum(c) {
-                break;
-            }
-            self.next();
-        }
-        if !self.at_terminator() {
-            let c = self.peek().unwrap_or('\0');
-            self.error(format!("bad character {}", sharp_u(c)));
-            return false;
-        }
-        self.emit(typ);
-        true
-    }
-
-    fn lex_char(&mut self) -> bool {
-        loop {
-            match self.next() {
-                Some('\\') => {
-                    if matches!(self.next(), None | Some('\n')) {
-                        self.error("unterminated character constant".into());
-                        return false;
-                    }
-                }
-                None | Some('\n') => {
-                    self.error("unterminated character constant".into());
-                    return false;
-                }
-                Some('\'') => break,
-                Some(_) => {}
-            }
-        }
-        self.emit(ItemType::CharConstant);
-        true
-    }
-
-    fn lex_quote(&mut self) -> bool {
-        loop {
-            match self.next() {
-                Some('\\') => {
-                    if matches!(self.next(), None | Some('\n')) {
-                        self.error("unterminated quoted string".into());
-                        return false;
-                    }
-                }
-                None | Some('\n') => {
-                    self.error("unterminated quoted string".into());
-                    return false;
-                }
-                Some('"') => break,
-                Some(_) => {}
-            }
-        }
-        self.emit(ItemType::String);
-        true
-    }
-
-    fn lex_raw_quote(&mut self) -> bool {
-        loop {
-            match self.next() {
-                None => {
-                    self.error("unterminated raw quoted string".into());
-                    return false;
-                }
-                Some('`') => break,
-                Some(_) => {}
-            }
-        }
-        self.emit(ItemType::RawString);
-        true
-    }
-
-    fn lex_number(&mut self) -> bool {
-        if !self.scan_number() {
-            let s = crate::fmt::quote(&self.input[self.start..self.pos]);
-            self.error(format!("bad number syntax: {s}"));
-            return false;
-        }
-        if matches!(self.peek(), Some('+' | '-')) {
-            if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
-                let s = crate::fmt::quote(&self.input[self.start..self.pos]);
-                self.error(format!("bad number syntax: {s}"));
-                return false;
-            }
-            self.emit(ItemType::Complex);
-            return true;
-        }
-        self.emit(ItemType::Number);
-        true
-    }
-
-    fn scan_number(&mut self) -> bool {
-        self.accept("+-");
-        let mut digits = "0123456789_";
-        if self.accept("0") {
-            if self.accept("xX") {
-                digits = "0123456789abcdefABCDEF_";
-            } else if self.accept("oO") {
-                digits = "01234567_";
-            } else if self.accept("bB") {
-                digits = "01_";
-            }
-        }
-        self.accept_run(digits);
-        if self.accept(".") {
-            self.accept_run(digits);
-        }
-        if digits.len() == 11 && self.accept("eE") {
-            self.accept("+-");
-            self.accept_run("0123456789_");
-        }
-        if digits.len() == 23 && self.accept("pP") {
-            self.accept("+-");
-            self.accept_run("0123456789_");
-        }
-        self.accept("i");
-        if self.peek().is_some_and(is_alnum) {
-            self.next();
-            return false;
-        }
         true
     }
 }

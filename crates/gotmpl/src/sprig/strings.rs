@@ -2,11 +2,19 @@
 //! comes last, for pipelines), goutils' word functions (`abbrev`, `wrap`, `initials`,
 //! `swapcase`), xstrings' case conversions (`snakecase`, `camelcase`, `kebabcase`, `shuffle`),
 //! `split` into a map of `_0`, `_1`..., `quote`/`cat`/`toString`, `join` and `sortAlpha`.
+//!
+//! goutils' word functions are in `words`, xstrings' case conversions in `case`.
 
 use std::collections::BTreeMap;
 
 use super::{FuncError, Value, int, strval, text};
 use crate::funcs::{FuncMap, Param, Signature};
+
+mod case;
+mod words;
+
+use case::{camelcase, to_lower_case};
+use words::{abbreviate_full, initials, swapcase, wrap_custom};
 
 /// Go's `unicode.IsSpace`.
 pub(super) fn is_go_space(c: char) -> bool {
@@ -14,7 +22,7 @@ pub(super) fn is_go_space(c: char) -> bool {
 }
 
 /// Go's `unicode.ToUpper` for one rune (simple case mapping: no expansion to several runes).
-fn upper_rune(c: char) -> char {
+pub(super) fn upper_rune(c: char) -> char {
     let mut it = c.to_uppercase();
     match (it.next(), it.next()) {
         (Some(u), None) => u,
@@ -23,7 +31,7 @@ fn upper_rune(c: char) -> char {
 }
 
 /// Go's `unicode.ToLower` for one rune.
-fn lower_rune(c: char) -> char {
+pub(super) fn lower_rune(c: char) -> char {
     if c == '\u{130}' {
         // Go maps the dotted capital I to a plain i (no combining dot).
         return 'i';
@@ -119,331 +127,6 @@ fn trunc(c: i64, s: &str) -> String {
         b
     };
     String::from_utf8_lossy(slice).into_owned()
-}
-
-/// goutils' `AbbreviateFull` (byte-indexed, like Go's slicing).
-fn abbreviate_full(s: &str, offset: i64, max: i64) -> String {
-    let b = s.as_bytes();
-    let len = b.len() as i64;
-    if s.is_empty() || max < 4 {
-        return String::new();
-    }
-    if len <= max {
-        return s.to_owned();
-    }
-    let lossy = |x: &[u8]| String::from_utf8_lossy(x).into_owned();
-    let mut offset = offset.min(len);
-    if len - offset < max - 3 {
-        offset = len - (max - 3);
-    }
-    if offset <= 4 {
-        return lossy(&b[..(max - 3) as usize]) + "...";
-    }
-    if max < 7 {
-        return String::new();
-    }
-    if offset + max - 3 < len {
-        return "...".to_owned() + &abbreviate_full(&lossy(&b[offset as usize..]), 0, max - 3);
-    }
-    "...".to_owned() + &lossy(&b[(len - (max - 3)) as usize..])
-}
-
-/// goutils' `Initials`: the first byte of each whitespace-separated word (bytes taken as
-/// Latin-1 runes, as goutils does).
-fn initials(s: &str) -> String {
-    let mut out = String::new();
-    let mut gap = true;
-    for &b in s.as_bytes() {
-        let ch = char::from(b);
-        if is_go_space(ch) {
-            gap = true;
-        } else if gap {
-            out.push(ch);
-            gap = false;
-        }
-    }
-    out
-}
-
-/// goutils' `SwapCase`: upper to lower, lower to upper, and a lower-case letter after
-/// whitespace to title case.
-fn swapcase(s: &str) -> String {
-    let mut ws = true;
-    s.chars()
-        .map(|c| {
-            if c.is_uppercase() {
-                ws = false;
-                lower_rune(c)
-            } else if c.is_lowercase() {
-                let u = upper_rune(c);
-                ws = false;
-                u
-            } else {
-                ws = is_go_space(c);
-                c
-            }
-        })
-        .collect()
-}
-
-/// goutils' `WrapCustom` (byte-indexed).
-fn wrap_custom(s: &str, width: i64, newline: &str, long_words: bool) -> String {
-    if s.is_empty() {
-        return String::new();
-    }
-    let newline = if newline.is_empty() { "\n" } else { newline };
-    let width = width.max(1) as usize;
-    let b = s.as_bytes();
-    let len = b.len();
-    let mut offset = 0usize;
-    let mut out: Vec<u8> = Vec::with_capacity(len + 8);
-    while len - offset > width {
-        if b[offset] == b' ' {
-            offset += 1;
-            continue;
-        }
-        let end = width + offset + 1;
-        let space = b[offset..end].iter().rposition(|c| *c == b' ');
-        if let Some(sp) = space {
-            out.extend_from_slice(&b[offset..offset + sp]);
-            out.extend_from_slice(newline.as_bytes());
-            offset += sp + 1;
-        } else if long_words {
-            out.extend_from_slice(&b[offset..offset + width]);
-            out.extend_from_slice(newline.as_bytes());
-            offset += width;
-        } else {
-            let end = width + offset;
-            match b[end..].iter().position(|c| *c == b' ') {
-                None => {
-                    out.extend_from_slice(&b[offset..]);
-                    offset = len;
-                }
-                Some(i) => {
-                    out.extend_from_slice(&b[offset..end + i]);
-                    out.extend_from_slice(newline.as_bytes());
-                    offset = end + i + 1;
-                }
-            }
-        }
-    }
-    out.extend_from_slice(&b[offset..]);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// xstrings' connector runes.
-fn is_connector(r: char) -> bool {
-    r == '-' || r == '_' || is_go_space(r)
-}
-
-/// xstrings' `isAlphabet`: letters outside the CJK blocks.
-fn is_alphabet(r: char) -> bool {
-    if !r.is_alphabetic() {
-        return false;
-    }
-    let c = r as u32;
-    !((0x3400..=0x4DBF).contains(&c)
-        || (0x4E00..=0x9FFF).contains(&c)
-        || (0xF900..=0xFAFF).contains(&c)
-        || (0x20000..=0x2FA1F).contains(&c))
-}
-
-/// Go's `unicode.IsPunct`, approximated by the ASCII and general punctuation sets.
-fn is_punct(r: char) -> bool {
-    if r.is_ascii() {
-        return r.is_ascii_punctuation() && !"$+<=>^`|~".contains(r);
-    }
-    matches!(r as u32, 0x2010..=0x2027 | 0x2030..=0x205E | 0x3001..=0x3003 | 0xA1 | 0xA7 | 0xAB | 0xB6 | 0xB7 | 0xBB | 0xBF)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Word {
-    Invalid,
-    Number,
-    Upper,
-    Alphabet,
-    Connector,
-    Punct,
-    Other,
-}
-
-/// xstrings' `nextWord`: the type of the next word, the word, and the rest.
-fn next_word(s: &str) -> (Word, &str, &str) {
-    let mut it = s.char_indices().peekable();
-    let Some((_, r)) = it.next() else {
-        return (Word::Invalid, "", "");
-    };
-    let end_of = |it: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-                  keep: &dyn Fn(char) -> bool| {
-        while let Some(&(_, c)) = it.peek() {
-            if !keep(c) {
-                break;
-            }
-            it.next();
-        }
-        it.peek().map_or(s.len(), |(i, _)| *i)
-    };
-    let (wt, end) = if is_connector(r) {
-        (Word::Connector, end_of(&mut it, &is_connector))
-    } else if is_punct(r) {
-        (Word::Punct, end_of(&mut it, &is_punct))
-    } else if r.is_uppercase() {
-        match it.peek().copied() {
-            None => (Word::Upper, s.len()),
-            Some((_, c)) if c.is_uppercase() => {
-                // A run of capitals; when a lower-case letter follows, its capital starts
-                // the next word ("HTTPServer" is "HTTP" + "Server").
-                let mut last_start = 0;
-                while let Some(&(i, c)) = it.peek() {
-                    if !c.is_uppercase() {
-                        break;
-                    }
-                    last_start = i;
-                    it.next();
-                }
-                match it.peek() {
-                    Some(&(_, c)) if is_alphabet(c) => (Word::Upper, last_start),
-                    Some(&(i, _)) => (Word::Upper, i),
-                    None => (Word::Upper, s.len()),
-                }
-            }
-            Some((_, c)) if is_alphabet(c) => (
-                Word::Upper,
-                end_of(&mut it, &|c| is_alphabet(c) && !c.is_uppercase()),
-            ),
-            Some((i, _)) => (Word::Upper, i),
-        }
-    } else if is_alphabet(r) {
-        (
-            Word::Alphabet,
-            end_of(&mut it, &|c| is_alphabet(c) && !c.is_uppercase()),
-        )
-    } else if r.is_numeric() {
-        (Word::Number, end_of(&mut it, &char::is_numeric))
-    } else {
-        (
-            Word::Other,
-            end_of(&mut it, &|c| {
-                !(is_connector(c) || is_alphabet(c) || c.is_numeric() || is_punct(c))
-            }),
-        )
-    };
-    (wt, &s[..end], &s[end..])
-}
-
-/// xstrings' `toLower` of one word: upper-case words and connectors are lowered, connectors
-/// replaced.
-fn lower_word(out: &mut String, wt: Word, word: &str, connector: char) {
-    if wt != Word::Upper && wt != Word::Connector {
-        out.push_str(word);
-        return;
-    }
-    for r in word.chars() {
-        if is_connector(r) {
-            out.push(connector);
-        } else {
-            out.push(lower_rune(r));
-        }
-    }
-}
-
-/// xstrings' `camelCaseToLowerCase` (`snakecase`, `kebabcase`).
-fn to_lower_case(s: &str, connector: char) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    if s.is_empty() {
-        return out;
-    }
-    let (mut wt, mut word, mut rest) = next_word(s);
-    while !rest.is_empty() {
-        if wt != Word::Connector {
-            lower_word(&mut out, wt, word, connector);
-        }
-        let prev = wt;
-        let last = word;
-        (wt, word, rest) = next_word(rest);
-        match prev {
-            Word::Number => {
-                while wt == Word::Alphabet || wt == Word::Number {
-                    lower_word(&mut out, wt, word, connector);
-                    (wt, word, rest) = next_word(rest);
-                }
-                if !matches!(wt, Word::Invalid | Word::Punct | Word::Connector) {
-                    out.push(connector);
-                }
-            }
-            Word::Connector => lower_word(&mut out, prev, last, connector),
-            Word::Punct => {}
-            _ => {
-                if wt != Word::Number {
-                    if wt != Word::Connector && wt != Word::Punct {
-                        out.push(connector);
-                    }
-                    continue;
-                }
-                if rest.is_empty() {
-                    continue;
-                }
-                let num = word;
-                (wt, word, rest) = next_word(rest);
-                if wt != Word::Alphabet {
-                    lower_word(&mut out, Word::Number, num, connector);
-                    if wt != Word::Connector && wt != Word::Punct {
-                        out.push(connector);
-                    }
-                    continue;
-                }
-                out.push(connector);
-                lower_word(&mut out, Word::Number, num, connector);
-                while wt == Word::Alphabet || wt == Word::Number {
-                    lower_word(&mut out, wt, word, connector);
-                    (wt, word, rest) = next_word(rest);
-                }
-                if !matches!(wt, Word::Invalid | Word::Connector | Word::Punct) {
-                    out.push(connector);
-                }
-            }
-        }
-    }
-    lower_word(&mut out, wt, word, connector);
-    out
-}
-
-/// xstrings' `ToCamelCase`: connectors dropped, the rune after one upper-cased, the rest
-/// lowered; leading connectors kept.
-fn camelcase(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    let mut r0 = None;
-    for c in chars.by_ref() {
-        if !is_connector(c) {
-            r0 = Some(upper_rune(c));
-            break;
-        }
-        out.push(c);
-    }
-    let Some(mut r0) = r0 else {
-        // Only connectors: xstrings writes the last one a second time.
-        if let Some(last) = s.chars().last() {
-            out.push(last);
-        }
-        return out;
-    };
-    for c in chars {
-        let r1 = r0;
-        r0 = c;
-        if is_connector(r0) && is_connector(r1) {
-            out.push(r1);
-            continue;
-        }
-        if is_connector(r1) {
-            r0 = upper_rune(r0);
-        } else {
-            r0 = lower_rune(r0);
-            out.push(r1);
-        }
-    }
-    out.push(r0);
-    out
 }
 
 /// `strings.Split`: an empty separator splits into UTF-8 runes.
@@ -703,51 +386,6 @@ pub(super) fn go_replace(s: &str, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn case_conversions_follow_xstrings() {
-        assert_eq!(to_lower_case("FirstName", '_'), "first_name");
-        assert_eq!(to_lower_case("HTTPServer", '_'), "http_server");
-        assert_eq!(to_lower_case("NoHTTPS", '_'), "no_https");
-        assert_eq!(to_lower_case("GO_PATH", '_'), "go_path");
-        assert_eq!(to_lower_case("GO PATH", '_'), "go_path");
-        assert_eq!(to_lower_case("GO-PATH", '_'), "go_path");
-        assert_eq!(to_lower_case("http2xx", '_'), "http_2xx");
-        assert_eq!(to_lower_case("HTTP20xOK", '_'), "http_20x_ok");
-        assert_eq!(to_lower_case("Duration2m3s", '_'), "duration_2m3s");
-        assert_eq!(to_lower_case("Bld4Floor3rd", '_'), "bld4_floor_3rd");
-        assert_eq!(to_lower_case("FirstName", '-'), "first-name");
-        assert_eq!(camelcase("some_words"), "SomeWords");
-        assert_eq!(camelcase("http_server"), "HttpServer");
-        assert_eq!(camelcase("_complex__case_"), "_Complex_Case_");
-        assert_eq!(camelcase("x"), "X");
-    }
-
-    #[test]
-    fn word_helpers_follow_goutils() {
-        assert_eq!(
-            wrap_custom(
-                "Here is one line of text that is going to be wrapped after 20 columns.",
-                20,
-                "\n",
-                false
-            ),
-            "Here is one line of\ntext that is going\nto be wrapped after\n20 columns."
-        );
-        assert_eq!(
-            wrap_custom(
-                "Click here, https://commons.apache.org, to jump",
-                20,
-                "\n",
-                true
-            ),
-            "Click here,\nhttps://commons.apac\nhe.org, to jump"
-        );
-        assert_eq!(abbreviate_full("abcdefghijklmno", 5, 10), "...fghi...");
-        assert_eq!(abbreviate_full("abcdefghijklmno", 12, 10), "...ijklmno");
-        assert_eq!(swapcase("This Is A Test"), "tHIS iS a tEST");
-        assert_eq!(initials("Ben John Lee"), "BJL");
-    }
 
     #[test]
     fn substr_and_trunc_use_byte_offsets() {
