@@ -74,7 +74,13 @@ struct Noted {
     before: HashMap<String, Arc<Container>>,
     /// The services pygen force-updated, by id, while their update is under way.
     services: HashMap<String, ServiceHold>,
+    /// The containers whose action ended, as they were before it, for [`SETTLED_KEPT`].
+    settled_before: HashMap<String, (Arc<Container>, Instant)>,
 }
+
+/// How long the state before an ended action serves as the baseline of renders: long enough
+/// for its last inspect to land and the render that takes in its change to run.
+pub const SETTLED_KEPT: Duration = Duration::from_secs(10);
 
 impl Noted {
     /// Drops what no longer counts at `now`.
@@ -83,6 +89,15 @@ impl Noted {
         let phases = &self.phases;
         self.before
             .retain(|id, _| phases.get(id).is_some_and(|p| p.under_way(now)));
+        self.settled_before.retain(|_, (_, until)| *until > now);
+    }
+
+    /// Moves the state before the action on `id` to the ended ones.
+    fn settle(&mut self, id: &str) {
+        if let Some(before) = self.before.remove(id) {
+            self.settled_before
+                .insert(id.to_owned(), (before, Instant::now() + SETTLED_KEPT));
+        }
     }
 }
 
@@ -122,6 +137,8 @@ impl OwnActions {
     pub(super) fn begin(&self, container: &Arc<Container>) {
         let mut noted = self.lock();
         let id = container.id().to_owned();
+        // A new action supersedes what an earlier one left as its baseline.
+        noted.settled_before.remove(&id);
         noted.before.insert(id.clone(), Arc::clone(container));
         noted.phases.insert(id, Phase::Acting);
         self.acted.store(true, Ordering::Relaxed);
@@ -136,7 +153,7 @@ impl OwnActions {
     /// [`SETTLE`] more.
     pub(super) fn end(&self, id: &str) {
         let mut noted = self.lock();
-        noted.before.remove(id);
+        noted.settle(id);
         noted
             .phases
             .insert(id.to_owned(), Phase::Settling(Instant::now() + SETTLE));
@@ -149,6 +166,7 @@ impl OwnActions {
         if noted.phases.get(&id) == Some(&Phase::Acting) {
             return;
         }
+        noted.settled_before.remove(&id);
         noted.before.insert(id.clone(), Arc::clone(container));
         noted
             .phases
@@ -160,12 +178,15 @@ impl OwnActions {
     pub fn forwarded_settled(&self) {
         let until = Instant::now() + SETTLE;
         let mut noted = self.lock();
-        let Noted { phases, before, .. } = &mut *noted;
-        for (id, phase) in phases.iter_mut() {
+        let mut ended = Vec::new();
+        for (id, phase) in &mut noted.phases {
             if matches!(phase, Phase::Forwarded(_)) {
                 *phase = Phase::Settling(until);
-                before.remove(id);
+                ended.push(id.clone());
             }
+        }
+        for id in ended {
+            noted.settle(&id);
         }
     }
 
@@ -227,6 +248,18 @@ impl OwnActions {
             .collect()
     }
 
+    /// The containers whose action ended within [`SETTLED_KEPT`], as they were before it: the
+    /// baseline that tells what those actions changed from a real change.
+    pub fn settled_before(&self) -> Vec<Arc<Container>> {
+        let mut noted = self.lock();
+        noted.expire(Instant::now());
+        noted
+            .settled_before
+            .values()
+            .map(|(c, _)| Arc::clone(c))
+            .collect()
+    }
+
     /// The containers whose action is under way, as they were before it: a render reads
     /// these instead of what the cache holds now.
     pub fn before(&self) -> Vec<Arc<Container>> {
@@ -265,12 +298,17 @@ impl OwnActions {
 
 /// Replaces the containers of `containers` that `before` holds by the version in `before`
 /// (adding those the cache no longer holds): what a render reads while actions are under way.
+/// A container `before` holds twice counts once, in its first version.
 pub fn as_before(containers: &mut Vec<Arc<Container>>, before: &[Arc<Container>]) {
     if before.is_empty() {
         return;
     }
     containers.retain(|c| !before.iter().any(|b| b.id() == c.id()));
-    containers.extend(before.iter().cloned());
+    for (i, container) in before.iter().enumerate() {
+        if !before[..i].iter().any(|b| b.id() == container.id()) {
+            containers.push(Arc::clone(container));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -337,6 +375,14 @@ mod tests {
         cache.sort_by(|a, b| a.id().cmp(b.id()));
         let seen: Vec<_> = cache.iter().map(|c| c.label("seen")).collect();
         assert_eq!(seen, [Some("now"), Some("before")]);
+        // Given twice (under way and settled), a container counts once.
+        let mut twice = vec![container("proxy", "stopped")];
+        as_before(
+            &mut twice,
+            &[container("proxy", "a"), container("proxy", "b")],
+        );
+        assert_eq!(twice.len(), 1);
+        assert_eq!(twice[0].label("seen"), Some("a"));
         own.end("proxy");
         assert!(
             own.before().is_empty(),

@@ -35,14 +35,16 @@ use tokio::task::JoinSet;
 
 use crate::actions::OwnActions;
 use crate::config::Config;
+use crate::config::TemplateSpec;
 use crate::docker::swarm::SwarmCache;
 use crate::docker::watch::{Synced, Watch};
 use crate::dockergen::jobs::{DockerGenOptions, Feed};
 use crate::metrics::Metrics;
-use crate::model::Snapshot;
+use crate::model::{Service, Snapshot, Swarm};
 use crate::pacer::RenderRequests;
 use crate::report::describe;
 use crate::shutdown::Shutdown;
+use crate::template::Template;
 
 mod intake;
 mod notify;
@@ -174,6 +176,10 @@ pub async fn watch(
     Ok(())
 }
 
+/// What a render task yields: its job's generation and index, whether its target changed, and
+/// (for a render with a baseline) whether the baseline differs from the target it replaced.
+type RenderDone = (u64, usize, Result<bool, Error>, Option<bool>);
+
 /// Everything the watch loop owns.
 struct Generator {
     /// The validated configuration.
@@ -184,7 +190,7 @@ struct Generator {
     files: Vec<Files>,
     /// The renders on the blocking pool: each yields its job's generation and index and
     /// whether its target changed.
-    renders: JoinSet<(u64, usize, Result<bool, Error>)>,
+    renders: JoinSet<RenderDone>,
     /// The notification runs: each yields its job's generation and index.
     notifications: JoinSet<(u64, usize)>,
     /// Counts the config file reloads that replaced `jobs`: a render or notification run of
@@ -334,20 +340,35 @@ impl Generator {
         let mut snapshot = self.watch.cache().snapshot();
         // Containers pygen is restarting, and services it force-updated, read as they were
         // before: their state in the middle of the action must not trigger it again (see
-        // `OwnActions`). A service whose update ended is taken in by an own render.
-        crate::actions::as_before(&mut snapshot.containers, &self.own.before());
+        // `OwnActions`). So does a container whose action ended while the inspect that
+        // reads its new state is in flight: the cache holds it half-way.
+        let settled = self.own.settled_before();
+        let mut held = self.own.before();
+        held.extend(
+            settled
+                .iter()
+                .filter(|c| self.own_awaiting.contains(c.id()))
+                .cloned(),
+        );
+        crate::actions::as_before(&mut snapshot.containers, &held);
         let listed = self.swarm.snapshot();
         let services_done = listed
             .as_deref()
             .is_some_and(|swarm| self.own.services_done(swarm));
-        if services_done && absorb {
+        // A render that takes in what pygen's finished actions changed does not act on that,
+        // but acts on a real change that came with it: its baseline is the state with those
+        // actions undone, and a target whose baseline render differs from the file on disk
+        // changed for another reason too.
+        let baseline = (!settled.is_empty() || services_done).then(|| {
+            let mut baseline = snapshot.clone();
+            crate::actions::as_before(&mut baseline.containers, &settled);
+            baseline.swarm = before_services(listed.as_ref(), &self.own.services_before());
+            Arc::new(baseline)
+        });
+        if services_done {
             self.own.release_done_services();
         }
-        let held = self.own.services_before();
-        snapshot.swarm = match listed {
-            Some(swarm) if !held.is_empty() => Some(Arc::new(swarm.as_before(&held))),
-            listed => listed,
-        };
+        snapshot.swarm = before_services(listed.as_ref(), &self.own.services_before());
         let snapshot = Arc::new(snapshot);
         let Some(mut inputs) = self.docker_gen_inputs(&starting, &snapshot).await else {
             return;
@@ -371,16 +392,17 @@ impl Generator {
             let spec = Arc::clone(&job.spec);
             let metrics = Arc::clone(&self.metrics);
             let generation = self.generation;
+            let baseline = baseline.clone();
             self.renders.spawn_blocking(move || {
+                let baseline_differs =
+                    baseline.and_then(|b| baseline_differs(&spec, &template, &input, &b));
                 (
                     generation,
                     i,
                     render_input(&spec, &template, &input, &metrics),
+                    baseline_differs,
                 )
             });
-        }
-        if services_done && !absorb {
-            self.request_own_render();
         }
     }
 
@@ -426,11 +448,8 @@ impl Generator {
 
     /// A template's render finished: on change, schedules its notifications; a failure keeps
     /// its last good target.
-    fn rendered(
-        &mut self,
-        finished: Result<(u64, usize, Result<bool, Error>), tokio::task::JoinError>,
-    ) {
-        let (generation, index, result) = match finished {
+    fn rendered(&mut self, finished: Result<RenderDone, tokio::task::JoinError>) {
+        let (generation, index, result, baseline_differs) = match finished {
             Ok(done) => done,
             Err(err) => {
                 // A panicking render: which template is unknown here, so none is blocked
@@ -459,7 +478,10 @@ impl Generator {
         };
         match result {
             Ok(changed) => {
-                if changed && absorb {
+                // With a baseline the own change is told from a real one; without one, the
+                // own render (requested when the action ended) is taken as own.
+                let own_only = baseline_differs.map_or(absorb, |differs| !differs);
+                if changed && own_only {
                     tracing::debug!(template = %job.spec.name, "the target changed by pygen's own actions: no notification");
                 } else if (changed || notify_anyway) && !job.plan.is_empty() {
                     job.timer.schedule();
@@ -477,6 +499,33 @@ impl Generator {
     }
 }
 
+/// The Swarm listing with `held` services as they were before pygen's own update.
+fn before_services(listed: Option<&Arc<Swarm>>, held: &[Arc<Service>]) -> Option<Arc<Swarm>> {
+    match listed {
+        Some(swarm) if !held.is_empty() => Some(Arc::new(swarm.as_before(held))),
+        listed => listed.cloned(),
+    }
+}
+
+/// Whether the render of `baseline` (the state with pygen's finished actions undone) differs
+/// from the target on disk: then the target changed for another reason than those actions.
+/// Only a pygen template with one target file can tell (`None` for the others: their render
+/// requested when the actions ended is taken as own, see `OwnActions`).
+fn baseline_differs(
+    spec: &TemplateSpec,
+    template: &Template,
+    input: &Input,
+    baseline: &Snapshot,
+) -> Option<bool> {
+    let (Input::Snapshot(_), Some(path), None) = (input, &spec.target, &spec.per_item) else {
+        return None;
+    };
+    let rendered = template.render_snapshot(baseline).ok()?;
+    // No target yet: nothing was written before the action, any content is a change.
+    let on_disk = std::fs::read(path).unwrap_or_default();
+    Some(rendered.as_bytes() != on_disk.as_slice())
+}
+
 /// Sleeps until the instant, or forever when there is none.
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
@@ -490,5 +539,67 @@ async fn recv_opt(rx: Option<&mut mpsc::Receiver<()>>) -> Option<()> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Container;
+
+    fn container(name: &str, started: &str) -> Arc<Container> {
+        Arc::new(
+            Container::from_inspect_json(&format!(
+                r#"{{"Id": "{name}", "Name": "/{name}", "State": {{"Running": true, "Status": "running", "StartedAt": "{started}"}}}}"#
+            ))
+            .expect("a container"),
+        )
+    }
+
+    /// The own render after a restart acts only when its baseline (the restart undone) differs
+    /// from the target on disk: a real change came with it.
+    #[test]
+    fn an_own_render_acts_on_a_real_change_that_came_with_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("target");
+        let spec = TemplateSpec::new(String::new(), Some(target.clone()));
+        let template = Template::from_text(
+            "t",
+            "{% for c in containers %}{{ c.name }} {{ c.raw.State.StartedAt }}\n{% endfor %}"
+                .into(),
+        )
+        .expect("a template");
+        let proxy_before = container("proxy", "2026-12-03T08:00:00Z");
+        let proxy_after = container("proxy", "2026-12-03T08:00:05Z");
+        let other = container("other", "2026-12-03T07:00:00Z");
+        let snapshot = |containers: Vec<Arc<Container>>| Snapshot {
+            containers,
+            ..Snapshot::default()
+        };
+        // The target as written before the restart.
+        let written = template
+            .render_snapshot(&snapshot(vec![Arc::clone(&proxy_before)]))
+            .expect("render");
+        std::fs::write(&target, written).expect("write");
+        let input = Input::Snapshot(Arc::new(snapshot(vec![Arc::clone(&proxy_after)])));
+
+        // Only the restart changed the state: the baseline is the target.
+        let baseline = snapshot(vec![Arc::clone(&proxy_before)]);
+        assert_eq!(
+            baseline_differs(&spec, &template, &input, &baseline),
+            Some(false)
+        );
+        // Another container came at the same time: a real change.
+        let baseline = snapshot(vec![Arc::clone(&proxy_before), other]);
+        assert_eq!(
+            baseline_differs(&spec, &template, &input, &baseline),
+            Some(true)
+        );
+        // Standard output cannot tell.
+        let stdout = TemplateSpec::new(String::new(), None);
+        assert_eq!(
+            baseline_differs(&stdout, &template, &input, &baseline),
+            None
+        );
     }
 }
