@@ -635,10 +635,11 @@ mod tests {
             rx.try_recv().is_err(),
             "a settled notice asks for no acting update"
         );
+        // Three update requests and the settled notice.
         assert!(
             metrics
                 .encode()
-                .contains("pygen_manager_request_total{client=\"127.0.0.1\"} 3"),
+                .contains("pygen_manager_request_total{client=\"127.0.0.1\"} 4"),
             "{}",
             metrics.encode()
         );
