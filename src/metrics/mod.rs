@@ -55,6 +55,10 @@
 //! `pygen_actions_total` and `pygen_action_errors_total`, whose label values are all known and
 //! which start at 0, and the per-template series, which start at 0 for every configured
 //! template.
+//!
+//! This file holds [`Metrics`] and its methods; the label sets are in `series`, their
+//! registration in `register`, the Swarm traffic counters in `peer`, the state age in
+//! `state_age`, the version and build time in `app`.
 
 mod app;
 mod http;
