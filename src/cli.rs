@@ -2,8 +2,9 @@
 //! `swarm_worker.py` with the same names, argument shapes and defaults, plus pygen's own
 //! subcommands (`worker`, `state`, `render`, `healthcheck`, `completions`).
 //!
-//! These types are raw: they hold what clap parsed and nothing more. Checks that need more than
-//! one value or domain knowledge (interval order, signal names, one-shot versus Swarm) live in
+//! clap checks each value on its own (not empty, a number of seconds as a [`Duration`]) with the
+//! parsers in [`values`], which the config file shares. Checks that need more than one value or
+//! domain knowledge (interval order, signal names, one-shot versus Swarm) live in
 //! [`crate::config`], which turns a [`Cli`] into validated configuration. Flags are read from
 //! the command line only, never from the environment.
 //!
@@ -13,6 +14,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
@@ -20,6 +22,7 @@ use clap_complete::Shell;
 mod config_flags;
 mod groups;
 mod subcommands;
+pub mod values;
 
 pub use config_flags::{FLAGS_IN_THE_CONFIG_FILE, config_conflict_hint, config_key_of_flag};
 pub use groups::{AuthArgs, DockerArgs, EventArgs, FetchArgs, LoggingArgs};
@@ -91,6 +94,7 @@ pub struct RunArgs {
         long,
         value_name = "TEMPLATE",
         required_unless_present = "config",
+        value_parser = values::non_empty,
         help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
                 string if it starts with \"#\""
     )]
@@ -109,6 +113,7 @@ pub struct RunArgs {
         long,
         value_name = "CONTAINER",
         action = clap::ArgAction::Append,
+        value_parser = values::non_empty,
         help = "Restart the target container, can be: ID, short ID, name, Compose service name, \
                 label [\"pygen.target\"] or environment variable [\"PYGEN_TARGET\"]"
     )]
@@ -126,31 +131,33 @@ pub struct RunArgs {
     )]
     pub signal: Vec<String>,
 
-    /// Notification batching, MIN and optional MAX in seconds (validated in `config`).
+    /// Notification batching, MIN and optional MAX (their order is checked in `config`).
     #[arg(
         long,
         num_args = 1..=2,
         value_names = ["MIN", "MAX"],
-        default_values_t = [0.5, 2.0],
+        value_parser = values::seconds,
+        default_values = ["0.5", "2"],
         hide_default_value = true,
         allow_negative_numbers = true,
         help = "Minimum and maximum intervals for sending notifications. If there is only one \
                 argument it will be used for both MIN and MAX. The defaults are: 0.5 and 2 seconds."
     )]
-    pub interval: Vec<f64>,
+    pub interval: Vec<Duration>,
 
     /// Seconds after an event-driven update to render once more; 0 means never.
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 0.0,
+        value_parser = values::seconds,
+        default_value = "0",
         hide_default_value = true,
         allow_negative_numbers = true,
         help = "Optional interval in seconds to re-run the target generation after an event and \
                 execute the action if the target has changed. Defaults to 0 meaning the \
                 generation will not be repeated."
     )]
-    pub repeat: f64,
+    pub repeat: Duration,
 
     /// Event actions that trigger an update.
     #[command(flatten)]
@@ -169,6 +176,7 @@ pub struct RunArgs {
         long,
         num_args = 1..,
         value_name = "TARGET",
+        value_parser = values::non_empty,
         help = "The target hostname of PyGen workers listening on port 9412 (use \
                 \"tasks.service_name\" for Swarm workers; HOST:PORT for another port)"
     )]
@@ -246,13 +254,14 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 5.0,
+        value_parser = values::seconds,
+        default_value = "5",
         allow_negative_numbers = true,
         help = "Seconds between two polls of Swarm services and tasks, while the daemon is a \
                 Swarm manager and the template reads them (task state changes raise no Docker \
                 event); 0 disables polling"
     )]
-    pub swarm_poll: f64,
+    pub swarm_poll: Duration,
 
     /// How manager/worker requests are authenticated.
     #[command(flatten)]

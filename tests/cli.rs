@@ -1,6 +1,8 @@
 //! Command-line parsing through the library API: docker-pygen's `test_cli.py` cases, plus the
 //! subcommands and the flags pygen adds.
 
+use std::time::Duration;
+
 use clap::Parser;
 use clap::error::ErrorKind;
 use pygen::cli::{Cli, Command};
@@ -44,8 +46,11 @@ fn parse_arguments_defaults() {
     assert_eq!(run.target, None);
     assert!(run.restart.is_empty());
     assert!(run.signal.is_empty());
-    assert_eq!(run.interval, [0.5, 2.0]);
-    assert_eq!(run.repeat, 0.0);
+    assert_eq!(
+        run.interval,
+        [Duration::from_millis(500), Duration::from_secs(2)]
+    );
+    assert_eq!(run.repeat, Duration::ZERO);
     assert_eq!(run.events.events, ["start", "stop", "die", "health_status"]);
     assert!(!run.swarm_manager);
     assert!(run.workers.is_empty());
@@ -56,10 +61,10 @@ fn parse_arguments_defaults() {
     assert_eq!(run.metrics, 9413);
     assert!(!run.logging.debug);
     assert_eq!(run.metrics_address.to_string(), "0.0.0.0");
-    assert_eq!(run.fetch.template_timeout, 30.0);
+    assert_eq!(run.fetch.template_timeout, Duration::from_secs(30));
     assert_eq!(run.swarm_manager_port, 9411);
     assert_eq!(run.manager_address.to_string(), "0.0.0.0");
-    assert_eq!(run.swarm_poll, 5.0);
+    assert_eq!(run.swarm_poll, Duration::from_secs(5));
     assert_eq!(run.auth.swarm_secret_file, None);
     assert!(!run.auth.insecure_no_auth);
 }
@@ -170,11 +175,94 @@ fn signal_argument() {
 }
 
 #[test]
-fn empty_paths_are_usage_errors() {
-    assert_eq!(
-        must_fail(&["--template", "t", "--target", ""]).kind(),
-        ErrorKind::InvalidValue
+fn empty_values_are_usage_errors() {
+    // Paths: clap's own check.
+    for args in [
+        &["--template", "t", "--target", ""][..],
+        &["--template", "t", "--swarm-secret-file", ""],
+        &["render", "--template", "t", "--state", ""],
+    ] {
+        let error = must_fail(args);
+        assert_eq!(error.kind(), ErrorKind::InvalidValue, "{args:?}: {error}");
+        assert_eq!(error.exit_code(), 2);
+    }
+    // Names, templates and URLs: pygen's check, through clap.
+    for (args, flag) in [
+        (&["--template", ""][..], "--template <TEMPLATE>"),
+        (
+            &["--template", "t", "--restart", ""],
+            "--restart <CONTAINER>",
+        ),
+        (
+            &["--template", "t", "--workers", "a", ""],
+            "--workers <TARGET>...",
+        ),
+        (&["worker", "--manager", ""], "--manager <HOSTNAME>..."),
+        (
+            &["render", "--state", "s", "--template", ""],
+            "--template <TEMPLATE>",
+        ),
+        (&["healthcheck", "--url", ""], "--url <URL>"),
+    ] {
+        let error = must_fail(args);
+        assert_eq!(
+            error.kind(),
+            ErrorKind::ValueValidation,
+            "{args:?}: {error}"
+        );
+        assert_eq!(error.exit_code(), 2);
+        let text = error.to_string();
+        assert!(
+            text.contains(&format!("for '{flag}': the value must not be empty")),
+            "{args:?}: {text}"
+        );
+    }
+    let error = must_fail(&["worker", "--manager", "m", "--allow-label", "=v"]);
+    assert!(
+        error.to_string().contains(
+            "invalid value '=v' for '--allow-label <KEY[=VALUE]>': the label key must not be empty"
+        ),
+        "{error}"
     );
+}
+
+#[test]
+fn seconds_are_checked_by_clap() {
+    for (args, message) in [
+        (
+            &["--template", "t", "--repeat", "-1"][..],
+            "invalid value '-1' for '--repeat <SECONDS>': invalid number of seconds -1",
+        ),
+        (
+            &["--template", "t", "--swarm-poll", "nan"],
+            "invalid value 'nan' for '--swarm-poll <SECONDS>': invalid number of seconds NaN",
+        ),
+        (
+            &["--template", "t", "--interval", "inf"],
+            "invalid value 'inf' for '--interval <MIN> [MAX]': invalid number of seconds inf",
+        ),
+        (
+            &["--template", "t", "--template-timeout", "0"],
+            "invalid value '0' for '--template-timeout <SECONDS>': the number of seconds must \
+             be greater than 0",
+        ),
+        (
+            &["healthcheck", "--timeout", "soon"],
+            "invalid value 'soon' for '--timeout <SECONDS>': \"soon\" is not a number of seconds",
+        ),
+    ] {
+        let error = must_fail(args);
+        assert_eq!(
+            error.kind(),
+            ErrorKind::ValueValidation,
+            "{args:?}: {error}"
+        );
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains(message), "{args:?}: {error}");
+    }
+    let cli = must_parse(&["--template", "t", "--repeat", "1.5", "--swarm-poll", "0"]);
+    assert_eq!(cli.run.repeat, Duration::from_millis(1500));
+    assert_eq!(cli.run.swarm_poll, Duration::ZERO);
 }
 
 #[test]
@@ -198,7 +286,7 @@ fn multi_value_flags() {
         "tasks.b",
         "--one-shot",
     ]);
-    assert_eq!(cli.run.interval, [1.0]);
+    assert_eq!(cli.run.interval, [Duration::from_secs(1)]);
     assert_eq!(cli.run.events.events, ["start", "health_status"]);
     assert_eq!(cli.run.workers, ["tasks.a", "tasks.b"]);
     assert!(cli.run.one_shot);
@@ -210,8 +298,18 @@ fn multi_value_flags() {
         "{error}"
     );
     assert_eq!(error.exit_code(), 2);
-    // Negative values reach the validation, which names the flag.
-    let cli = must_parse(&["--template", "t", "--interval", "-1"]);
+    // A negative value is taken as the flag's value (not as a flag) and refused by clap,
+    // which names the flag.
+    let error = must_fail(&["--template", "t", "--interval", "0.5", "-1"]);
+    assert_eq!(error.kind(), ErrorKind::ValueValidation);
+    assert!(
+        error
+            .to_string()
+            .contains("invalid value '-1' for '--interval <MIN> [MAX]'"),
+        "{error}"
+    );
+    // MIN above MAX needs both values: the validation in `config` says so.
+    let cli = must_parse(&["--template", "t", "--interval", "2", "1"]);
     assert!(
         Config::from_cli(&cli)
             .unwrap_err()
@@ -359,7 +457,7 @@ fn render_subcommand() {
         Some("out")
     );
     assert!(render.fetch.no_ssl_check);
-    assert_eq!(render.fetch.template_timeout, 3.0);
+    assert_eq!(render.fetch.template_timeout, Duration::from_secs(3));
 }
 
 #[test]

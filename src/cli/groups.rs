@@ -4,10 +4,11 @@
 //! worker only rewords the help of `--events`).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
-use super::DEFAULT_EVENTS;
+use super::{DEFAULT_EVENTS, values};
 
 /// The logging flags, shared by every command that logs.
 #[derive(Debug, Clone, Copy, Args)]
@@ -43,11 +44,12 @@ pub struct FetchArgs {
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 30.0,
+        value_parser = values::positive_seconds,
+        default_value = "30",
         allow_negative_numbers = true,
         help = "Timeout in seconds for loading the template over HTTP(S)"
     )]
-    pub template_timeout: f64,
+    pub template_timeout: Duration,
 }
 
 /// The Docker event actions a command reacts to, shared by the main command and the worker.

@@ -3,11 +3,12 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use clap_complete::Shell;
 
-use super::{AuthArgs, DockerArgs, EventArgs, FetchArgs, LoggingArgs};
+use super::{AuthArgs, DockerArgs, EventArgs, FetchArgs, LoggingArgs, values};
 
 /// Flags of the Swarm worker: docker-pygen's `swarm_worker.py` plus a few of pygen's own.
 ///
@@ -24,6 +25,7 @@ pub struct WorkerArgs {
         required = true,
         num_args = 1..,
         value_name = "HOSTNAME",
+        value_parser = values::non_empty,
         help = "The target hostname of PyGen managers listening on port 9411 (HOST:PORT for \
                 another port)"
     )]
@@ -88,16 +90,18 @@ pub struct WorkerArgs {
     )]
     pub worker_address: IpAddr,
 
-    /// Labels a container must carry for the worker to act on it (all of them).
+    /// Labels (`(key, value)`, value `None` for any) a container must carry for the worker to
+    /// act on it (all of them).
     #[arg(
         long,
         value_name = "KEY[=VALUE]",
         action = clap::ArgAction::Append,
+        value_parser = values::allow_label,
         help = "Only restart or signal containers that carry this label (with this value, if \
                 given); repeat for several (all must match). Without it, whoever holds the \
                 shared secret may act on any container of this node"
     )]
-    pub allow_label: Vec<String>,
+    pub allow_label: Vec<(String, Option<String>)>,
 
     /// How manager/worker requests are authenticated.
     #[command(flatten)]
@@ -139,6 +143,7 @@ pub struct RenderArgs {
     #[arg(
         long,
         value_name = "TEMPLATE",
+        value_parser = values::non_empty,
         help = "The base Jinja2 template: a file, an http(s):// URL, or an inline template as \
                 string if it starts with \"#\""
     )]
@@ -188,6 +193,7 @@ pub struct HealthcheckArgs {
     #[arg(
         long,
         value_name = "URL",
+        value_parser = values::non_empty,
         default_value = "http://127.0.0.1:9413/metrics",
         help = "URL to query; healthy when it answers with a 2xx status (use port 9414 for a \
                 worker)"
@@ -198,11 +204,12 @@ pub struct HealthcheckArgs {
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 5.0,
+        value_parser = values::positive_seconds,
+        default_value = "5",
         allow_negative_numbers = true,
         help = "Seconds to wait for the answer"
     )]
-    pub timeout: f64,
+    pub timeout: Duration,
 }
 
 /// Flags of `pygen check`.

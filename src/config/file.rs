@@ -19,8 +19,9 @@ use self::entry::Entry;
 use self::fields::{Fields, Value, entries, normalize};
 use super::{
     Config, Error, EventFilter, Intervals, ManagerConfig, SwarmAuth, TemplateSpec, TlsSettings,
-    listen_addr, optional_seconds, positive_seconds,
+    listen_addr, zero_is_off,
 };
+use crate::cli::values::{positive_seconds_of, seconds_of};
 use crate::cli::{AuthArgs, Cli, RunArgs};
 use crate::docker::connect;
 
@@ -117,9 +118,7 @@ fn read(fields: &mut Fields, root: &DeTable<'_>) -> Option<Config> {
                 }
             }
             "template_timeout" => {
-                if let Some(timeout) =
-                    fields.seconds(name, value, "template_timeout", positive_seconds)
-                {
+                if let Some(timeout) = fields.seconds(name, value, positive_seconds_of) {
                     config.template_timeout = timeout;
                 }
             }
@@ -127,8 +126,8 @@ fn read(fields: &mut Fields, root: &DeTable<'_>) -> Option<Config> {
             "one_shot" => config.one_shot = fields.boolean(name, value).unwrap_or(false),
             "debug" => config.debug = fields.boolean(name, value).unwrap_or(false),
             "swarm_poll" => {
-                if let Some(poll) = fields.seconds(name, value, "swarm_poll", optional_seconds) {
-                    config.swarm_poll = poll;
+                if let Some(poll) = fields.seconds(name, value, seconds_of) {
+                    config.swarm_poll = zero_is_off(poll);
                 }
             }
             "docker" => docker(fields, value, &mut config),

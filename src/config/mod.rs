@@ -1,9 +1,10 @@
 //! Validated configuration: what the rest of pygen runs on, built from the raw command line in
 //! [`crate::cli`].
 //!
-//! Everything a user can get wrong on the command line is checked here, once, at startup, and
-//! reported as one line that names the flag and the bad value (the binary exits with status 2,
-//! as for any usage error). A config file (`--config`, read in `file`) is checked the same way,
+//! clap checks each flag value on its own (not empty, a number of seconds) with the parsers of
+//! [`crate::cli::values`]. What needs more than one value or domain knowledge is checked here,
+//! once, at startup, and reported as one line that names the flag and the bad value (the
+//! binary exits with status 2, as for any usage error). A config file (`--config`, read in `file`) is checked the same way,
 //! with every problem reported as `FILE:LINE: KEY: message`. The types below hold only valid
 //! values: durations instead of float seconds, normalized signal names, an [`EventFilter`]
 //! instead of a list of strings.
@@ -59,22 +60,6 @@ pub enum Error {
         min: f64,
         /// The MAX value given.
         max: f64,
-    },
-    /// A number of seconds that is negative, NaN, infinite or too large.
-    #[error("{flag}: invalid number of seconds {value}: expected a finite number >= 0")]
-    InvalidSeconds {
-        /// The flag the value was given to.
-        flag: &'static str,
-        /// The value given.
-        value: f64,
-    },
-    /// A number of seconds that must be above zero was zero.
-    #[error("{flag}: the number of seconds must be greater than 0, got {value}")]
-    ZeroSeconds {
-        /// The flag the value was given to.
-        flag: &'static str,
-        /// The value given.
-        value: f64,
     },
     /// `--swarm-manager` together with `--one-shot`.
     #[error("Swarm manager is not available in one-shot mode (--swarm-manager with --one-shot)")]
@@ -184,9 +169,9 @@ impl Mode {
             },
             Some(Command::Worker(args)) => Mode::Worker(WorkerConfig::from_args(args)?),
             Some(Command::State(args)) => Mode::State(StateConfig::from_args(args)),
-            Some(Command::Render(args)) => Mode::Render(RenderConfig::from_args(args)?),
+            Some(Command::Render(args)) => Mode::Render(RenderConfig::from_args(args)),
             Some(Command::Healthcheck(args)) => {
-                Mode::Healthcheck(HealthcheckConfig::from_args(args)?)
+                Mode::Healthcheck(HealthcheckConfig::from_args(args))
             }
             Some(Command::Completions(args)) => Mode::Completions(args.shell),
             Some(Command::Check(args)) => Mode::Check(args.config.clone()),
@@ -252,22 +237,9 @@ impl Config {
 
     /// Validates the generator's flags.
     pub fn from_args(args: &RunArgs) -> Result<Config, Error> {
-        let template = match args.template.as_deref() {
-            None => return Err(Error::MissingTemplate),
-            Some("") => return Err(Error::EmptyValue { flag: "--template" }),
-            Some(template) => template.to_string(),
-        };
-        let target = match &args.target {
-            Some(path) if path.as_os_str().is_empty() => {
-                return Err(Error::EmptyValue { flag: "--target" });
-            }
-            other => other.clone(),
-        };
-        for restart in &args.restart {
-            if restart.is_empty() {
-                return Err(Error::EmptyValue { flag: "--restart" });
-            }
-        }
+        // clap refuses empty values and bad numbers of seconds.
+        let template = args.template.clone().ok_or(Error::MissingTemplate)?;
+        let target = args.target.clone();
         let signal = args
             .signal_pairs()
             .into_iter()
@@ -275,7 +247,7 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()?;
 
         let mut intervals = Intervals::from_values(&args.interval)?;
-        let mut repeat = optional_seconds("--repeat", args.repeat)?;
+        let mut repeat = zero_is_off(args.repeat);
         if args.one_shot {
             if args.swarm_manager {
                 return Err(Error::SwarmManagerInOneShot);
@@ -285,11 +257,6 @@ impl Config {
         }
 
         let swarm = if args.swarm_manager {
-            for worker in &args.workers {
-                if worker.is_empty() {
-                    return Err(Error::EmptyValue { flag: "--workers" });
-                }
-            }
             Some(ManagerConfig {
                 workers: args.workers.clone(),
                 retries: args.retries,
@@ -319,7 +286,7 @@ impl Config {
                 docker_gen: None,
             }],
             config_file: None,
-            template_timeout: positive_seconds("--template-timeout", args.fetch.template_timeout)?,
+            template_timeout: args.fetch.template_timeout,
             no_ssl_check: args.fetch.no_ssl_check,
             events: EventFilter::new("--events", &args.events.events)?,
             one_shot: args.one_shot,
@@ -327,7 +294,7 @@ impl Config {
             docker_tls: TlsSettings::default(),
             metrics: listen_addr(args.metrics_address, args.metrics),
             debug: args.logging.debug,
-            swarm_poll: optional_seconds("--swarm-poll", args.swarm_poll)?,
+            swarm_poll: zero_is_off(args.swarm_poll),
             swarm,
         })
     }
@@ -373,11 +340,6 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// Validates the worker's flags.
     pub fn from_args(args: &WorkerArgs) -> Result<WorkerConfig, Error> {
-        for manager in &args.manager {
-            if manager.is_empty() {
-                return Err(Error::EmptyValue { flag: "--manager" });
-            }
-        }
         Ok(WorkerConfig {
             managers: args.manager.clone(),
             retries: args.retries,
@@ -390,23 +352,7 @@ impl WorkerConfig {
                 &args.auth,
                 SocketAddr::new(args.worker_address, args.worker_port),
             )?,
-            allow_labels: args
-                .allow_label
-                .iter()
-                .map(|spec| match spec.split_once('=') {
-                    Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
-                    None => (spec.clone(), None),
-                })
-                .map(|(key, value)| {
-                    if key.is_empty() {
-                        Err(Error::EmptyValue {
-                            flag: "--allow-label",
-                        })
-                    } else {
-                        Ok((key, value))
-                    }
-                })
-                .collect::<Result<_, _>>()?,
+            allow_labels: args.allow_label.clone(),
         })
     }
 }
@@ -434,13 +380,9 @@ impl SwarmAuth {
         {
             return Err(Error::InsecureOnNetwork { listen });
         }
-        // clap already rejects a secret file together with --insecure-no-auth.
+        // clap already rejects a secret file together with --insecure-no-auth, and an empty
+        // path.
         Ok(match &auth.swarm_secret_file {
-            Some(path) if path.as_os_str().is_empty() => {
-                return Err(Error::EmptyValue {
-                    flag: "--swarm-secret-file",
-                });
-            }
             Some(path) => SwarmAuth::SecretFile(path.clone()),
             None if auth.insecure_no_auth => SwarmAuth::InsecureNoAuth,
             None => SwarmAuth::Unconfigured,
@@ -490,30 +432,18 @@ pub struct RenderConfig {
 }
 
 impl RenderConfig {
-    /// Validates the `render` flags.
-    pub fn from_args(args: &RenderArgs) -> Result<RenderConfig, Error> {
-        if args.template.is_empty() {
-            return Err(Error::EmptyValue { flag: "--template" });
-        }
-        if args.state.as_os_str().is_empty() {
-            return Err(Error::EmptyValue { flag: "--state" });
-        }
-        if args
-            .target
-            .as_ref()
-            .is_some_and(|path| path.as_os_str().is_empty())
-        {
-            return Err(Error::EmptyValue { flag: "--target" });
-        }
-        Ok(RenderConfig {
+    /// Takes over the `render` flags (clap checked them).
+    pub fn from_args(args: &RenderArgs) -> RenderConfig {
+        // clap refuses empty values and a timeout that is not above zero.
+        RenderConfig {
             state: args.state.clone(),
             template: args.template.clone(),
             target: args.target.clone(),
             no_ssl_check: args.fetch.no_ssl_check,
-            template_timeout: positive_seconds("--template-timeout", args.fetch.template_timeout)?,
+            template_timeout: args.fetch.template_timeout,
             debug: args.logging.debug,
             dialect: args.dialect,
-        })
+        }
     }
 }
 
@@ -527,15 +457,12 @@ pub struct HealthcheckConfig {
 }
 
 impl HealthcheckConfig {
-    /// Validates the `healthcheck` flags.
-    pub fn from_args(args: &HealthcheckArgs) -> Result<HealthcheckConfig, Error> {
-        if args.url.is_empty() {
-            return Err(Error::EmptyValue { flag: "--url" });
-        }
-        Ok(HealthcheckConfig {
+    /// Takes over the `healthcheck` flags (clap checked them).
+    pub fn from_args(args: &HealthcheckArgs) -> HealthcheckConfig {
+        HealthcheckConfig {
             url: args.url.clone(),
-            timeout: positive_seconds("--timeout", args.timeout)?,
-        })
+            timeout: args.timeout,
+        }
     }
 }
 
@@ -544,25 +471,9 @@ fn listen_addr(ip: std::net::IpAddr, port: u16) -> Option<SocketAddr> {
     (port != 0).then(|| SocketAddr::new(ip, port))
 }
 
-/// A finite, non-negative number of seconds as a duration.
-pub(crate) fn seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
-    // Rejects NaN, negative, infinite and values beyond Duration's range.
-    Duration::try_from_secs_f64(value).map_err(|_| Error::InvalidSeconds { flag, value })
-}
-
-/// Seconds that must be above zero (timeouts).
-pub(crate) fn positive_seconds(flag: &'static str, value: f64) -> Result<Duration, Error> {
-    let duration = seconds(flag, value)?;
-    if duration.is_zero() {
-        return Err(Error::ZeroSeconds { flag, value });
-    }
-    Ok(duration)
-}
-
-/// Seconds where zero means "off" (`--repeat`, `--swarm-poll`); negative or NaN is an error.
-pub(crate) fn optional_seconds(flag: &'static str, value: f64) -> Result<Option<Duration>, Error> {
-    let duration = seconds(flag, value)?;
-    Ok((!duration.is_zero()).then_some(duration))
+/// A duration where zero means "off" (`--repeat`, `--swarm-poll`).
+pub(crate) fn zero_is_off(duration: Duration) -> Option<Duration> {
+    (!duration.is_zero()).then_some(duration)
 }
 
 #[cfg(test)]
@@ -582,6 +493,26 @@ mod tests {
 
     fn err(args: &[&str]) -> String {
         config(args).expect_err("invalid configuration").to_string()
+    }
+
+    /// clap's refusal of a command line: a value checked on its own, before `config`.
+    fn clap_err(args: &[&str]) -> clap::Error {
+        Cli::try_parse_from(std::iter::once("pygen").chain(args.iter().copied()))
+            .expect_err("clap refuses the value")
+    }
+
+    /// Asserts that clap refuses `args` with a message naming `flag` (as clap prints it) and
+    /// saying `message`, with exit status 2.
+    fn refused(args: &[&str], flag: &str, message: &str) {
+        let error = clap_err(args);
+        assert_eq!(
+            error.kind(),
+            clap::error::ErrorKind::ValueValidation,
+            "{error}"
+        );
+        assert_eq!(error.exit_code(), 2);
+        let text = error.to_string();
+        assert!(text.contains(&format!("for '{flag}': {message}")), "{text}");
     }
 
     fn items(values: &[&str]) -> Vec<String> {
@@ -644,16 +575,24 @@ mod tests {
 
     #[test]
     fn bad_interval_values() {
-        for bad in ["-1", "NaN", "inf"] {
-            let message = err(&["--template", "t", "--interval", bad]);
-            assert!(message.starts_with("--interval:"), "{message}");
-            assert!(
-                message.contains(&bad.to_lowercase()) || message.contains(bad),
-                "{message}"
+        let flag = "--interval <MIN> [MAX]";
+        for (bad, shown) in [("-1", "-1"), ("NaN", "NaN"), ("inf", "inf")] {
+            refused(
+                &["--template", "t", "--interval", bad],
+                flag,
+                &format!("invalid number of seconds {shown}: expected a finite number >= 0"),
             );
         }
-        let message = err(&["--template", "t", "--interval", "0.5", "-2"]);
-        assert!(message.contains("-2"), "{message}");
+        refused(
+            &["--template", "t", "--interval", "0.5", "-2"],
+            flag,
+            "invalid number of seconds -2",
+        );
+        refused(
+            &["--template", "t", "--interval", "soon"],
+            flag,
+            "\"soon\" is not a number of seconds",
+        );
     }
 
     #[test]
@@ -683,8 +622,22 @@ mod tests {
             ok(&["--template", "t", "--repeat", "0"]).templates[0].repeat,
             None
         );
-        assert!(err(&["--template", "t", "--repeat", "-1"]).starts_with("--repeat:"));
-        assert!(err(&["--template", "t", "--repeat", "nan"]).starts_with("--repeat:"));
+        let flag = "--repeat <SECONDS>";
+        refused(
+            &["--template", "t", "--repeat", "-1"],
+            flag,
+            "invalid number of seconds -1",
+        );
+        refused(
+            &["--template", "t", "--repeat", "nan"],
+            flag,
+            "invalid number of seconds NaN",
+        );
+        refused(
+            &["--template", "t", "--swarm-poll", "-0.5"],
+            "--swarm-poll <SECONDS>",
+            "invalid number of seconds -0.5",
+        );
     }
 
     #[test]
@@ -824,10 +777,76 @@ mod tests {
 
     #[test]
     fn empty_values_are_rejected() {
-        assert!(err(&["--template", "t", "--restart", ""]).starts_with("--restart:"));
+        let empty = "the value must not be empty";
+        refused(
+            &["--template", "t", "--restart", ""],
+            "--restart <CONTAINER>",
+            empty,
+        );
+        refused(&["--template", ""], "--template <TEMPLATE>", empty);
+        refused(
+            &["--template", "t", "--workers", ""],
+            "--workers <TARGET>...",
+            empty,
+        );
+        refused(
+            &["worker", "--manager", ""],
+            "--manager <HOSTNAME>...",
+            empty,
+        );
+        refused(
+            &["worker", "--manager", "m", "--allow-label", "=x"],
+            "--allow-label <KEY[=VALUE]>",
+            "the label key must not be empty",
+        );
+        refused(
+            &["render", "--state", "s", "--template", ""],
+            "--template <TEMPLATE>",
+            empty,
+        );
+        refused(&["healthcheck", "--url", ""], "--url <URL>", empty);
+        // Paths: clap's own check refuses an empty one.
+        for args in [
+            &["--template", "t", "--target", ""][..],
+            &["--template", "t", "--swarm-secret-file", ""],
+            &["render", "--state", "", "--template", "t"],
+            &["render", "--state", "s", "--template", "t", "--target", ""],
+        ] {
+            let error = clap_err(args);
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::InvalidValue,
+                "{error}"
+            );
+        }
+        // A signal pair and the events are checked here (the config file shares the checks).
         assert!(err(&["--template", "t", "--signal", "", "HUP"]).starts_with("--signal:"));
-        assert!(err(&["--template", ""]).starts_with("--template:"));
         assert!(err(&["--template", "t", "--events", ""]).starts_with("--events:"));
+    }
+
+    #[test]
+    fn allow_labels() {
+        let cli = Cli::try_parse_from([
+            "pygen",
+            "worker",
+            "--manager",
+            "m",
+            "--allow-label",
+            "a=b",
+            "--allow-label",
+            "c",
+        ])
+        .unwrap();
+        let Mode::Worker(worker) = Mode::from_cli(&cli).unwrap() else {
+            panic!("worker mode expected");
+        };
+        assert_eq!(
+            worker.allow_labels,
+            [
+                ("a".to_owned(), Some("b".to_owned())),
+                ("c".to_owned(), None)
+            ]
+        );
     }
 
     #[test]
@@ -853,8 +872,34 @@ mod tests {
             ok(&["--template", "t", "--template-timeout", "2.5"]).template_timeout,
             Duration::from_millis(2500)
         );
-        assert!(
-            err(&["--template", "t", "--template-timeout", "0"]).starts_with("--template-timeout:")
+        let zero = "the number of seconds must be greater than 0, got 0";
+        refused(
+            &["--template", "t", "--template-timeout", "0"],
+            "--template-timeout <SECONDS>",
+            zero,
+        );
+        refused(
+            &[
+                "render",
+                "--state",
+                "s",
+                "--template",
+                "t",
+                "--template-timeout",
+                "0",
+            ],
+            "--template-timeout <SECONDS>",
+            zero,
+        );
+        refused(
+            &["healthcheck", "--timeout", "0"],
+            "--timeout <SECONDS>",
+            zero,
+        );
+        refused(
+            &["healthcheck", "--timeout", "-1"],
+            "--timeout <SECONDS>",
+            "invalid number of seconds -1",
         );
     }
 

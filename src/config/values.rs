@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Error, seconds};
+use super::Error;
 
 /// The notification batching window (`--interval MIN [MAX]`): actions run once no change came
 /// for `min`, and at the latest `max` after the first change of a batch.
@@ -22,14 +22,15 @@ impl Intervals {
         max: Duration::ZERO,
     };
 
-    /// Validates `--interval` values: one (MIN = MAX) or two, finite, not negative, MIN <= MAX.
-    pub fn from_values(values: &[f64]) -> Result<Intervals, Error> {
+    /// Validates `--interval` values (clap parsed each as seconds): one (MIN = MAX) or two,
+    /// MIN <= MAX.
+    pub fn from_values(values: &[Duration]) -> Result<Intervals, Error> {
         Intervals::from_values_of("--interval", values)
     }
 
     /// [`Intervals::from_values`] for the values of `flag` (a flag, or a config file key),
     /// which the errors name.
-    pub fn from_values_of(flag: &'static str, values: &[f64]) -> Result<Intervals, Error> {
+    pub fn from_values_of(flag: &'static str, values: &[Duration]) -> Result<Intervals, Error> {
         let (min, max) = match values {
             [] => return Err(Error::EmptyValue { flag }),
             [one] => (*one, *one),
@@ -40,21 +41,20 @@ impl Intervals {
                     count: more.len(),
                     values: more
                         .iter()
-                        .map(f64::to_string)
+                        .map(|value| value.as_secs_f64().to_string())
                         .collect::<Vec<_>>()
                         .join(" "),
                 });
             }
         };
-        let min_duration = seconds(flag, min)?;
-        let max_duration = seconds(flag, max)?;
         if min > max {
-            return Err(Error::IntervalOrder { flag, min, max });
+            return Err(Error::IntervalOrder {
+                flag,
+                min: min.as_secs_f64(),
+                max: max.as_secs_f64(),
+            });
         }
-        Ok(Intervals {
-            min: min_duration,
-            max: max_duration,
-        })
+        Ok(Intervals { min, max })
     }
 
     /// Whether actions run at once instead of being batched (MIN is zero).

@@ -55,26 +55,41 @@
 //! `pygen_actions_total` and `pygen_action_errors_total`, whose label values are all known and
 //! which start at 0, and the per-template series, which start at 0 for every configured
 //! template.
+//!
+//! This file holds [`Metrics`] and its methods; the label sets are in `series`, their
+//! registration in `register`, the Swarm traffic counters in `peer`, the state age in
+//! `state_age`, the version and build time in `app`.
 
+mod app;
 mod http;
 mod labels;
+mod peer;
 mod process;
+mod register;
+mod series;
+mod state_age;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::metrics::info::Info;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 
 pub use http::{CONTENT_TYPE_OPENMETRICS, bind, serve};
 pub use labels::{BoundedLabels, MAX_LABEL_LEN, OVERFLOW, event_action};
+pub use series::{ActionKind, Outcome, Strategy};
+
+use peer::PeerTraffic;
+use series::{
+    ActionLabels, ActionOutcomeLabels, DesiredStateLabels, Histograms, ListAllLabels,
+    RefusalLabels, SignalLabels, StrategyLabels, TargetLabels, TemplateLabels, histograms,
+    new_histogram,
+};
+use state_age::{StateClock, lock};
 
 /// Errors of the metrics endpoint.
 ///
@@ -99,321 +114,6 @@ pub const MAX_TARGETS: usize = 64;
 
 /// How many distinct values a `code` label keeps per metric family.
 pub const MAX_CODES: usize = 16;
-
-/// Histogram buckets for every `*_seconds` histogram: the Prometheus client defaults, so
-/// docker-pygen's dashboards (which used `le="0.25"`) keep working.
-const BUCKETS: [f64; 14] = [
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
-
-fn new_histogram() -> Histogram {
-    Histogram::new(BUCKETS)
-}
-
-/// A family of histograms sharing [`BUCKETS`].
-type Histograms<S> = Family<S, Histogram, fn() -> Histogram>;
-
-fn histograms<S: Clone + std::hash::Hash + Eq>() -> Histograms<S> {
-    Family::new_with_constructor(new_histogram)
-}
-
-/// The kind of action that ran, as counted in `pygen_actions_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActionKind<'a> {
-    /// A container restart (`--restart`).
-    Restart,
-    /// A service update forcing its tasks to restart (`--restart` on a Swarm service).
-    ServiceUpdate,
-    /// A signal sent to containers (`--signal`), with the signal's name as configured.
-    Signal(&'a str),
-}
-
-impl ActionKind<'_> {
-    fn as_str(&self) -> &'static str {
-        match self {
-            ActionKind::Restart => "restart",
-            ActionKind::ServiceUpdate => "service_update",
-            ActionKind::Signal(_) => "signal",
-        }
-    }
-}
-
-/// How an action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every matched container or service was acted on.
-    Ok,
-    /// The daemon (or a peer) refused or failed at least one of them.
-    Error,
-    /// The target matched nothing, so nothing was done.
-    NoMatch,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Error => "error",
-            Outcome::NoMatch => "no_match",
-        }
-    }
-}
-
-/// Where an action was executed, as docker-pygen's `pygen_action_execution_strategy_seconds`
-/// reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    /// On the local daemon.
-    Local,
-    /// Forwarded to the Swarm workers.
-    Worker,
-    /// Forwarded to the Swarm manager.
-    Manager,
-}
-
-impl Strategy {
-    fn as_str(self) -> &'static str {
-        match self {
-            Strategy::Local => "local",
-            Strategy::Worker => "worker",
-            Strategy::Manager => "manager",
-        }
-    }
-}
-
-/// Labels of `pygen_api_containers_seconds`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ListAllLabels {
-    /// `1` when stopped containers were listed too, else `0`.
-    list_all: &'static str,
-}
-
-/// Labels of `pygen_api_services_seconds`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DesiredStateLabels {
-    /// `running` when only running tasks were asked for, else empty.
-    desired_state: &'static str,
-}
-
-/// Labels of `pygen_action_execution_strategy_seconds`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StrategyLabels {
-    /// Where the action ran: `local`, `worker` or `manager`.
-    strategy: &'static str,
-}
-
-/// Labels of the per-template counters (`pygen_renders_total`, …).
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TemplateLabels {
-    /// The template's name (bounded).
-    template: String,
-}
-
-/// Labels of `pygen_restart_action_seconds`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TargetLabels {
-    /// The action's target as configured or received (bounded).
-    target: String,
-}
-
-/// Labels of `pygen_signal_action_seconds`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SignalLabels {
-    /// The action's target as configured or received (bounded).
-    target: String,
-    /// The signal name as configured (bounded).
-    signal: String,
-}
-
-/// Labels of `pygen_action_errors_total` and `pygen_events_received_total`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ActionLabels {
-    /// The action kind (`restart`, `signal`, `service_update`) or event action.
-    action: &'static str,
-}
-
-/// Labels of `pygen_actions_total`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ActionOutcomeLabels {
-    /// The action kind: `restart`, `signal` or `service_update`.
-    kind: &'static str,
-    /// How it ended: `ok`, `error` or `no_match`.
-    outcome: &'static str,
-}
-
-/// Labels of `pygen_manager_request_total` and `pygen_worker_request_total`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ClientLabels {
-    /// The client's IP address (bounded).
-    client: String,
-}
-
-/// Labels of `pygen_http_connections_dropped_total` and `pygen_swarm_requests_refused_total`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RefusalLabels {
-    /// The endpoint: `manager`, `worker` or `metrics`.
-    endpoint: &'static str,
-    /// Why, from a fixed list.
-    reason: &'static str,
-}
-
-/// Labels of `pygen_manager_send_total` and `pygen_worker_send_total`.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SendLabels {
-    /// The peer's host name as configured or discovered (bounded).
-    target: String,
-    /// The HTTP status of the answer, `-1` without one (bounded).
-    code: String,
-}
-
-/// The counters of one side of the Swarm protocol (manager or worker), with their own bounds.
-#[derive(Debug)]
-struct PeerTraffic {
-    /// Requests received, by client address.
-    requests: Family<ClientLabels, Counter>,
-    /// Requests sent, by peer and answer.
-    sends: Family<SendLabels, Counter>,
-    /// Actions dropped unsent because the peer's queue was full (manager side only).
-    dropped: Family<TargetLabels, Counter>,
-    /// Bound on `client`.
-    clients: BoundedLabels,
-    /// Bound on `target`.
-    targets: BoundedLabels,
-    /// Bound on `code`.
-    codes: BoundedLabels,
-}
-
-impl PeerTraffic {
-    fn new() -> Self {
-        PeerTraffic {
-            requests: Family::default(),
-            sends: Family::default(),
-            dropped: Family::default(),
-            clients: BoundedLabels::new(MAX_TARGETS),
-            targets: BoundedLabels::new(MAX_TARGETS),
-            codes: BoundedLabels::new(MAX_CODES),
-        }
-    }
-
-    fn request_received(&self, client: IpAddr) {
-        let client = self.clients.admit(&client.to_string());
-        self.requests.get_or_create(&ClientLabels { client }).inc();
-    }
-
-    fn sent(&self, target: &str, status: Option<u16>) {
-        let code = status.map_or_else(|| "-1".to_owned(), |s| s.to_string());
-        let labels = SendLabels {
-            target: self.targets.admit(target),
-            code: self.codes.admit(&code),
-        };
-        self.sends.get_or_create(&labels).inc();
-    }
-
-    fn dropped(&self, target: &str) {
-        let labels = TargetLabels {
-            target: self.targets.admit(target),
-        };
-        self.dropped.get_or_create(&labels).inc();
-    }
-}
-
-/// When the cached Docker state was last known to match the daemon's.
-#[derive(Debug)]
-struct StateClock {
-    /// When the metrics were created: the age before the state was ever current.
-    created: Instant,
-    /// Whether the event stream is connected.
-    connected: bool,
-    /// Whether the state is current now: connected, and refreshed since connecting.
-    live: bool,
-    /// The last moment the state was known current, if ever.
-    last_current: Option<Instant>,
-}
-
-impl StateClock {
-    fn new(now: Instant) -> Self {
-        StateClock {
-            created: now,
-            connected: false,
-            live: false,
-            last_current: None,
-        }
-    }
-
-    fn refreshed(&mut self, now: Instant) {
-        self.last_current = Some(now);
-        self.live = self.connected;
-    }
-
-    fn set_connected(&mut self, connected: bool, now: Instant) {
-        if !connected && self.live {
-            self.last_current = Some(now);
-        }
-        if !connected {
-            self.live = false;
-        }
-        self.connected = connected;
-    }
-
-    fn age_at(&self, now: Instant) -> f64 {
-        if self.live {
-            return 0.0;
-        }
-        now.saturating_duration_since(self.last_current.unwrap_or(self.created))
-            .as_secs_f64()
-    }
-}
-
-/// Encodes `pygen_state_age_seconds` from the shared [`StateClock`] at each scrape.
-#[derive(Debug)]
-struct StateAgeCollector(Arc<Mutex<StateClock>>);
-
-impl Collector for StateAgeCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let age = lock(&self.0).age_at(Instant::now());
-        let metric = ConstGauge::new(age);
-        let unit = Unit::Seconds;
-        metric.encode(encoder.encode_descriptor(
-            "pygen_state_age",
-            "Time since the cached Docker state was last known to match the daemon; \
-             0 while the event stream is connected and the state resynced.",
-            Some(&unit),
-            metric.metric_type(),
-        )?)
-    }
-}
-
-/// Locks the state clock. It holds plain values that every method leaves consistent, so a
-/// poisoned lock is still safe to use.
-fn lock(clock: &Mutex<StateClock>) -> std::sync::MutexGuard<'_, StateClock> {
-    clock.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The version reported by `pygen_app_info`: the package version, plus `+<GIT_COMMIT>` when that
-/// variable was set at build time.
-fn app_version() -> String {
-    version_string(env!("CARGO_PKG_VERSION"), option_env!("GIT_COMMIT"))
-}
-
-fn version_string(version: &str, commit: Option<&str>) -> String {
-    match commit.map(str::trim) {
-        Some(commit) if !commit.is_empty() => format!("{version}+{commit}"),
-        _ => version.to_owned(),
-    }
-}
-
-/// The build time reported by `pygen_app_built_at`: `BUILD_TIMESTAMP` at build time (seconds
-/// since the epoch, fractions allowed), else 0.
-fn built_at() -> f64 {
-    parse_timestamp(option_env!("BUILD_TIMESTAMP"))
-}
-
-fn parse_timestamp(value: Option<&str>) -> f64 {
-    value
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|t| t.is_finite())
-        .unwrap_or(0.0)
-}
 
 /// Every metric pygen exposes, and the registry that encodes them.
 ///
@@ -538,205 +238,6 @@ impl Metrics {
         m.register();
         m.precreate_fixed_series();
         m
-    }
-
-    /// Creates the counters whose label values are all known in advance, at zero, so that their
-    /// rate is defined from the first scrape instead of from the first action.
-    fn precreate_fixed_series(&self) {
-        let kinds = [
-            ActionKind::Restart,
-            ActionKind::ServiceUpdate,
-            ActionKind::Signal(""),
-        ];
-        for kind in kinds {
-            for outcome in [Outcome::Ok, Outcome::Error, Outcome::NoMatch] {
-                let labels = ActionOutcomeLabels {
-                    kind: kind.as_str(),
-                    outcome: outcome.as_str(),
-                };
-                // Only the creation matters; the read guard is released at once.
-                let _ = self.actions.get_or_create(&labels);
-            }
-            let labels = ActionLabels {
-                action: kind.as_str(),
-            };
-            let _ = self.action_errors.get_or_create(&labels);
-        }
-    }
-
-    fn register(&mut self) {
-        let r = &mut self.registry;
-        r.register(
-            "pygen_app",
-            "pygen version",
-            Info::new(vec![("version".to_owned(), app_version())]),
-        );
-        r.register(
-            "pygen_app_built_at",
-            "Build time of pygen in seconds since the epoch, 0 if unknown",
-            ConstGauge::new(built_at()),
-        );
-        r.register_with_unit(
-            "pygen_generation",
-            "Time to render the template",
-            Unit::Seconds,
-            self.generation.clone(),
-        );
-        r.register_with_unit(
-            "pygen_target_update",
-            "Time of a whole update of the target: render, compare, write",
-            Unit::Seconds,
-            self.target_update.clone(),
-        );
-        r.register_with_unit(
-            "pygen_render_wait",
-            "Time from the first change an update serves to the start of that update",
-            Unit::Seconds,
-            self.render_wait.clone(),
-        );
-        r.register(
-            "pygen_template_errors",
-            "Failed updates of the target, render or write",
-            self.template_errors.clone(),
-        );
-        r.register(
-            "pygen_renders",
-            "Template renders attempted",
-            self.renders.clone(),
-        );
-        r.register(
-            "pygen_render_errors",
-            "Template renders that failed",
-            self.render_errors.clone(),
-        );
-        r.register(
-            "pygen_writes",
-            "Target file writes after a change of the output",
-            self.writes.clone(),
-        );
-        r.register(
-            "pygen_write_errors",
-            "Target file writes that failed",
-            self.write_errors.clone(),
-        );
-        r.register(
-            "pygen_check_failures",
-            "New target contents that the template's check command refused",
-            self.check_failures.clone(),
-        );
-        r.register(
-            "pygen_events_received",
-            "Docker events received, by action",
-            self.events_received.clone(),
-        );
-        r.register(
-            "pygen_events_taken",
-            "Docker events that matched --events",
-            self.events_taken.clone(),
-        );
-        r.register_with_unit(
-            "pygen_api_containers",
-            "Time to list and inspect containers",
-            Unit::Seconds,
-            self.api_containers.clone(),
-        );
-        r.register_with_unit(
-            "pygen_api_services",
-            "Time to list services and their tasks",
-            Unit::Seconds,
-            self.api_services.clone(),
-        );
-        r.register_with_unit(
-            "pygen_api_nodes",
-            "Time to list Swarm nodes",
-            Unit::Seconds,
-            self.api_nodes.clone(),
-        );
-        r.register_with_unit(
-            "pygen_action_execution_strategy",
-            "Time to execute an action, by where it ran",
-            Unit::Seconds,
-            self.strategies.clone(),
-        );
-        r.register_with_unit(
-            "pygen_restart_action",
-            "Time of restart actions, by target",
-            Unit::Seconds,
-            self.restarts.clone(),
-        );
-        r.register_with_unit(
-            "pygen_signal_action",
-            "Time of signal actions, by target and signal",
-            Unit::Seconds,
-            self.signals.clone(),
-        );
-        r.register(
-            "pygen_actions",
-            "Actions executed, by kind and outcome",
-            self.actions.clone(),
-        );
-        r.register(
-            "pygen_action_errors",
-            "Actions that failed, by kind",
-            self.action_errors.clone(),
-        );
-        r.register(
-            "pygen_manager_request",
-            "Requests received by the Swarm manager endpoint, by client address",
-            self.manager.requests.clone(),
-        );
-        r.register(
-            "pygen_manager_send",
-            "Requests sent by the manager to workers, by worker and HTTP status (-1: no answer)",
-            self.manager.sends.clone(),
-        );
-        r.register(
-            "pygen_manager_actions_dropped",
-            "Actions the manager dropped unsent because the worker's queue was full, by worker",
-            self.manager.dropped.clone(),
-        );
-        r.register(
-            "pygen_worker_request",
-            "Requests received by the Swarm worker endpoint, by client address",
-            self.worker.requests.clone(),
-        );
-        r.register(
-            "pygen_worker_send",
-            "Requests sent by the worker to managers, by manager and HTTP status (-1: no answer)",
-            self.worker.sends.clone(),
-        );
-        r.register(
-            "pygen_http_connections_dropped",
-            "Connections closed by an endpoint's limits, by endpoint and reason",
-            self.connections_dropped.clone(),
-        );
-        r.register(
-            "pygen_swarm_requests_refused",
-            "Swarm manager/worker requests refused, by endpoint and reason",
-            self.requests_refused.clone(),
-        );
-        r.register(
-            "pygen_docker_reconnects",
-            "Reconnections to the Docker event stream",
-            self.reconnects.clone(),
-        );
-        r.register(
-            "pygen_docker_connect_attempts",
-            "Attempts to connect to the Docker daemon (the first one included)",
-            self.connect_attempts.clone(),
-        );
-        r.register(
-            "pygen_docker_connect_failures",
-            "Attempts to connect to the Docker daemon that failed",
-            self.connect_failures.clone(),
-        );
-        r.register(
-            "pygen_docker_connected",
-            "1 while the Docker event stream is connected",
-            self.connected.clone(),
-        );
-        r.register_collector(Box::new(StateAgeCollector(Arc::clone(&self.state))));
-        r.register_collector(Box::new(process::ProcessCollector));
     }
 
     /// Encodes every metric in the OpenMetrics text format, ending with `# EOF`; serve it with
@@ -997,6 +498,7 @@ impl Metrics {
 
 #[cfg(test)]
 mod tests {
+    use super::app::{app_version, built_at};
     use super::*;
     use std::collections::{HashMap, HashSet};
 
@@ -1259,44 +761,6 @@ mod tests {
             &m.encode(),
             "pygen_manager_request_total{client=\"192.168.1.1\"} 1",
         );
-    }
-
-    #[test]
-    fn version_and_build_time() {
-        assert_eq!(version_string("1.2.3", None), "1.2.3");
-        assert_eq!(version_string("1.2.3", Some("")), "1.2.3");
-        assert_eq!(version_string("1.2.3", Some("abc1234\n")), "1.2.3+abc1234");
-        assert!(app_version().starts_with(env!("CARGO_PKG_VERSION")));
-        assert_eq!(parse_timestamp(None), 0.0);
-        assert_eq!(parse_timestamp(Some("1530700000")), 1_530_700_000.0);
-        assert_eq!(parse_timestamp(Some("1530700000.5")), 1_530_700_000.5);
-        assert_eq!(parse_timestamp(Some("yesterday")), 0.0);
-        assert_eq!(parse_timestamp(Some("inf")), 0.0);
-    }
-
-    #[test]
-    fn state_age() {
-        let t0 = Instant::now();
-        let at = |s: u64| t0 + Duration::from_secs(s);
-        let mut clock = StateClock::new(t0);
-        // Never current: the age counts from startup.
-        assert_eq!(clock.age_at(at(5)), 5.0);
-        // A refresh without a connection (one-shot) is current only at that moment.
-        clock.refreshed(at(6));
-        assert_eq!(clock.age_at(at(9)), 3.0);
-        // Connected but not yet resynced: still counting.
-        clock.set_connected(true, at(10));
-        assert_eq!(clock.age_at(at(12)), 6.0);
-        // Resynced while connected: current until the connection drops.
-        clock.refreshed(at(13));
-        assert_eq!(clock.age_at(at(100)), 0.0);
-        clock.set_connected(false, at(200));
-        assert_eq!(clock.age_at(at(230)), 30.0);
-        // Reconnecting alone does not make it current.
-        clock.set_connected(true, at(240));
-        assert_eq!(clock.age_at(at(250)), 50.0);
-        clock.refreshed(at(260));
-        assert_eq!(clock.age_at(at(300)), 0.0);
     }
 
     // ---- OpenMetrics text validation ----------------------------------------------------------

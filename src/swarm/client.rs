@@ -13,10 +13,12 @@
 //! delays only the actions meant for itself, and the actions to one address keep their order.
 //! A queue holds at most [`QUEUE_CAPACITY`] actions; when it is full the oldest is dropped
 //! (logged and counted in `pygen_manager_actions_dropped_total`).
+//!
+//! This file sends and retries; the queues are in `queue`, the peer addresses in `peer`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use std::io::Cursor;
@@ -27,13 +29,20 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
+
+mod peer;
+mod queue;
 
 use super::Role;
 use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
 use super::wire::Action;
 use crate::metrics::Metrics;
+
+pub use peer::{Peer, PeerError};
+pub use queue::Handoff;
+use queue::{Job, Queues, Tally};
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,92 +60,6 @@ pub const QUEUE_CAPACITY: usize = 32;
 /// How long the task of an address with nothing to send stays; the next action starts a new one.
 const QUEUE_IDLE: Duration = Duration::from_secs(600);
 
-/// Why a peer address is unusable. A configuration error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{flag} {spec:?}: {reason}")]
-pub struct PeerError {
-    /// The flag the address was given to.
-    pub flag: &'static str,
-    /// The address as given.
-    pub spec: String,
-    /// What is wrong with it.
-    pub reason: &'static str,
-}
-
-/// A manager or worker as named on the command line: `HOST`, `HOST:PORT` or `[IPV6]:PORT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
-    /// The host name or address, without brackets.
-    pub host: String,
-    /// The port.
-    pub port: u16,
-    /// The name as given, for logs and the metrics' `target` label.
-    pub label: String,
-}
-
-impl Peer {
-    /// Reads a peer address for `flag`; `default_port` applies when none is given.
-    pub fn parse(flag: &'static str, spec: &str, default_port: u16) -> Result<Peer, PeerError> {
-        let error = |reason| PeerError {
-            flag,
-            spec: spec.to_owned(),
-            reason,
-        };
-        let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
-            let (host, after) = rest
-                .split_once(']')
-                .ok_or_else(|| error("an IPv6 address lacks its closing ']'"))?;
-            match after {
-                "" => (host, None),
-                _ => (
-                    host,
-                    Some(
-                        after
-                            .strip_prefix(':')
-                            .ok_or_else(|| error("expected ':PORT' after ']'"))?,
-                    ),
-                ),
-            }
-        } else if spec.matches(':').count() > 1 {
-            // A bare IPv6 address.
-            (spec, None)
-        } else {
-            match spec.split_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (spec, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(error("the host is empty"));
-        }
-        let port = match port {
-            None => default_port,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|&p| p != 0)
-                .ok_or_else(|| error("the port is not a number from 1 to 65535"))?,
-        };
-        Ok(Peer {
-            host: host.to_owned(),
-            port,
-            label: spec.to_owned(),
-        })
-    }
-
-    /// Reads every address given to `flag`.
-    pub fn parse_all(
-        flag: &'static str,
-        specs: &[String],
-        default_port: u16,
-    ) -> Result<Vec<Peer>, PeerError> {
-        specs
-            .iter()
-            .map(|spec| Peer::parse(flag, spec, default_port))
-            .collect()
-    }
-}
-
 /// Which side sends, for the metrics and logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -153,130 +76,6 @@ pub struct Delivery {
     pub delivered: usize,
     /// Addresses (or names that resolved to none) given up on.
     pub failed: usize,
-}
-
-/// What handing an action to the worker queues achieved; the deliveries go on after it.
-#[derive(Debug)]
-pub struct Handoff {
-    /// Worker addresses the action was queued for.
-    pub queued: usize,
-    /// Worker names that resolved to no address (given up on at once).
-    pub failed: usize,
-    /// The addresses the action was queued for.
-    pub addresses: Vec<SocketAddr>,
-    /// Receives the totals once every queued copy was delivered, given up on or dropped.
-    done: oneshot::Receiver<Delivery>,
-}
-
-impl Handoff {
-    /// A handoff to no worker at all.
-    pub fn none() -> Handoff {
-        let (tx, done) = oneshot::channel();
-        // The receiver is alive here, so the send cannot fail; a failure would only mean
-        // nobody waits for the totals.
-        let _ = tx.send(Delivery::default());
-        Handoff {
-            queued: 0,
-            failed: 0,
-            addresses: Vec::new(),
-            done,
-        }
-    }
-
-    /// Waits until every queued copy of the action was delivered, given up on or dropped, and
-    /// returns the totals (a dropped copy counts as failed).
-    pub async fn finished(self) -> Delivery {
-        // The sender side lives in the queued jobs and sends on its drop, so an error cannot
-        // happen short of a panic in a queue task; the handoff's own counts are then the best
-        // answer left.
-        self.done.await.unwrap_or(Delivery {
-            delivered: 0,
-            failed: self.failed,
-        })
-    }
-}
-
-/// The outcome of one action over all its addresses; logs the summary once the last queued
-/// copy is done (when the last job holding it is dropped).
-struct Tally {
-    /// The action's name, for the log.
-    action: &'static str,
-    /// The action's target, for the log.
-    target: String,
-    /// Delivered and failed addresses so far, and how many of the failed were dropped unsent.
-    counts: Mutex<(Delivery, usize)>,
-    /// Where the totals go at the end.
-    done: Option<oneshot::Sender<Delivery>>,
-}
-
-impl Tally {
-    /// Counts one address that took the action (`true`) or was given up on (`false`).
-    fn record(&self, delivered: bool) {
-        let mut counts = lock(&self.counts);
-        if delivered {
-            counts.0.delivered += 1;
-        } else {
-            counts.0.failed += 1;
-        }
-    }
-
-    /// Counts one address whose copy was dropped from a full queue.
-    fn dropped(&self) {
-        let mut counts = lock(&self.counts);
-        counts.0.failed += 1;
-        counts.1 += 1;
-    }
-}
-
-impl Drop for Tally {
-    fn drop(&mut self) {
-        let (total, dropped) = *self
-            .counts
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        tracing::info!(
-            action = self.action,
-            target = %self.target,
-            delivered = total.delivered,
-            failed = total.failed,
-            dropped,
-            "action sent to the workers"
-        );
-        if let Some(done) = self.done.take() {
-            // Nobody waiting for the totals is normal (the manager does not wait).
-            let _ = done.send(total);
-        }
-    }
-}
-
-/// One copy of an action waiting for its worker address.
-struct Job {
-    /// The worker name the address came from, for logs and metrics.
-    label: String,
-    /// The signed body.
-    body: Arc<[u8]>,
-    /// When to give up, counted from the handoff.
-    deadline: Instant,
-    /// The action's outcome, shared by its copies.
-    tally: Arc<Tally>,
-}
-
-/// The actions waiting for one worker address, in order.
-#[derive(Default)]
-struct Queue {
-    /// The jobs, oldest first.
-    pending: Mutex<VecDeque<Job>>,
-    /// Wakes the address's task when a job arrives.
-    wake: Notify,
-}
-
-/// The queues by worker address.
-type Queues = Arc<Mutex<HashMap<SocketAddr, Arc<Queue>>>>;
-
-/// Locks `mutex`; a panic elsewhere while holding it leaves data that is still consistent
-/// (every change under these locks is a single push, pop or count).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How one attempt ended.
@@ -437,79 +236,6 @@ impl Sender {
             }
         }
         addresses
-    }
-
-    /// Adds `job` to the queue of `addr`, starting the queue's task if it has none. A full
-    /// queue drops its oldest job first.
-    fn enqueue(&self, addr: SocketAddr, job: Job, metrics: &Arc<Metrics>) {
-        // Lock order everywhere: the map, then a queue.
-        let mut queues = lock(&self.queues);
-        let queue = match queues.get(&addr) {
-            Some(queue) => Arc::clone(queue),
-            None => {
-                let queue = Arc::new(Queue::default());
-                queues.insert(addr, Arc::clone(&queue));
-                tokio::spawn(
-                    self.clone()
-                        .drain(addr, Arc::clone(&queue), Arc::clone(metrics)),
-                );
-                queue
-            }
-        };
-        let mut pending = lock(&queue.pending);
-        if pending.len() >= QUEUE_CAPACITY
-            && let Some(oldest) = pending.pop_front()
-        {
-            tracing::warn!(
-                peer = %oldest.label,
-                %addr,
-                action = oldest.tally.action,
-                target = %oldest.tally.target,
-                capacity = QUEUE_CAPACITY,
-                "the worker's queue is full, dropping its oldest action"
-            );
-            metrics.manager_action_dropped(&oldest.label);
-            oldest.tally.dropped();
-        }
-        pending.push_back(job);
-        drop(pending);
-        queue.wake.notify_one();
-    }
-
-    /// The task of one worker address: delivers its jobs one after the other, and ends after
-    /// [`QUEUE_IDLE`] without any.
-    async fn drain(self, addr: SocketAddr, queue: Arc<Queue>, metrics: Arc<Metrics>) {
-        let url = format!("http://{addr}/");
-        loop {
-            let next = lock(&queue.pending).pop_front();
-            match next {
-                Some(job) => {
-                    let delivered = self
-                        .deliver(
-                            Side::Manager,
-                            &job.label,
-                            url.clone(),
-                            &job.body,
-                            job.deadline,
-                            &metrics,
-                        )
-                        .await;
-                    job.tally.record(delivered);
-                }
-                None => {
-                    if tokio::time::timeout(QUEUE_IDLE, queue.wake.notified())
-                        .await
-                        .is_err()
-                    {
-                        let mut queues = lock(&self.queues);
-                        if lock(&queue.pending).is_empty() {
-                            queues.remove(&addr);
-                            return;
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// Tells every manager that something changed (worker side): a signed `POST /` with
@@ -708,40 +434,8 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::queue::lock;
     use super::*;
-
-    #[test]
-    fn peers_parse() {
-        let p = |spec| Peer::parse("--workers", spec, 9412);
-        assert_eq!(
-            p("tasks.worker"),
-            Ok(Peer {
-                host: "tasks.worker".into(),
-                port: 9412,
-                label: "tasks.worker".into()
-            })
-        );
-        assert_eq!(
-            p("w:8000").map(|p| (p.host, p.port)),
-            Ok(("w".into(), 8000))
-        );
-        assert_eq!(
-            p("[::1]:8000").map(|p| (p.host, p.port)),
-            Ok(("::1".into(), 8000))
-        );
-        assert_eq!(
-            p("[::1]").map(|p| (p.host, p.port)),
-            Ok(("::1".into(), 9412))
-        );
-        assert_eq!(
-            p("fe80::1").map(|p| (p.host, p.port)),
-            Ok(("fe80::1".into(), 9412))
-        );
-        for bad in ["", ":80", "w:0", "w:x", "w:70000", "[::1", "[::1]80"] {
-            let err = p(bad).expect_err(bad);
-            assert!(err.to_string().starts_with("--workers "), "{err}");
-        }
-    }
 
     #[tokio::test]
     async fn unreachable_workers_are_retried_then_given_up() {

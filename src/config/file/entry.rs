@@ -7,10 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::fields::{Fields, Value, entries};
-use crate::config::{
-    Check, Dialect, Intervals, PerItem, SignalSpec, TemplateSpec, optional_seconds,
-    positive_seconds,
-};
+use crate::cli::values::{positive_seconds_of, seconds_of};
+use crate::config::{Check, Dialect, Intervals, PerItem, SignalSpec, TemplateSpec, zero_is_off};
 use crate::template::Source;
 
 /// The keys of a `[[template]]` entry.
@@ -213,14 +211,12 @@ fn read_key(
         "signal" => keys.signal = signals(fields, key, value),
         "interval" => keys.intervals = intervals(fields, key, value),
         "repeat" => {
-            keys.repeat = fields
-                .seconds(key, value, "repeat", optional_seconds)
-                .flatten();
+            keys.repeat = fields.seconds(key, value, seconds_of).and_then(zero_is_off);
         }
         "check" => keys.check = fields.word(key, value).map(|c| (c, value.span())),
         "check_timeout" => {
             keys.check_timeout = fields
-                .seconds(key, value, "check_timeout", positive_seconds)
+                .seconds(key, value, positive_seconds_of)
                 .map(|t| (t, value.span()));
         }
         "per_item" => keys.per_item = per_item(fields, key, value).map(|p| (p, value.span())),
@@ -297,7 +293,8 @@ fn signals(fields: &mut Fields, key: &str, value: &Value<'_>) -> Vec<SignalSpec>
 
 /// `interval = MIN` or `interval = [MIN, MAX]`, in seconds.
 fn intervals(fields: &mut Fields, key: &str, value: &Value<'_>) -> Option<Intervals> {
-    let numbers = match value.get_ref() {
+    let seconds = |fields: &mut Fields, item: &Value<'_>| fields.seconds(key, item, seconds_of);
+    let durations = match value.get_ref() {
         toml::de::DeValue::Array(items) => {
             if !(1..=2).contains(&items.len()) {
                 let message = format!(
@@ -307,15 +304,15 @@ fn intervals(fields: &mut Fields, key: &str, value: &Value<'_>) -> Option<Interv
                 fields.problem(value.span(), key, message);
                 return None;
             }
-            let numbers = items
+            let durations = items
                 .iter()
-                .filter_map(|item| fields.number(key, item))
+                .filter_map(|item| seconds(fields, item))
                 .collect::<Vec<_>>();
-            (numbers.len() == items.len()).then_some(numbers)?
+            (durations.len() == items.len()).then_some(durations)?
         }
-        _ => vec![fields.number(key, value)?],
+        _ => vec![seconds(fields, value)?],
     };
-    match Intervals::from_values_of("interval", &numbers) {
+    match Intervals::from_values_of("interval", &durations) {
         Ok(intervals) => Some(intervals),
         Err(err) => {
             fields.invalid(value.span(), key, "interval", &err);

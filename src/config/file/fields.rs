@@ -4,11 +4,13 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::super::Error;
+use crate::cli::values::{ValueError, non_empty};
 
 /// A value of the file with its byte range.
 pub(super) type Value<'i> = Spanned<DeValue<'i>>;
@@ -120,11 +122,13 @@ impl<'a> Fields<'a> {
     /// A string that is not empty.
     pub(super) fn word(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
         let text = self.string(key, value)?;
-        if text.is_empty() {
-            self.problem(value.span(), key, "the value must not be empty");
-            return None;
+        match non_empty(&text) {
+            Ok(text) => Some(text),
+            Err(err) => {
+                self.problem(value.span(), key, err.to_string());
+                None
+            }
         }
-        Some(text)
     }
 
     /// A boolean.
@@ -185,20 +189,19 @@ impl<'a> Fields<'a> {
         parsed
     }
 
-    /// A number of seconds, checked by `validate` (one of `config`'s `seconds` functions),
-    /// which names the value `flag`.
-    pub(super) fn seconds<T>(
+    /// A number of seconds, checked by `validate`: one of the command line's value checks in
+    /// [`crate::cli::values`] (`seconds_of`, `positive_seconds_of`).
+    pub(super) fn seconds(
         &mut self,
         key: &str,
         value: &Value<'_>,
-        flag: &'static str,
-        validate: fn(&'static str, f64) -> Result<T, Error>,
-    ) -> Option<T> {
+        validate: fn(f64) -> Result<Duration, ValueError>,
+    ) -> Option<Duration> {
         let number = self.number(key, value)?;
-        match validate(flag, number) {
+        match validate(number) {
             Ok(duration) => Some(duration),
             Err(err) => {
-                self.invalid(value.span(), key, flag, &err);
+                self.problem(value.span(), key, err.to_string());
                 None
             }
         }
