@@ -160,24 +160,44 @@ impl EventStream {
     /// The next event; `None` when the daemon ended the stream.
     pub async fn next(&mut self) -> Option<Result<Event, Error>> {
         loop {
-            let mut objects =
-                serde_json::Deserializer::from_slice(&self.pending).into_iter::<Event>();
-            match objects.next() {
-                Some(Ok(event)) => {
-                    let used = objects.byte_offset();
-                    self.pending.drain(..used);
-                    return Some(Ok(event));
-                }
-                // An object cut between two chunks: read on.
-                Some(Err(err)) if err.is_eof() => {}
-                Some(Err(err)) => return Some(Err(Error::Json(err))),
-                None => self.pending.clear(),
+            match take_event(&mut self.pending) {
+                Ok(Some(event)) => return Some(Ok(event)),
+                Ok(None) => {}
+                Err(err) => return Some(Err(Error::Json(err))),
             }
             match self.body.chunk().await {
                 Ok(Some(chunk)) => self.pending.extend_from_slice(&chunk),
                 Ok(None) => return None,
                 Err(err) => return Some(Err(err.into())),
             }
+        }
+    }
+}
+
+/// Takes the first whole event out of `pending`; `None` while no whole JSON value is there (an
+/// object cut between two chunks waits for the rest). A JSON value that is not an event pygen
+/// can read (a field of an unexpected type) is skipped with a warning: one odd event never stops
+/// the feed. Bytes that are not JSON at all are an error.
+fn take_event(pending: &mut Vec<u8>) -> Result<Option<Event>, serde_json::Error> {
+    loop {
+        let mut values = serde_json::Deserializer::from_slice(pending)
+            .into_iter::<&serde_json::value::RawValue>();
+        let (parsed, used) = match values.next() {
+            None => {
+                pending.clear();
+                return Ok(None);
+            }
+            Some(Err(err)) if err.is_eof() => return Ok(None),
+            Some(Err(err)) => return Err(err),
+            Some(Ok(raw)) => (
+                serde_json::from_str::<Event>(raw.get()),
+                values.byte_offset(),
+            ),
+        };
+        pending.drain(..used);
+        match parsed {
+            Ok(event) => return Ok(Some(event)),
+            Err(err) => tracing::warn!("skipped a Docker event pygen cannot read: {err}"),
         }
     }
 }
@@ -499,6 +519,38 @@ mod tests {
         assert_eq!(volume.typ.map(|t| t.to_string()).as_deref(), Some("volume"));
         let bare: Event = serde_json::from_str("{}").expect("nothing at all");
         assert_eq!(bare, Event::default());
+    }
+
+    #[test]
+    fn the_stream_is_read_however_it_is_cut() {
+        let stream = concat!(
+            r#"{"Type":"container","Action":"start","Actor":{"ID":"a"}}"#,
+            "\n",
+            r#"{"Type":"network","Action":"connect","Actor":{"ID":"n","Attributes":{"container":"a"}}}"#,
+            r#"{"Type":"container","Action":7}"#,
+            "\n",
+            r#"{"Type":"container","Action":"die","Actor":{"ID":"b"}}"#,
+            "\n"
+        );
+        // Every way of cutting the stream in two chunks gives the same events; the one whose
+        // Action is a number is skipped.
+        for cut in 0..stream.len() {
+            let mut pending = stream.as_bytes()[..cut].to_vec();
+            let mut seen = Vec::new();
+            while let Some(event) = take_event(&mut pending).expect("JSON") {
+                seen.push(event);
+            }
+            pending.extend_from_slice(&stream.as_bytes()[cut..]);
+            while let Some(event) = take_event(&mut pending).expect("JSON") {
+                seen.push(event);
+            }
+            let actions: Vec<_> = seen.iter().filter_map(|e| e.action.as_deref()).collect();
+            assert_eq!(actions, ["start", "connect", "die"], "cut at {cut}");
+            assert_eq!(effect(&seen[1]), Effect::Dirty("a"));
+            assert!(pending.is_empty());
+        }
+        let mut garbage = b"not json".to_vec();
+        assert!(take_event(&mut garbage).is_err());
     }
 
     #[test]
