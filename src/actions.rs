@@ -21,9 +21,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
-use bollard::query_parameters::KillContainerOptions;
-
 use crate::config::SignalSpec;
 use crate::docker::raw::RawClient;
 use crate::docker::swarm::{force_update, list_services};
@@ -85,7 +82,7 @@ pub struct Reach<'a> {
 
 /// Runs every restart, then every signal, against the given running containers (no Swarm).
 pub async fn run(
-    docker: &Docker,
+    docker: &RawClient,
     running: &[Arc<Container>],
     plan: &Plan,
     metrics: &Metrics,
@@ -96,7 +93,7 @@ pub async fn run(
 /// Runs every restart, then every signal, reaching Swarm services and workers as `reach`
 /// allows.
 pub async fn run_plan(
-    docker: &Docker,
+    docker: &RawClient,
     running: &[Arc<Container>],
     plan: &Plan,
     reach: Reach<'_>,
@@ -271,7 +268,7 @@ async fn forward(
 /// Restarts or signals every running container that `target` matches, noting each in `own`.
 /// A failure is logged and counted, and the next container is still handled.
 pub async fn act_locally(
-    docker: &Docker,
+    docker: &RawClient,
     running: &[Arc<Container>],
     target: &str,
     kind: ActionKind<'_>,
@@ -296,14 +293,8 @@ pub async fn act_locally(
             own.begin(&container);
         }
         let (result, signal) = match kind {
-            ActionKind::Signal(signal) => {
-                let options = KillContainerOptions {
-                    signal: signal.to_owned(),
-                };
-                let result = docker.kill_container(container.id(), Some(options)).await;
-                (result, signal)
-            }
-            _ => (docker.restart_container(container.id(), None).await, ""),
+            ActionKind::Signal(signal) => (docker.kill(container.id(), signal).await, signal),
+            _ => (docker.restart(container.id(), None).await, ""),
         };
         if let Some(own) = own {
             own.end(container.id());

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::config::TemplateSpec;
 use crate::docker::state::StateCache;
 use crate::docker::swarm::{SwarmCache, Wants};
-use crate::generator::{Error, StateDumpError, check_target_folder, raw_client, render_job};
+use crate::generator::{Error, StateDumpError, check_target_folder, render_job};
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::template::{LoadOptions, Source, Template};
@@ -16,8 +16,7 @@ use crate::{docker, ownid};
 /// `pygen state`: the daemon state that renders read, as JSON (with the Swarm's services,
 /// tasks and nodes when the daemon is a Swarm manager).
 pub async fn dump_state(docker_address: Option<&str>) -> Result<String, Error> {
-    let docker = docker::connect::connect_negotiated(docker_address).await?;
-    let raw = raw_client(docker_address, &docker)?;
+    let raw = docker::connect::connect_negotiated(docker_address).await?;
     let mut cache = StateCache::new(ownid::detect());
     cache.full_sync(&raw).await?;
     let mut snapshot = cache.snapshot();

@@ -124,7 +124,7 @@ impl Blame for generator::Error {
             Error::Swarm(err) => err.fault(),
             Error::Metrics(err) => err.fault(),
             // The TLS files of the address (read before by `connect`, so rare).
-            Error::Raw(_) | Error::TargetFolder { .. } | Error::StateDump { .. } => Fault::Input,
+            Error::TargetFolder { .. } | Error::StateDump { .. } => Fault::Input,
             Error::State(_) | Error::SwarmState(_) | Error::Actions { .. } => Fault::World,
         }
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use pygen::docker::connect::{Env, Transport, build, connect, connect_negotiated, plan};
+use pygen::docker::raw::ApiVersion;
 
 const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(50);
@@ -22,20 +23,22 @@ async fn connects_to_the_daemon_by_default_and_by_unix_address() {
             .await
             .unwrap_or_else(|e| panic!("connect({address:?}): {e:#?}"));
         docker
-            .ping()
+            .get("/_ping")
             .await
             .unwrap_or_else(|e| panic!("ping through {address:?}: {e}"));
         let version = docker
-            .version()
+            .get("/version")
             .await
             .unwrap_or_else(|e| panic!("version through {address:?}: {e}"));
+        let version: serde_json::Value =
+            serde_json::from_slice(&version).expect("the daemon answers JSON");
         assert!(
-            version
-                .api_version
-                .as_deref()
+            version["ApiVersion"]
+                .as_str()
                 .is_some_and(|v| v.starts_with("1.")),
             "{version:?}"
         );
+        assert!(docker.version() <= ApiVersion::NEWEST);
     }
 }
 
@@ -44,11 +47,12 @@ async fn connect_then_negotiate_gives_a_working_client() {
     require_docker();
     let docker = connect(None)
         .expect("the default socket exists")
-        .negotiate_version()
+        .negotiate()
         .await
         .expect("the daemon answers /version");
-    let info = docker.info().await.expect("the daemon answers /info");
-    assert!(info.id.is_some_and(|id| !id.is_empty()));
+    let info = docker.get("/info").await.expect("the daemon answers /info");
+    let info: serde_json::Value = serde_json::from_slice(&info).expect("the daemon answers JSON");
+    assert!(info["ID"].as_str().is_some_and(|id| !id.is_empty()));
 }
 
 #[test]
@@ -152,7 +156,7 @@ async fn tls_with_client_certificates_from_the_cert_path() {
     );
     let docker = build(&endpoint).expect("a TLS client");
     docker
-        .ping()
+        .get("/_ping")
         .await
         .expect("TLS handshake with a client certificate");
 
@@ -166,7 +170,7 @@ async fn tls_with_client_certificates_from_the_cert_path() {
     .expect("replace the CA");
     let docker = build(&endpoint).expect("a TLS client");
     assert!(
-        docker.ping().await.is_err(),
+        docker.get("/_ping").await.is_err(),
         "an untrusted server is refused"
     );
 }
@@ -361,17 +365,17 @@ fn unix_proxy_forwards_then_cuts_then_restores() {
 }
 
 #[tokio::test]
-async fn bollard_works_through_the_proxy() {
+async fn the_client_works_through_the_proxy() {
     require_docker();
     let mut proxy = UnixProxy::start();
     let docker = connect_negotiated(Some(&proxy.address()))
         .await
         .expect("connect through the proxy");
-    docker.ping().await.expect("ping through the proxy");
+    docker.get("/_ping").await.expect("ping through the proxy");
     proxy.cut();
-    assert!(docker.ping().await.is_err(), "ping fails once cut");
+    assert!(docker.get("/_ping").await.is_err(), "ping fails once cut");
     proxy.restore();
-    docker.ping().await.expect("ping after restore");
+    docker.get("/_ping").await.expect("ping after restore");
 }
 
 #[test]

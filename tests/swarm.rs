@@ -1630,7 +1630,7 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
     // the client certificate and trust only the given CA. `openssl s_server -www` demands the
     // certificate and answers any GET with a status page.
     use pygen::docker::connect::{Endpoint, TlsFiles, Transport};
-    use pygen::docker::raw::RawClient;
+    use pygen::docker::raw::{ApiVersion, RawClient};
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     openssl(
@@ -1677,11 +1677,8 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
             },
         },
     };
-    let version = bollard::ClientVersion {
-        major_version: 1,
-        minor_version: 41,
-    };
-    let raw = RawClient::new(&endpoint("ca.pem"), &version).expect("a TLS client");
+    let version = ApiVersion::parse("1.41").expect("a version");
+    let raw = RawClient::new(&endpoint("ca.pem"), version).expect("a TLS client");
     let page = raw
         .get("/info")
         .await
@@ -1694,7 +1691,7 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
         d,
         "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other-key.pem -out other.pem -days 1 -subj /CN=other",
     );
-    let raw = RawClient::new(&endpoint("other.pem"), &version).expect("a TLS client");
+    let raw = RawClient::new(&endpoint("other.pem"), version).expect("a TLS client");
     assert!(
         raw.get("/info").await.is_err(),
         "an untrusted server is refused"

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bollard::models::{EventMessage, EventMessageTypeEnum};
+use crate::docker::events::{Event, EventType};
 
 use crate::model::{Container, Service, Swarm};
 
@@ -270,8 +270,8 @@ impl OwnActions {
 
     /// Whether the event is about a container pygen is acting on, or just did. Logs the event
     /// at debug level when it is.
-    pub fn is_own(&self, event: &EventMessage) -> bool {
-        if event.typ != Some(EventMessageTypeEnum::CONTAINER) {
+    pub fn is_own(&self, event: &Event) -> bool {
+        if event.typ != Some(EventType::Container) {
             return false;
         }
         let Some(id) = event.actor.as_ref().and_then(|a| a.id.as_deref()) else {
@@ -314,13 +314,13 @@ pub fn as_before(containers: &mut Vec<Arc<Container>>, before: &[Arc<Container>]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::EventActor;
+    use crate::docker::events::Actor;
 
-    fn event(typ: EventMessageTypeEnum, id: &str) -> EventMessage {
-        EventMessage {
+    fn event(typ: EventType, id: &str) -> Event {
+        Event {
             typ: Some(typ),
             action: Some("die".to_owned()),
-            actor: Some(EventActor {
+            actor: Some(Actor {
                 id: Some(id.to_owned()),
                 attributes: None,
             }),
@@ -341,8 +341,8 @@ mod tests {
     #[test]
     fn events_of_a_container_acted_on_are_own_until_the_window_ends() {
         let own = OwnActions::default();
-        let proxy = event(EventMessageTypeEnum::CONTAINER, "proxy");
-        let other = event(EventMessageTypeEnum::CONTAINER, "other");
+        let proxy = event(EventType::Container, "proxy");
+        let other = event(EventType::Container, "other");
         assert!(!own.is_own(&proxy), "nothing acted on yet");
         own.begin(&container("proxy", "before"));
         assert!(own.is_own(&proxy), "while the restart runs");
@@ -351,7 +351,7 @@ mod tests {
             "another container's event is a real change"
         );
         assert!(
-            !own.is_own(&event(EventMessageTypeEnum::NETWORK, "proxy")),
+            !own.is_own(&event(EventType::Network, "proxy")),
             "only container events"
         );
         own.end("proxy");
@@ -393,11 +393,11 @@ mod tests {
         let db = container("db", "before");
         own.forwarded(&db);
         assert_eq!(own.before().len(), 1);
-        assert!(own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")));
+        assert!(own.is_own(&event(EventType::Container, "db")));
         own.forwarded_settled();
         assert!(own.before().is_empty());
         assert!(
-            own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")),
+            own.is_own(&event(EventType::Container, "db")),
             "its last events are still on their way"
         );
         // A forward that nobody settles ends after FORWARDED.
@@ -406,7 +406,7 @@ mod tests {
             .phases
             .insert("db".to_owned(), Phase::Forwarded(Instant::now()));
         assert!(own.before().is_empty());
-        assert!(!own.is_own(&event(EventMessageTypeEnum::CONTAINER, "db")));
+        assert!(!own.is_own(&event(EventType::Container, "db")));
     }
 
     fn swarm(version: i64, update: &str, task_state: &str) -> Swarm {
@@ -457,7 +457,7 @@ mod tests {
         let own = OwnActions::default();
         assert!(!own.take_acted());
         own.clone().begin(&container("proxy", "before"));
-        assert!(own.is_own(&event(EventMessageTypeEnum::CONTAINER, "proxy")));
+        assert!(own.is_own(&event(EventType::Container, "proxy")));
         assert!(own.take_acted());
         assert!(!own.take_acted(), "asked once");
     }

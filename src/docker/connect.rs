@@ -1,7 +1,7 @@
 //! Building the Docker client: the one place that turns an address (the `--docker-address` flag,
 //! or `DOCKER_HOST`/`DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH` like the docker CLI, or a config
-//! file's `[docker]` table, whose TLS settings take precedence over the variables) into a
-//! [`bollard::Docker`].
+//! file's `[docker]` table, whose TLS settings take precedence over the variables) into the
+//! [`RawClient`](super::raw::RawClient) every call to the daemon goes through.
 //!
 //! The decision (which transport, which files) is a pure function, [`plan`], of the address and
 //! a snapshot of the environment ([`Env`]), so it is unit-tested without a daemon; [`connect`]
@@ -20,11 +20,10 @@
 //! TLS uses the docker CLI's files `ca.pem`, `cert.pem` and `key.pem` in `DOCKER_CERT_PATH`
 //! (default `~/.docker`); all three must exist.
 //!
-//! The client's request timeout ([`REQUEST_TIMEOUT`]) bounds the wait for a response's headers
-//! only: bollard wraps the sending of the request in the timeout, not the reading of the body, so
-//! a long event stream is not cut by it.
+//! The client's request timeout ([`REQUEST_TIMEOUT`]) bounds a whole answer, but only the wait
+//! for the headers of the event stream, whose body is read for as long as the daemon sends it.
 //!
-//! A new client does not know the daemon's API version: bollard speaks its newest version, which
+//! A new client does not know the daemon's API version: it speaks the newest pygen knows, which
 //! older daemons refuse. [`connect_negotiated`] asks the daemon once and steps the client down.
 
 use std::fmt;
@@ -40,9 +39,10 @@ pub use client::{build, connect, connect_negotiated, unreachable};
 /// The address used when neither the caller nor `DOCKER_HOST` names one.
 pub const DEFAULT_ADDRESS: &str = "unix:///var/run/docker.sock";
 
-/// How long a request may wait for the daemon's response headers. Matches bollard's and the
-/// docker CLI's habit of two minutes: long enough for a slow `docker rm -f` under load, short
-/// enough that a hung daemon is noticed. Streamed bodies (events) are not bounded by it.
+/// How long a request may wait for the daemon's answer (the headers only, for the event
+/// stream). The docker CLI's habit of two minutes: long enough for a slow `docker rm -f` under
+/// load, short enough that a hung daemon is noticed. Streamed bodies (events) are not bounded by
+/// it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Default port of a plain-HTTP daemon, as the docker CLI uses it.
@@ -97,14 +97,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// bollard refused to build the client (missing socket, unreadable certificates, ...).
+    /// The client could not be built (certificates that cannot be used, ...).
     #[error("cannot connect to Docker at {address:?}")]
     Client {
         /// The address as given.
         address: String,
-        /// bollard's reason.
+        /// The client's reason.
         #[source]
-        source: bollard::errors::Error,
+        source: Box<super::raw::Error>,
     },
     /// The daemon cannot be reached for a usual reason, said plainly: nothing listens at the
     /// address, the socket does not exist, or the user may not open it.
@@ -123,9 +123,9 @@ pub enum Error {
     Negotiate {
         /// The address as given.
         address: String,
-        /// bollard's reason.
+        /// The request's reason.
         #[source]
-        source: bollard::errors::Error,
+        source: Box<super::raw::Error>,
     },
 }
 

@@ -1,14 +1,15 @@
-//! Raw JSON requests to the daemon, for what bollard's typed models cannot carry faithfully.
+//! The one client pygen talks to the daemon with: JSON reads, the event stream, kill, restart,
+//! service updates and the API version negotiation all go through [`RawClient`].
 //!
-//! bollard's `Task` model has no `NetworksAttachments` (the task addresses templates need), and
-//! a service update must send back the service's spec exactly as the daemon gave it, fields
-//! unknown to bollard included, or settings would be lost (docker-pygen's `test_restart_retains_
-//! settings`). So the Swarm listings and the service update go through this small client, which
-//! reaches the same endpoint as the bollard client ([`super::connect::plan`]) and speaks the
-//! API version bollard negotiated.
+//! It answers with the daemon's bytes and leaves their reading to the caller: a Swarm task's
+//! `NetworksAttachments` and a service update that must send back the service's spec exactly as
+//! the daemon gave it, fields unknown to pygen included (docker-pygen's `test_restart_retains_
+//! settings`), both need the JSON as it is. It reaches the endpoint [`super::connect::plan`]
+//! chose and speaks the API version [`RawClient::negotiate`] agreed with the daemon.
 //!
-//! Unix sockets and plain HTTP share a pool of kept-alive connections like the bollard client
-//! does; TLS goes through reqwest with the docker CLI's certificate files.
+//! Unix sockets and plain HTTP share a pool of kept-alive connections (a full sync of a few
+//! hundred containers would otherwise pay a connect per inspect); TLS goes through reqwest with
+//! the docker CLI's certificate files, set up once per client. Clones share the pool.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -82,6 +84,12 @@ pub enum Error {
         /// The daemon's message (its JSON `message`, else the body).
         message: String,
     },
+    /// The daemon's `/version` answer names no API version pygen can read.
+    #[error("Docker at {address}: the /version answer names no API version")]
+    NoApiVersion {
+        /// The daemon's address.
+        address: String,
+    },
 }
 
 impl Error {
@@ -94,11 +102,43 @@ impl Error {
     }
 }
 
+/// A Docker Engine API version, `major.minor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiVersion {
+    /// The major version (1 for every Docker release so far).
+    pub major: u32,
+    /// The minor version.
+    pub minor: u32,
+}
+
+impl ApiVersion {
+    /// The newest version pygen asks for; [`RawClient::negotiate`] steps down to an older
+    /// daemon's. (1.53, the version pygen spoke when it used bollard 0.21.)
+    pub const NEWEST: ApiVersion = ApiVersion {
+        major: 1,
+        minor: 53,
+    };
+
+    /// Reads `major.minor` as the daemon writes it (`"1.41"`).
+    pub fn parse(text: &str) -> Option<ApiVersion> {
+        let (major, minor) = text.trim().split_once('.')?;
+        Some(ApiVersion {
+            major: major.parse().ok()?,
+            minor: minor.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
 /// A request body.
 type Body = Full<Cursor<Vec<u8>>>;
 
 /// How requests travel.
-#[derive(Clone)]
 enum Channel {
     /// A unix socket, pooled.
     Unix {
@@ -126,10 +166,12 @@ enum Channel {
 /// A client for raw JSON requests to one daemon, at one API version. Cheap to clone.
 #[derive(Clone)]
 pub struct RawClient {
-    /// How requests travel.
-    channel: Channel,
+    /// How requests travel (shared by clones: one pool).
+    channel: Arc<Channel>,
     /// `/v<major>.<minor>`, the version prefix of every path.
     prefix: String,
+    /// The API version of `prefix`.
+    version: ApiVersion,
     /// The daemon's address, for messages.
     address: String,
 }
@@ -144,8 +186,8 @@ impl std::fmt::Debug for RawClient {
 }
 
 impl RawClient {
-    /// A client for `endpoint` speaking API `version` (as bollard negotiated it).
-    pub fn new(endpoint: &Endpoint, version: &bollard::ClientVersion) -> Result<RawClient, Error> {
+    /// A client for `endpoint` speaking API `version`. Sends nothing; TLS files are read now.
+    pub fn new(endpoint: &Endpoint, version: ApiVersion) -> Result<RawClient, Error> {
         let address = endpoint.to_string();
         let channel = match &endpoint.transport {
             Transport::Unix { path } => Channel::Unix {
@@ -170,9 +212,36 @@ impl RawClient {
             },
         };
         Ok(RawClient {
-            channel,
-            prefix: format!("/v{}.{}", version.major_version, version.minor_version),
+            channel: Arc::new(channel),
+            prefix: format!("/v{version}"),
+            version,
             address,
+        })
+    }
+
+    /// The API version this client speaks.
+    pub fn version(&self) -> ApiVersion {
+        self.version
+    }
+
+    /// Asks the daemon its API version (`GET /version`, unversioned, which every daemon answers)
+    /// and steps this client down to it when the daemon is older; a newer daemon is spoken to
+    /// at this client's version.
+    pub async fn negotiate(self) -> Result<RawClient, Error> {
+        let body = self.send_at(Method::GET, "/version", false, None).await?;
+        let daemon = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| ApiVersion::parse(v.get("ApiVersion")?.as_str()?))
+            .ok_or_else(|| Error::NoApiVersion {
+                address: self.address.clone(),
+            })?;
+        if daemon >= self.version {
+            return Ok(self);
+        }
+        Ok(RawClient {
+            prefix: format!("/v{daemon}"),
+            version: daemon,
+            ..self
         })
     }
 
@@ -186,6 +255,73 @@ impl RawClient {
         self.send(Method::POST, path, Some(body)).await
     }
 
+    /// `POST path` without a body, for its effect (kill, restart).
+    pub async fn post(&self, path: &str) -> Result<(), Error> {
+        self.send(Method::POST, path, None).await.map(drop)
+    }
+
+    /// Sends `signal` (a name such as `SIGHUP`, or a number) to the container `id` (or name).
+    pub async fn kill(&self, id: &str, signal: &str) -> Result<(), Error> {
+        self.post(&format!(
+            "/containers/{}/kill?signal={}",
+            query_escape(id),
+            query_escape(signal)
+        ))
+        .await
+    }
+
+    /// Restarts the container `id` (or name), giving it `timeout` seconds to stop before it is
+    /// killed (`None`: the container's own setting).
+    pub async fn restart(&self, id: &str, timeout: Option<u32>) -> Result<(), Error> {
+        let mut path = format!("/containers/{}/restart", query_escape(id));
+        if let Some(t) = timeout {
+            path.push_str(&format!("?t={t}"));
+        }
+        self.post(&path).await
+    }
+
+    /// Opens the event stream (`GET /events`) with the daemon's `since` (seconds, fractions
+    /// allowed) and JSON `filters`. Waits at most [`REQUEST_TIMEOUT`] for the answer's
+    /// headers; the stream itself is not bounded.
+    pub async fn events(
+        &self,
+        since: Option<&str>,
+        filters: &str,
+    ) -> Result<super::events::EventStream, Error> {
+        let mut path = format!("/events?filters={}", query_escape(filters));
+        if let Some(since) = since {
+            path.push_str(&format!("&since={}", query_escape(since)));
+        }
+        let full_path = format!("{}{path}", self.prefix);
+        let opened =
+            tokio::time::timeout(REQUEST_TIMEOUT, self.open(Method::GET, &full_path, None)).await;
+        let response = match opened {
+            Err(_) => return Err(self.timeout(Method::GET, &path)),
+            Ok(Err(source)) => return Err(self.request_error(Method::GET, &path, source)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        let mut body = StreamBody {
+            response,
+            client: self.clone(),
+            path,
+        };
+        if !status.is_success() {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = body.chunk().await? {
+                bytes.extend_from_slice(&chunk);
+            }
+            return Err(Error::Status {
+                address: self.address.clone(),
+                method: Method::GET,
+                path: body.path,
+                status,
+                message: daemon_message(&bytes),
+            });
+        }
+        Ok(super::events::EventStream::new(body))
+    }
+
     /// Sends one request and waits at most [`REQUEST_TIMEOUT`] for the whole answer.
     async fn send(
         &self,
@@ -193,28 +329,27 @@ impl RawClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, Error> {
-        let full_path = format!("{}{path}", self.prefix);
+        self.send_at(method, path, true, body).await
+    }
+
+    /// [`RawClient::send`], with the version prefix or without it (`versioned` false).
+    async fn send_at(
+        &self,
+        method: Method,
+        path: &str,
+        versioned: bool,
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, Error> {
+        let prefix = if versioned { self.prefix.as_str() } else { "" };
+        let full_path = format!("{prefix}{path}");
         let answer = tokio::time::timeout(
             REQUEST_TIMEOUT,
             self.exchange(method.clone(), &full_path, body),
         )
         .await;
-        let request_error = |source| Error::Request {
-            address: self.address.clone(),
-            method: method.clone(),
-            path: path.to_owned(),
-            source,
-        };
         let (status, bytes) = match answer {
-            Err(_) => {
-                return Err(Error::Timeout {
-                    address: self.address.clone(),
-                    method,
-                    path: path.to_owned(),
-                    timeout: REQUEST_TIMEOUT,
-                });
-            }
-            Ok(Err(source)) => return Err(request_error(source)),
+            Err(_) => return Err(self.timeout(method, path)),
+            Ok(Err(source)) => return Err(self.request_error(method, path, source)),
             Ok(Ok(answer)) => answer,
         };
         if status.is_success() {
@@ -229,6 +364,31 @@ impl RawClient {
         })
     }
 
+    /// [`Error::Timeout`] for `method path`.
+    fn timeout(&self, method: Method, path: &str) -> Error {
+        Error::Timeout {
+            address: self.address.clone(),
+            method,
+            path: path.to_owned(),
+            timeout: REQUEST_TIMEOUT,
+        }
+    }
+
+    /// [`Error::Request`] for `method path`.
+    fn request_error(
+        &self,
+        method: Method,
+        path: &str,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    ) -> Error {
+        Error::Request {
+            address: self.address.clone(),
+            method,
+            path: path.to_owned(),
+            source,
+        }
+    }
+
     /// One request/answer exchange over the channel.
     async fn exchange(
         &self,
@@ -236,24 +396,39 @@ impl RawClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Vec<u8>), Box<dyn std::error::Error + Send + Sync>> {
-        let is_json = body.is_some();
-        let body = body.unwrap_or_default();
-        match &self.channel {
-            Channel::Unix { client, socket } => {
-                let uri: axum::http::Uri = hyperlocal::Uri::new(&**socket, path).into();
-                let request = build_request(method, uri, "docker", body, is_json)?;
-                let response = client.request(request).await?;
+        match self.open(method, path, body).await? {
+            Response::Hyper(response) => {
                 let status = response.status();
                 let bytes = response.into_body().collect().await?.to_bytes();
                 Ok((status, bytes.to_vec()))
             }
+            Response::Reqwest(response) => {
+                let status = response.status();
+                let bytes = response.bytes().await?;
+                Ok((status, bytes.to_vec()))
+            }
+        }
+    }
+
+    /// Sends one request over the channel; the answer with its body still to read.
+    async fn open(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, Box<dyn std::error::Error + Send + Sync>> {
+        let is_json = body.is_some();
+        let body = body.unwrap_or_default();
+        match &*self.channel {
+            Channel::Unix { client, socket } => {
+                let uri: axum::http::Uri = hyperlocal::Uri::new(&**socket, path).into();
+                let request = build_request(method, uri, "docker", body, is_json)?;
+                Ok(Response::Hyper(client.request(request).await?))
+            }
             Channel::Http { client, authority } => {
                 let uri: axum::http::Uri = format!("http://{authority}{path}").parse()?;
                 let request = build_request(method, uri, authority, body, is_json)?;
-                let response = client.request(request).await?;
-                let status = response.status();
-                let bytes = response.into_body().collect().await?.to_bytes();
-                Ok((status, bytes.to_vec()))
+                Ok(Response::Hyper(client.request(request).await?))
             }
             Channel::Tls { client, base } => {
                 let mut request = client.request(method, format!("{base}{path}"));
@@ -262,12 +437,66 @@ impl RawClient {
                         .header(header::CONTENT_TYPE, "application/json")
                         .body(body);
                 }
-                let response = request.send().await?;
-                let status = response.status();
-                let bytes = response.bytes().await?;
-                Ok((status, bytes.to_vec()))
+                Ok(Response::Reqwest(request.send().await?))
             }
         }
+    }
+}
+
+/// An answer whose body is still to read.
+enum Response {
+    /// From a pooled hyper client.
+    Hyper(hyper::Response<Incoming>),
+    /// From reqwest (TLS).
+    Reqwest(reqwest::Response),
+}
+
+impl Response {
+    fn status(&self) -> StatusCode {
+        match self {
+            Response::Hyper(r) => r.status(),
+            Response::Reqwest(r) => r.status(),
+        }
+    }
+}
+
+/// The body of a streamed answer (the event stream), read chunk by chunk as the daemon sends it.
+pub struct StreamBody {
+    /// The answer.
+    response: Response,
+    /// The client it came from, for errors.
+    client: RawClient,
+    /// The path asked for, for errors.
+    path: String,
+}
+
+impl std::fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("address", &self.client.address)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamBody {
+    /// The next chunk of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<hyper::body::Bytes>, Error> {
+        let read: Result<_, Box<dyn std::error::Error + Send + Sync>> = match &mut self.response {
+            Response::Hyper(response) => loop {
+                match response.body_mut().frame().await {
+                    None => break Ok(None),
+                    Some(Err(err)) => break Err(err.into()),
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            break Ok(Some(data));
+                        }
+                    }
+                }
+            },
+            Response::Reqwest(response) => response.chunk().await.map_err(Into::into),
+        };
+        read.map_err(|source| self.client.request_error(Method::GET, &self.path, source))
     }
 }
 
@@ -287,6 +516,20 @@ fn build_request(
         builder = builder.header(header::CONTENT_TYPE, "application/json");
     }
     builder.body(Full::new(Cursor::new(body)))
+}
+
+/// Percent-encodes a path segment or query value (everything but RFC 3986's unreserved
+/// characters).
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The daemon's error message: the `message` of its JSON answer, else the text.
@@ -343,12 +586,34 @@ mod tests {
                 path: "/x.sock".into(),
             },
         };
-        let version = bollard::ClientVersion {
-            major_version: 1,
-            minor_version: 41,
-        };
-        let client = RawClient::new(&endpoint, &version).expect("a unix client");
+        let version = ApiVersion::parse("1.41").expect("a version");
+        let client = RawClient::new(&endpoint, version).expect("a unix client");
         assert_eq!(client.prefix, "/v1.41");
+        assert_eq!(client.version(), version);
+    }
+
+    #[test]
+    fn api_versions_parse_and_order() {
+        assert_eq!(
+            ApiVersion::parse("1.41"),
+            Some(ApiVersion {
+                major: 1,
+                minor: 41
+            })
+        );
+        assert_eq!(ApiVersion::parse("1"), None);
+        assert_eq!(ApiVersion::parse("x.1"), None);
+        assert!(ApiVersion::parse("1.9") < ApiVersion::parse("1.41"));
+        assert!(ApiVersion::parse("1.41") < Some(ApiVersion::NEWEST));
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(query_escape("SIGHUP"), "SIGHUP");
+        assert_eq!(
+            query_escape(r#"{"a":["b c"]}"#),
+            "%7B%22a%22%3A%5B%22b%20c%22%5D%7D"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! One watch of a daemon: the event feed, the state cache it keeps current, and the clients of
+//! One watch of a daemon: the event feed, the state cache it keeps current, and the client of
 //! the current connection, with reconnects that resync the whole state.
 //!
 //! The generator and the Swarm worker both need exactly this (connect, learn about changes,
@@ -18,28 +18,17 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
-use bollard::models::EventMessage;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::connect;
-use super::events::{self, Effect, Feed};
+use super::events::{self, Effect, Event, Feed};
 use super::raw::RawClient;
 use super::state::{self, Inspector, StateCache, SyncStats};
 use crate::metrics::Metrics;
 use crate::model::Container;
 use crate::ownid;
 use crate::report::describe;
-
-/// The clients of the current connection to the daemon.
-#[derive(Debug, Clone)]
-pub struct Clients {
-    /// bollard's client: events, kill, restart.
-    pub docker: Docker,
-    /// The pooled client for the state reads (containers, Swarm listings, service updates).
-    pub raw: RawClient,
-}
 
 /// What [`Watch::next`] saw, after applying it to the cache.
 #[derive(Debug)]
@@ -50,7 +39,7 @@ pub enum Change {
     Disconnected,
     /// A daemon event, already applied to the cache (an inspect of the container it names may
     /// have started: see [`Watch::inspecting`]).
-    Event(EventMessage),
+    Event(Event),
     /// The inspect of a container returned and its answer is in the cache (no further inspect of
     /// it is in flight). `ok` is false when the inspect failed: the next
     /// [`Watch::bring_current`] then reads the whole state again.
@@ -176,17 +165,15 @@ impl Synced {
     }
 }
 
-/// The event feed, the state cache and the current clients.
+/// The event feed, the state cache and the current client.
 #[derive(Debug)]
 pub struct Watch {
-    /// The daemon's address (`None`: the environment's), for the state-read client.
-    address: Option<String>,
     /// The feed task's output: connections, events, losses.
     feed: mpsc::Receiver<Feed>,
     /// The containers, kept current from events.
     cache: StateCache,
-    /// The clients; `None` while the daemon is unreachable.
-    clients: Option<Clients>,
+    /// The client of the current connection; `None` while the daemon is unreachable.
+    client: Option<RawClient>,
     /// What inspects a changed container; `None` while the daemon is unreachable.
     inspector: Option<Arc<dyn Inspector>>,
     /// The inspects in flight.
@@ -205,10 +192,9 @@ impl Watch {
     /// endless retry; a daemon that is down is waited for.
     pub fn start(address: Option<String>, metrics: Arc<Metrics>) -> Result<Watch, connect::Error> {
         connect::plan(address.as_deref(), &connect::Env::from_process())?;
-        let for_feed = address.clone();
         let feed_metrics = Arc::clone(&metrics);
         let feed = events::spawn(move || {
-            let address = for_feed.clone();
+            let address = address.clone();
             let metrics = Arc::clone(&feed_metrics);
             async move {
                 let connected = connect::connect_negotiated(address.as_deref()).await;
@@ -217,10 +203,9 @@ impl Watch {
             }
         });
         Ok(Watch {
-            address,
             feed,
             cache: StateCache::new(ownid::detect()),
-            clients: None,
+            client: None,
             inspector: None,
             inspects: Inspects::new(),
             needs_sync: true,
@@ -267,9 +252,10 @@ impl Watch {
         self.inspects.current.contains_key(id)
     }
 
-    /// The clients of the current connection; `None` while the daemon is unreachable.
-    pub fn clients(&self) -> Option<&Clients> {
-        self.clients.as_ref()
+    /// The client of the current connection (reads, kill, restart, service updates); `None`
+    /// while the daemon is unreachable.
+    pub fn client(&self) -> Option<&RawClient> {
+        self.client.as_ref()
     }
 
     /// The cache, as current as the last [`Watch::bring_current`] left it.
@@ -281,7 +267,7 @@ impl Watch {
     /// else the cache is current but for the inspects in flight, which nobody waits for.
     /// `Ok(None)` while the daemon is unreachable.
     pub async fn bring_current(&mut self) -> Result<Option<Synced>, state::Error> {
-        let Some(raw) = self.clients.as_ref().map(|c| c.raw.clone()) else {
+        let Some(raw) = self.client.clone() else {
             return Ok(None);
         };
         if self.needs_sync {
@@ -350,29 +336,20 @@ impl Watch {
     /// Applies one item of the feed.
     fn apply(&mut self, item: Feed) -> Change {
         match item {
-            Feed::Connected(docker) => {
+            Feed::Connected(client) => {
                 if self.was_connected {
                     self.metrics.reconnected();
                 }
                 self.was_connected = true;
-                self.clients = match self.raw_client(&docker) {
-                    Ok(raw) => Some(Clients { docker, raw }),
-                    Err(err) => {
-                        tracing::error!("{}; the state cannot be read", describe(&err));
-                        None
-                    }
-                };
-                self.inspector = self
-                    .clients
-                    .as_ref()
-                    .map(|c| Arc::new(c.raw.clone()) as Arc<dyn Inspector>);
+                self.inspector = Some(Arc::new(client.clone()) as Arc<dyn Inspector>);
+                self.client = Some(client);
                 self.inspects.clear();
                 self.needs_sync = true;
                 self.metrics.set_connected(true);
                 Change::Connected
             }
             Feed::Disconnected(_) => {
-                self.clients = None;
+                self.client = None;
                 self.inspector = None;
                 self.inspects.clear();
                 self.metrics.set_connected(false);
@@ -399,29 +376,12 @@ impl Watch {
             }
         }
     }
-
-    /// The client for the state reads, speaking the API version `docker` negotiated.
-    fn raw_client(&self, docker: &Docker) -> Result<RawClient, RawClientError> {
-        let endpoint = connect::plan(self.address.as_deref(), &connect::Env::from_process())?;
-        Ok(RawClient::new(&endpoint, &docker.client_version()).map_err(Box::new)?)
-    }
-}
-
-/// Why the state-read client of a new connection could not be built.
-#[derive(Debug, thiserror::Error)]
-enum RawClientError {
-    /// The address or the TLS settings became invalid.
-    #[error(transparent)]
-    Address(#[from] connect::Error),
-    /// The client could not be built (TLS files).
-    #[error(transparent)]
-    Client(#[from] Box<super::raw::Error>),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::{EventActor, EventMessageTypeEnum};
+    use crate::docker::events::{Actor, EventType};
 
     /// A watch fed by the test instead of a daemon, for the address `tcp://127.0.0.1:1`
     /// (nothing listens there: every read fails at once).
@@ -429,10 +389,9 @@ mod tests {
         let (tx, feed) = mpsc::channel(16);
         let metrics = Arc::new(Metrics::new());
         let watch = Watch {
-            address: Some("tcp://127.0.0.1:1".to_owned()),
             feed,
             cache: StateCache::new(None),
-            clients: None,
+            client: None,
             inspector: None,
             inspects: Inspects::new(),
             needs_sync: true,
@@ -442,17 +401,16 @@ mod tests {
         (watch, tx, metrics)
     }
 
-    fn docker() -> Docker {
+    fn docker() -> RawClient {
         // Builds the client only; nothing connects until a request is made.
-        Docker::connect_with_http("http://127.0.0.1:1", 4, bollard::API_DEFAULT_VERSION)
-            .expect("a literal, valid address")
+        connect::connect(Some("tcp://127.0.0.1:1")).expect("a literal, valid address")
     }
 
-    fn container_event(action: &str, id: &str) -> EventMessage {
-        EventMessage {
-            typ: Some(EventMessageTypeEnum::CONTAINER),
+    fn container_event(action: &str, id: &str) -> Event {
+        Event {
+            typ: Some(EventType::Container),
             action: Some(action.to_owned()),
-            actor: Some(EventActor {
+            actor: Some(Actor {
                 id: Some(id.to_owned()),
                 attributes: None,
             }),
@@ -475,7 +433,7 @@ mod tests {
             .await
             .expect("open channel");
         assert!(matches!(watch.next().await, Some(Change::Connected)));
-        assert!(watch.clients().is_some());
+        assert!(watch.client().is_some());
         assert!(has_line(&metrics, "pygen_docker_connected 1"));
 
         tx.send(Feed::Event(container_event("start", "abc")))
@@ -496,7 +454,7 @@ mod tests {
             .await
             .expect("open channel");
         assert!(matches!(watch.next().await, Some(Change::Disconnected)));
-        assert!(watch.clients().is_none());
+        assert!(watch.client().is_none());
         assert!(has_line(&metrics, "pygen_docker_connected 0"));
         tx.send(Feed::Connected(docker()))
             .await

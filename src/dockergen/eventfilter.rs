@@ -11,7 +11,7 @@
 //! `local` or `swarm`. The feed carries container, network, service and node events only: a
 //! filter that can pass nothing else is warned about at startup.
 
-use bollard::models::EventMessage;
+use crate::docker::events::Event;
 
 use super::settings::{Error, Filters};
 
@@ -118,10 +118,10 @@ fn strip_tag(image: &str) -> &str {
 }
 
 /// Whether `event` passes docker-gen's event filters as the daemon would apply them.
-pub fn matches(filters: &Filters, event: &EventMessage) -> bool {
+pub fn matches(filters: &Filters, event: &Event) -> bool {
     let action = event.action.as_deref().unwrap_or_default();
-    let typ = event.typ.map(|t| t.to_string()).unwrap_or_default();
-    let scope = event.scope.map(|s| s.to_string()).unwrap_or_default();
+    let typ = event.typ.as_ref().map(|t| t.as_str()).unwrap_or_default();
+    let scope = event.scope.as_deref().unwrap_or_default();
     let id = event
         .actor
         .as_ref()
@@ -152,19 +152,19 @@ pub fn matches(filters: &Filters, event: &EventMessage) -> bool {
             None => attr(v).is_some(),
         })
     });
-    let scope_ok = !filters.contains_key("scope") || exact(filters, "scope", &scope);
-    event_ok && exact(filters, "type", &typ) && scope_ok && names_ok && image_ok && labels_ok
+    let scope_ok = !filters.contains_key("scope") || exact(filters, "scope", scope);
+    event_ok && exact(filters, "type", typ) && scope_ok && names_ok && image_ok && labels_ok
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::events::EventType;
     use crate::docker::events::test_event;
-    use bollard::models::{EventMessageScopeEnum, EventMessageTypeEnum};
 
-    fn event(typ: EventMessageTypeEnum, action: &str, attrs: &[(&str, &str)]) -> EventMessage {
-        EventMessage {
-            scope: Some(EventMessageScopeEnum::LOCAL),
+    fn event(typ: EventType, action: &str, attrs: &[(&str, &str)]) -> Event {
+        Event {
+            scope: Some("local".to_owned()),
             ..test_event(typ, action, "0123456789abcdef", attrs)
         }
     }
@@ -176,7 +176,9 @@ mod tests {
             .collect()
     }
 
-    use EventMessageTypeEnum::{CONTAINER, NETWORK, SERVICE};
+    const CONTAINER: EventType = EventType::Container;
+    const NETWORK: EventType = EventType::Network;
+    const SERVICE: EventType = EventType::Service;
 
     #[test]
     fn events_and_types_as_the_daemon_matches_them() {

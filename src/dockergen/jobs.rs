@@ -14,14 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
-use bollard::models::EventMessage;
-
 use super::cache::DaemonData;
 use super::pass::Pass;
 use super::settings::{Filters, Job, Settings, Wait};
 use super::{Error, eventfilter, notify};
 use crate::config::{Config, Dialect, EventFilter, Intervals, TemplateSpec, TlsSettings};
+use crate::docker::events::Event;
 use crate::docker::raw::RawClient;
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
@@ -49,7 +47,7 @@ impl DockerGenOptions {
 
     /// Whether `event` asks for a render: the config watches and the event passes docker-gen's
     /// event filters.
-    pub fn selects(&self, event: &EventMessage) -> bool {
+    pub fn selects(&self, event: &Event) -> bool {
         self.job.watch && eventfilter::matches(&self.events, event)
     }
 
@@ -68,7 +66,7 @@ impl DockerGenOptions {
 }
 
 /// docker-gen's line for an event that renders.
-pub fn log_event(event: &EventMessage) {
+pub fn log_event(event: &Event) {
     let id = event
         .actor
         .as_ref()
@@ -77,7 +75,7 @@ pub fn log_event(event: &EventMessage) {
     tracing::info!(
         "Received event {} for {} {}",
         event.action.as_deref().unwrap_or_default(),
-        event.typ.map(|t| t.to_string()).unwrap_or_default(),
+        event.typ.as_ref().map(|t| t.as_str()).unwrap_or_default(),
         id.get(..12).unwrap_or(id)
     );
 }
@@ -196,10 +194,10 @@ impl Feed {
     }
 
     /// Notes an event (a network created or removed makes the next render read `/networks`).
-    pub fn event(&mut self, event: &EventMessage) {
-        if let Some(typ) = event.typ {
+    pub fn event(&mut self, event: &Event) {
+        if let Some(typ) = &event.typ {
             self.data
-                .event(typ.as_ref(), event.action.as_deref().unwrap_or_default());
+                .event(typ.as_str(), event.action.as_deref().unwrap_or_default());
         }
     }
 
@@ -289,20 +287,8 @@ pub fn render(
 }
 
 /// A docker-gen job's notifications after a change (or an `-interval` tick).
-pub async fn notify(
-    docker: &Docker,
-    raw: &RawClient,
-    options: &DockerGenOptions,
-    metrics: &Metrics,
-) {
-    notify::notify(
-        docker,
-        raw,
-        &options.job.notify,
-        options.notify_timeout,
-        metrics,
-    )
-    .await;
+pub async fn notify(raw: &RawClient, options: &DockerGenOptions, metrics: &Metrics) {
+    notify::notify(raw, &options.job.notify, options.notify_timeout, metrics).await;
 }
 
 #[cfg(test)]
@@ -371,8 +357,8 @@ mod tests {
 
     #[test]
     fn events_render_only_a_watching_config() {
+        use crate::docker::events::EventType::Container;
         use crate::docker::events::test_event;
-        use bollard::models::EventMessageTypeEnum::CONTAINER as Container;
         let event = test_event(Container, "start", "abc", &[]);
         let watching = settings(&["-watch", "t"]);
         let options = config(&watching).templates[0]

@@ -10,29 +10,15 @@
 
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
-use bollard::query_parameters::{KillContainerOptions, RestartContainerOptions};
-
 use super::settings::{Filters, Notify};
 use crate::docker::raw::RawClient;
 use crate::metrics::{ActionKind, Metrics, Outcome};
 use crate::report::describe;
 
 /// docker-gen's restart timeout for signal `-1`.
-const RESTART_TIMEOUT_SECS: i32 = 10;
+const RESTART_TIMEOUT_SECS: u32 = 10;
 
-/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::docker::raw::query_escape;
 
 /// `GET /containers/json` with `filters` (all states when `all`); the IDs in the daemon's
 /// order (newest first).
@@ -91,29 +77,14 @@ pub async fn run_command(command: &str, log_output: bool, timeout: Duration) {
 }
 
 /// Sends `signal` to `container` (name or ID); `-1` restarts it. Counted in `metrics`.
-pub async fn signal_container(docker: &Docker, metrics: &Metrics, container: &str, signal: i64) {
+pub async fn signal_container(docker: &RawClient, metrics: &Metrics, container: &str, signal: i64) {
     let started = Instant::now();
     let result = if signal == -1 {
         tracing::info!("Restarting container '{container}'");
-        docker
-            .restart_container(
-                container,
-                Some(RestartContainerOptions {
-                    t: Some(RESTART_TIMEOUT_SECS),
-                    signal: None,
-                }),
-            )
-            .await
+        docker.restart(container, Some(RESTART_TIMEOUT_SECS)).await
     } else {
         tracing::info!("Sending container '{container}' signal '{signal}'");
-        docker
-            .kill_container(
-                container,
-                Some(KillContainerOptions {
-                    signal: signal.to_string(),
-                }),
-            )
-            .await
+        docker.kill(container, &signal.to_string()).await
     };
     let name = signal.to_string();
     let kind = if signal == -1 {
@@ -145,18 +116,12 @@ fn filter_target(filter: &Filters) -> String {
 }
 
 /// Every notification of one changed file, in docker-gen's order.
-pub async fn notify(
-    docker: &Docker,
-    raw: &RawClient,
-    notify: &Notify,
-    timeout: Duration,
-    metrics: &Metrics,
-) {
+pub async fn notify(raw: &RawClient, notify: &Notify, timeout: Duration, metrics: &Metrics) {
     if let Some(command) = &notify.command {
         run_command(command, notify.output, timeout).await;
     }
     for (container, signal) in &notify.containers {
-        signal_container(docker, metrics, container, *signal).await;
+        signal_container(raw, metrics, container, *signal).await;
     }
     if !notify.filter.is_empty() {
         match list_ids(raw, &notify.filter, false).await {
@@ -176,7 +141,7 @@ pub async fn notify(
             }
             Ok(ids) => {
                 for id in ids {
-                    signal_container(docker, metrics, &id, notify.filter_signal).await;
+                    signal_container(raw, metrics, &id, notify.filter_signal).await;
                 }
             }
             Err(err) => tracing::error!("Error getting containers for -notify-filter: {err}"),

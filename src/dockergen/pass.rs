@@ -190,15 +190,7 @@ fn render_and_write(
 /// Renders every job once, notifies where the file changed, and returns. A template error
 /// fails the run (after the other jobs were served).
 pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
-    let docker = crate::docker::connect::connect_negotiated(settings.endpoint.as_deref()).await?;
-    let endpoint = crate::docker::connect::plan(
-        settings.endpoint.as_deref(),
-        &crate::docker::connect::Env::from_process(),
-    )?;
-    let raw = RawClient::new(&endpoint, &docker.client_version()).map_err(|e| Error::Daemon {
-        what: "client".into(),
-        reason: describe(&e),
-    })?;
+    let raw = crate::docker::connect::connect_negotiated(settings.endpoint.as_deref()).await?;
     let mut cache = StateCache::new(crate::ownid::detect());
     cache.full_sync(&raw).await?;
     let mut pass = Pass::read(&raw, &mut DaemonData::default(), &cache.snapshot()).await?;
@@ -209,14 +201,7 @@ pub async fn one_shot(settings: &Settings) -> Result<(), Error> {
         let context = pass.context(&raw, &job.filters).await?;
         match render_and_write(job, &mut templates, &context, &metrics) {
             Ok(true) => {
-                notify::notify(
-                    &docker,
-                    &raw,
-                    &job.notify,
-                    settings.notify_timeout,
-                    &metrics,
-                )
-                .await;
+                notify::notify(&raw, &job.notify, settings.notify_timeout, &metrics).await;
             }
             Ok(false) => {}
             Err(err) => {

@@ -131,7 +131,7 @@ pub async fn watch(
     loop {
         // A render starts as soon as one is owed: never on a timer. Events that arrive while
         // renders run wait in the feed and are all served by the next ones.
-        let render_due = generator.watch.clients().is_some() && generator.render_owed();
+        let render_due = generator.watch.client().is_some() && generator.render_owed();
         let watches_files = generator.files.iter().any(|f| !f.is_empty());
         let timers_at = generator.next_deadline();
         tokio::select! {
@@ -422,7 +422,7 @@ impl Generator {
         if wanted.is_empty() {
             return Some(HashMap::new());
         }
-        let raw = self.watch.clients()?.raw.clone();
+        let raw = self.watch.client()?.clone();
         let options: Vec<&DockerGenOptions> = wanted.iter().map(|(_, o)| &**o).collect();
         let contexts = match self.feed.contexts(&raw, snapshot, &options).await {
             Ok(contexts) => contexts,

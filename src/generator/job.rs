@@ -9,11 +9,9 @@ use std::time::Instant;
 
 use std::time::Duration;
 
-use bollard::models::{EventMessage, EventMessageTypeEnum};
-
 use crate::actions::Plan;
 use crate::config::{EventFilter, Intervals, PerItem, TemplateSpec};
-use crate::docker::events;
+use crate::docker::events::{self, Event, EventType};
 use crate::dockergen::jobs::{self as docker_gen, DockerGenOptions};
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
@@ -203,11 +201,11 @@ impl Job {
 
     /// Whether `event` asks for a render of this job: for pygen's templates a container event
     /// whose action `events` (`--events`) holds, for a docker-gen config its event filters.
-    pub fn selects(&self, event: &EventMessage, events: &EventFilter) -> bool {
+    pub fn selects(&self, event: &Event, events: &EventFilter) -> bool {
         match &self.spec.docker_gen {
             Some(options) => options.selects(event),
             None => {
-                event.typ == Some(EventMessageTypeEnum::CONTAINER)
+                event.typ == Some(EventType::Container)
                     && events.matches(event.action.as_deref().unwrap_or_default())
             }
         }
@@ -215,7 +213,7 @@ impl Job {
 
     /// Logs an event this job selected, in the job's style (docker-gen's
     /// `Received event ...` line, or pygen's debug line).
-    pub fn log_event(&self, event: &EventMessage) {
+    pub fn log_event(&self, event: &Event) {
         match &self.spec.docker_gen {
             Some(_) => docker_gen::log_event(event),
             None => tracing::debug!(

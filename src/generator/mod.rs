@@ -10,11 +10,8 @@ mod once;
 
 use std::path::PathBuf;
 
-use bollard::Docker;
-
 use crate::config::{Config, Dialect, TemplateSpec};
 use crate::docker;
-use crate::docker::raw::RawClient;
 use crate::docker::swarm::Wants;
 use crate::output;
 use crate::template::{self, LoadOptions, Source, Template};
@@ -56,9 +53,6 @@ pub enum Error {
     /// The Swarm manager role could not start.
     #[error(transparent)]
     Swarm(#[from] crate::swarm::Error),
-    /// The client for raw state reads could not be built (TLS files).
-    #[error(transparent)]
-    Raw(#[from] Box<crate::docker::raw::Error>),
     /// Listing the Swarm's services, tasks or nodes failed.
     #[error(transparent)]
     SwarmState(crate::docker::swarm::Error),
@@ -152,11 +146,4 @@ pub(crate) fn swarm_wants<'a>(templates: impl IntoIterator<Item = &'a Template>)
         wants.nodes |= template.uses_variable("nodes");
     }
     wants
-}
-
-/// The client for the state reads (containers, Swarm listings): the daemon's own JSON over
-/// kept-alive connections, speaking the API version `docker` negotiated.
-pub(crate) fn raw_client(address: Option<&str>, docker: &Docker) -> Result<RawClient, Error> {
-    let endpoint = docker::connect::plan(address, &docker::connect::Env::from_process())?;
-    RawClient::new(&endpoint, &docker.client_version()).map_err(|err| Error::Raw(Box::new(err)))
 }

@@ -10,7 +10,7 @@ use crate::report::describe;
 use crate::{docker, ownid};
 
 use super::job::{Job, Notification, kept, render_job};
-use super::{Error, check_target_folders, load_template, raw_client, swarm_wants};
+use super::{Error, check_target_folders, load_template, swarm_wants};
 
 /// Renders every template once from the daemon, writes each target that changed, runs the
 /// actions of those that did (always in stdout mode, as docker-pygen does), and returns. One
@@ -24,8 +24,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
         jobs.push(Job::new(spec.clone(), Some(template)));
     }
     check_target_folders(config)?;
-    let docker = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
-    let raw = raw_client(config.docker_address.as_deref(), &docker)?;
+    let raw = docker::connect::connect_negotiated(config.docker_address.as_deref()).await?;
     let mut cache = StateCache::new(ownid::detect());
     let stats = cache.full_sync(&raw).await?;
     tracing::debug!(
@@ -68,7 +67,7 @@ pub async fn one_shot(config: &Config) -> Result<(), Error> {
                 own: None,
                 swarm: None,
             };
-            let report = actions::run_plan(&docker, &cache.running(), plan, reach, &metrics).await;
+            let report = actions::run_plan(&raw, &cache.running(), plan, reach, &metrics).await;
             unmatched += report.unmatched;
             failed += report.failed;
         }

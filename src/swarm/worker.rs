@@ -13,7 +13,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bollard::Docker;
 use tokio::sync::{Notify, mpsc};
 
 use super::auth::Auth;
@@ -24,6 +23,7 @@ use super::{Error, MANAGER_PORT, Role, server, warn_if_insecure};
 use crate::actions::{self, OwnActions, Plan, Reach};
 use crate::config::{SignalSpec, WorkerConfig};
 use crate::docker::events;
+use crate::docker::raw::RawClient;
 use crate::docker::watch::{Change, Watch};
 use crate::metrics::Metrics;
 use crate::model::Container;
@@ -34,7 +34,7 @@ use crate::shutdown::Shutdown;
 const ACTION_QUEUE: usize = 64;
 
 /// An action with what it runs against.
-type Job = (Docker, Vec<Arc<Container>>, Request);
+type Job = (RawClient, Vec<Arc<Container>>, Request);
 
 /// Runs the worker until `shutdown`. Each message on `hangup` (SIGHUP) sends a notice to the
 /// managers.
@@ -119,10 +119,7 @@ pub async fn run(
                 Some(Change::Disconnected | Change::Inspected { .. }) => {}
                 Some(Change::Event(event)) => {
                     let action = event.action.as_deref().unwrap_or_default();
-                    let is_container = matches!(
-                        event.typ,
-                        Some(bollard::models::EventMessageTypeEnum::CONTAINER)
-                    );
+                    let is_container = matches!(event.typ, Some(events::EventType::Container));
                     if is_container && config.events.matches(action) && !own.is_own(&event) {
                         metrics.event_taken();
                         tracing::debug!("Received {action} event from {}", events::actor_name(&event));
@@ -165,7 +162,7 @@ impl Local {
     /// the daemon is unreachable.
     async fn dispatch(&mut self, request: Request) {
         let action = &request.action;
-        let Some(docker) = self.watch.clients().map(|c| c.docker.clone()) else {
+        let Some(docker) = self.watch.client().cloned() else {
             if self.waiting.len() < ACTION_QUEUE {
                 tracing::info!(
                     action = action.name(),

@@ -1,34 +1,26 @@
-//! Carrying out a [`plan`]: the bollard client over a pooled unix-socket, HTTP or
-//! TLS transport, version negotiation, and the plain message for a daemon that is not there.
+//! Carrying out a [`plan`]: the [`RawClient`] for the endpoint, version negotiation, and the
+//! plain message for a daemon that is not there.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-
-use bollard::{API_DEFAULT_VERSION, BollardRequest, Docker};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-
-use super::{Endpoint, Env, Error, REQUEST_TIMEOUT, Transport, plan};
+use super::{Endpoint, Env, Error, Transport, plan};
+use crate::docker::raw::{ApiVersion, RawClient};
 
 /// Builds the Docker client for `address` (see the module documentation for what is accepted).
 ///
 /// No request is sent: a daemon that is down is noticed by the first call, except for a unix
-/// socket file that does not exist, which bollard reports here. Call
-/// [`connect_negotiated`] (or `negotiate_version`) before talking to a daemon older than
-/// bollard's API version.
-pub fn connect(address: Option<&str>) -> Result<Docker, Error> {
+/// socket file that does not exist, which is reported here. The client speaks
+/// [`ApiVersion::NEWEST`]; call [`connect_negotiated`] (or [`RawClient::negotiate`]) before
+/// talking to an older daemon.
+pub fn connect(address: Option<&str>) -> Result<RawClient, Error> {
     let endpoint = plan(address, &Env::from_process())?;
     build(&endpoint)
 }
 
 /// [`connect`], then one `/version` request to step the client down to the daemon's API version
-/// when the daemon is older than bollard.
-pub async fn connect_negotiated(address: Option<&str>) -> Result<Docker, Error> {
+/// when the daemon is older.
+pub async fn connect_negotiated(address: Option<&str>) -> Result<RawClient, Error> {
     let endpoint = plan(address, &Env::from_process())?;
     build(&endpoint)?
-        .negotiate_version()
+        .negotiate()
         .await
         .map_err(|source| match unreachable(&endpoint, &source) {
             Some(reason) => Error::Unreachable {
@@ -37,21 +29,18 @@ pub async fn connect_negotiated(address: Option<&str>) -> Result<Docker, Error> 
             },
             None => Error::Negotiate {
                 address: endpoint.address.clone(),
-                source,
+                source: Box::new(source),
             },
         })
 }
 
 /// The plain reason the daemon at `endpoint` cannot be reached, when `err` is one of the usual
 /// ones (no socket, nothing listening, no permission, no route); `None` for anything else.
-pub fn unreachable(endpoint: &Endpoint, err: &bollard::errors::Error) -> Option<String> {
+pub fn unreachable(endpoint: &Endpoint, err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let (place, is_socket) = match &endpoint.transport {
         Transport::Unix { path } => (path.display().to_string(), true),
         _ => (endpoint.address.clone(), false),
     };
-    if let bollard::errors::Error::SocketNotFoundError(_) = err {
-        return Some(format!("no such socket {place}"));
-    }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
     let io = loop {
         let current = cause?;
@@ -76,25 +65,18 @@ pub fn unreachable(endpoint: &Endpoint, err: &bollard::errors::Error) -> Option<
     })
 }
 
-/// Carries out a plan made by [`plan`].
-pub fn build(endpoint: &Endpoint) -> Result<Docker, Error> {
-    let timeout = REQUEST_TIMEOUT.as_secs();
-    let client_error = |source| match unreachable(endpoint, &source) {
-        Some(reason) => Error::Unreachable {
-            address: endpoint.address.clone(),
-            reason,
-        },
-        None => Error::Client {
-            address: endpoint.address.clone(),
-            source,
-        },
-    };
+/// Carries out a plan made by [`plan`]: one client, with its connection pool and (for TLS) its
+/// certificates, for every call to the daemon.
+pub fn build(endpoint: &Endpoint) -> Result<RawClient, Error> {
     match &endpoint.transport {
-        Transport::Unix { path } => pooled_unix(path, timeout).map_err(client_error),
-        Transport::Http { authority } => pooled_http(authority, timeout).map_err(client_error),
-        Transport::Tls { authority, files } => {
-            // bollard reads the key only during the handshake and then silently sends no client
-            // certificate when it is missing: check all three files now, to name the culprit.
+        Transport::Unix { path } if !path.exists() => {
+            return Err(Error::Unreachable {
+                address: endpoint.address.clone(),
+                reason: format!("no such socket {}", path.display()),
+            });
+        }
+        Transport::Tls { files, .. } => {
+            // Check all three files first, to name the one that cannot be read.
             for (role, path) in files.with_roles() {
                 std::fs::File::open(path).map_err(|source| Error::CertFile {
                     address: endpoint.address.clone(),
@@ -103,86 +85,15 @@ pub fn build(endpoint: &Endpoint) -> Result<Docker, Error> {
                     source,
                 })?;
             }
-            // rustls needs one process-wide provider; bollard uses ring. Installing fails only
-            // when one is already installed, which is what we want anyway.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            Docker::connect_with_ssl(
-                authority,
-                &files.key,
-                &files.cert,
-                &files.ca,
-                timeout,
-                API_DEFAULT_VERSION,
-            )
-            .map_err(client_error)
         }
+        _ => {}
     }
+    RawClient::new(endpoint, ApiVersion::NEWEST).map_err(|source| Error::Client {
+        address: endpoint.address.clone(),
+        source: Box::new(source),
+    })
 }
 
-/// How long an idle pooled connection to the daemon stays open.
-const POOL_IDLE: Duration = Duration::from_secs(30);
-
-/// A client whose requests share a pool of kept-alive connections to one unix socket.
-///
-/// bollard's own unix and HTTP clients open a new connection for every request; a full sync
-/// of a few hundred containers then pays a connect per inspect. This transport keeps
-/// connections open and reuses them.
-fn pooled_unix(path: &Path, timeout: u64) -> Result<Docker, bollard::errors::Error> {
-    if !path.exists() {
-        return Err(bollard::errors::Error::SocketNotFoundError(
-            path.to_string_lossy().into_owned(),
-        ));
-    }
-    let client = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(POOL_IDLE)
-        .build(hyperlocal::UnixConnector);
-    let socket: Arc<Path> = Arc::from(path);
-    let transport = move |mut request: BollardRequest| {
-        let client = client.clone();
-        let path_and_query = request
-            .uri()
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .to_owned();
-        *request.uri_mut() = hyperlocal::Uri::new(&*socket, &path_and_query).into();
-        async move {
-            client
-                .request(request)
-                .await
-                .map_err(bollard::errors::Error::from)
-        }
-    };
-    Docker::connect_with_custom_transport(
-        transport,
-        Some("http://localhost"),
-        timeout,
-        API_DEFAULT_VERSION,
-    )
-}
-
-/// A client whose requests share a pool of kept-alive plain HTTP connections to `authority`.
-fn pooled_http(authority: &str, timeout: u64) -> Result<Docker, bollard::errors::Error> {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(POOL_IDLE)
-        .build(connector);
-    let transport = move |request: BollardRequest| {
-        let client = client.clone();
-        async move {
-            client
-                .request(request)
-                .await
-                .map_err(bollard::errors::Error::from)
-        }
-    };
-    Docker::connect_with_custom_transport(
-        transport,
-        Some(format!("http://{authority}")),
-        timeout,
-        API_DEFAULT_VERSION,
-    )
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,9 +139,9 @@ mod tests {
     }
 
     #[test]
-    fn tls_with_readable_files_builds_a_client() {
-        // Files are read lazily by bollard except the CA, which must parse as PEM (an empty
-        // file holds no certificate and is accepted): no panic over the crypto provider.
+    fn tls_files_that_hold_no_certificate_are_refused_at_once() {
+        // The files are read and parsed when the client is built, not at the first handshake:
+        // files that hold no certificate or key are an error naming the address and a file.
         let dir = tempfile::tempdir().unwrap();
         for name in ["ca.pem", "cert.pem", "key.pem"] {
             std::fs::write(dir.path().join(name), "").unwrap();
@@ -240,6 +151,13 @@ mod tests {
             ..env()
         };
         let endpoint = plan(Some("https://127.0.0.1:1"), &env).unwrap();
-        assert!(build(&endpoint).is_ok());
+        let err = build(&endpoint).expect_err("empty files");
+        assert!(matches!(err, Error::Client { .. }), "{err:?}");
+        let message = crate::report::describe(&err);
+        assert!(message.contains("https://127.0.0.1:1"), "{message}");
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
     }
 }

@@ -51,27 +51,21 @@ impl Generator {
     }
 
     /// Reacts to one Docker event.
-    pub(super) fn handle_event(&mut self, event: &bollard::models::EventMessage) {
+    pub(super) fn handle_event(&mut self, event: &events::Event) {
         let action = event.action.as_deref().unwrap_or_default();
         self.feed.event(event);
         if events::touches_swarm(event) {
             self.swarm.mark_dirty();
             let is_swarm_object = matches!(
                 event.typ,
-                Some(
-                    bollard::models::EventMessageTypeEnum::SERVICE
-                        | bollard::models::EventMessageTypeEnum::NODE
-                )
+                Some(events::EventType::Service | events::EventType::Node)
             );
             if is_swarm_object && self.swarm.wants().any() {
                 tracing::debug!(action, "Swarm event");
                 self.request_all();
             }
         }
-        let is_container = matches!(
-            event.typ,
-            Some(bollard::models::EventMessageTypeEnum::CONTAINER)
-        );
+        let is_container = matches!(event.typ, Some(events::EventType::Container));
         if let (true, events::Effect::Removed(id)) = (is_container, events::effect(event)) {
             // The watch drops an inspect in flight when its container is destroyed, so no
             // `Inspected` change will serve an event that waits for it: the destroy does,
@@ -119,7 +113,7 @@ impl Generator {
     /// Lists the Swarm again (a render is due, or a poll), then plans the next poll. Returns
     /// whether the listing changed. A failure keeps the previous listing.
     pub(super) async fn refresh_swarm(&mut self) -> bool {
-        let Some(raw) = self.watch.clients().map(|c| c.raw.clone()) else {
+        let Some(raw) = self.watch.client().cloned() else {
             return false;
         };
         let changed = match self.swarm.refresh(&raw, &self.metrics).await {
@@ -165,7 +159,7 @@ impl Generator {
     /// The poll: lists the Swarm and renders when something changed.
     pub(super) async fn poll(&mut self) {
         self.poll_at = None;
-        if self.watch.clients().is_none() {
+        if self.watch.client().is_none() {
             return;
         }
         if self.refresh_swarm().await {

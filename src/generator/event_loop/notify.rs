@@ -90,7 +90,7 @@ impl Generator {
             job.notify_again = true;
             return;
         }
-        let Some(clients) = self.watch.clients().cloned() else {
+        let Some(client) = self.watch.client().cloned() else {
             tracing::warn!(template = %job.spec.name, "Docker daemon unreachable; notifications skipped");
             return;
         };
@@ -106,15 +106,15 @@ impl Generator {
             match plan {
                 Notification::Actions(plan) => {
                     let reach = Reach {
-                        services: Some(&clients.raw),
+                        services: Some(&client),
                         workers: workers.as_deref(),
                         own: Some(&own),
                         swarm: swarm.as_deref(),
                     };
-                    actions::run_plan(&clients.docker, &running, &plan, reach, &metrics).await;
+                    actions::run_plan(&client, &running, &plan, reach, &metrics).await;
                 }
                 Notification::DockerGen(options) => {
-                    docker_gen::notify(&clients.docker, &clients.raw, &options, &metrics).await;
+                    docker_gen::notify(&client, &options, &metrics).await;
                 }
             }
             (generation, index)
