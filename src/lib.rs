@@ -46,3 +46,4 @@ pub mod shutdown;
 pub mod swarm;
 pub mod template;
 pub mod timer;
+pub mod tls;

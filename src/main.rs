@@ -273,7 +273,7 @@ async fn run(mode: Mode) -> Result<(), Failure> {
 /// `pygen healthcheck`: succeeds when the URL answers with a 2xx status. The image has no curl,
 /// so its HEALTHCHECK runs this.
 async fn healthcheck(url: &str, timeout: std::time::Duration) -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    pygen::tls::use_ring();
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .build()

@@ -555,8 +555,7 @@ fn tls_client(address: &str, files: &TlsFiles) -> Result<reqwest::Client, Error>
     identity.extend(read(&files.key)?);
     let identity =
         reqwest::Identity::from_pem(&identity).map_err(|e| tls_error(&files.cert, Box::new(e)))?;
-    // rustls needs one process-wide provider; the rest of pygen uses ring too.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::tls::use_ring();
     reqwest::Client::builder()
         .tls_certs_only([ca])
         .identity(identity)

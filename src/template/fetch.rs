@@ -14,8 +14,7 @@ use super::{Error, LoadOptions};
 
 /// Fetches `url` and returns its body as text.
 pub(crate) async fn fetch(url: &str, options: &LoadOptions) -> Result<String, Error> {
-    // Installing fails only when a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::tls::use_ring();
     let client = reqwest::Client::builder()
         .timeout(options.timeout)
         .tls_danger_accept_invalid_certs(options.no_ssl_check)
