@@ -30,8 +30,24 @@ struct ServiceHold {
     before: Arc<Service>,
     /// When the hold ends at the latest.
     until: Instant,
-    /// The listing shows the update ended: released by the next own render.
-    done: bool,
+}
+
+/// What a render reads of pygen's own actions ([`OwnActions::render_view`]).
+#[derive(Debug, Default)]
+pub struct RenderView {
+    /// Containers to read as they were before their action: under way, or ended with their
+    /// last inspect still in flight.
+    pub held: Vec<Arc<Container>>,
+    /// Services whose update by pygen is under way, as they were before it.
+    pub held_services: Vec<Arc<Service>>,
+    /// Whether the render needs a baseline: some action ended within [`SETTLED_KEPT`] or a
+    /// service's update ended now.
+    pub baseline: bool,
+    /// The baseline's containers: those whose action ended, as they were before it.
+    pub settled: Vec<Arc<Container>>,
+    /// The baseline's services: every held service as it was before its update, the ones
+    /// released now included.
+    pub baseline_services: Vec<Arc<Service>>,
 }
 
 /// Where an action on one container stands.
@@ -111,7 +127,7 @@ impl Noted {
 /// container may read either. Holding them back keeps the target as the action left it, and a
 /// real change of anything else still renders and acts at once. A render for such a change
 /// while the action is under way reads the acted-on containers as they were before it
-/// ([`OwnActions::before`]): the cache may already hold them stopped, and acting on that
+/// ([`OwnActions::render_view`]): the cache may already hold them stopped, and acting on that
 /// would restart them again (on a busy host an unrelated event comes along during most
 /// restarts). What the action changed for good (a new start time, a new address) is taken in
 /// by one render when the action returned, whose change runs no action (the watch loop's own
@@ -201,10 +217,8 @@ impl OwnActions {
             .or_insert_with(|| ServiceHold {
                 before: Arc::clone(service),
                 until,
-                done: false,
             });
         hold.until = until;
-        hold.done = false;
         self.acted.store(true, Ordering::Relaxed);
     }
 
@@ -213,59 +227,54 @@ impl OwnActions {
         self.lock().services.remove(id);
     }
 
-    /// Marks the services whose update `swarm` shows ended (a newer version, no update and
-    /// no task under way; or gone; or [`SERVICE_UPDATE`] passed) as done. Returns whether some
-    /// service is done: the next own render must take in its new state, and release it.
-    pub fn services_done(&self, swarm: &Swarm) -> bool {
+    /// What a render reads of pygen's own actions, in one look: see [`RenderView`].
+    /// `in_flight` tells the containers whose inspect after their action has not landed.
+    /// A service whose update `listed` shows ended (a newer version, no update and no task
+    /// under way; or gone; or [`SERVICE_UPDATE`] passed) is released now: this render reads
+    /// it as it is, and its baseline as it was.
+    pub fn render_view(
+        &self,
+        listed: Option<&Swarm>,
+        in_flight: impl Fn(&str) -> bool,
+    ) -> RenderView {
         let now = Instant::now();
         let mut noted = self.lock();
-        for (id, hold) in &mut noted.services {
-            let ended = match swarm.services().iter().find(|s| s.id() == id) {
-                None => true,
-                Some(now_listed) => {
-                    now_listed.version() > hold.before.version() && !now_listed.is_updating()
-                }
-            };
-            if ended || hold.until <= now {
-                hold.done = true;
-            }
-        }
-        noted.services.values().any(|h| h.done)
-    }
-
-    /// Releases the services marked done: renders read them as they are from now on.
-    pub fn release_done_services(&self) {
-        self.lock().services.retain(|_, hold| !hold.done);
-    }
-
-    /// The services pygen force-updated and did not release, as they were before: a render
-    /// reads these instead of the listing.
-    pub fn services_before(&self) -> Vec<Arc<Service>> {
-        self.lock()
-            .services
-            .values()
-            .map(|h| Arc::clone(&h.before))
-            .collect()
-    }
-
-    /// The containers whose action ended within [`SETTLED_KEPT`], as they were before it: the
-    /// baseline that tells what those actions changed from a real change.
-    pub fn settled_before(&self) -> Vec<Arc<Container>> {
-        let mut noted = self.lock();
-        noted.expire(Instant::now());
-        noted
+        noted.expire(now);
+        let settled: Vec<Arc<Container>> = noted
             .settled_before
             .values()
             .map(|(c, _)| Arc::clone(c))
-            .collect()
-    }
-
-    /// The containers whose action is under way, as they were before it: a render reads
-    /// these instead of what the cache holds now.
-    pub fn before(&self) -> Vec<Arc<Container>> {
-        let mut noted = self.lock();
-        noted.expire(Instant::now());
-        noted.before.values().cloned().collect()
+            .collect();
+        let mut held: Vec<Arc<Container>> = noted.before.values().cloned().collect();
+        held.extend(settled.iter().filter(|c| in_flight(c.id())).cloned());
+        let baseline_services: Vec<Arc<Service>> = noted
+            .services
+            .values()
+            .map(|h| Arc::clone(&h.before))
+            .collect();
+        if let Some(swarm) = listed {
+            noted.services.retain(|id, hold| {
+                let ended = match swarm.services().iter().find(|s| s.id() == id) {
+                    None => true,
+                    Some(now_listed) => {
+                        now_listed.version() > hold.before.version() && !now_listed.is_updating()
+                    }
+                };
+                !ended && hold.until > now
+            });
+        }
+        let services_ended = noted.services.len() < baseline_services.len();
+        RenderView {
+            baseline: !settled.is_empty() || services_ended,
+            held,
+            settled,
+            held_services: noted
+                .services
+                .values()
+                .map(|h| Arc::clone(&h.before))
+                .collect(),
+            baseline_services,
+        }
     }
 
     /// Whether the event is about a container pygen is acting on, or just did. Logs the event
@@ -329,6 +338,11 @@ mod tests {
     }
 
     /// A container whose `seen` label tells which version it is.
+    /// What a render reads as before, with no inspect in flight and no Swarm.
+    fn held(own: &OwnActions) -> Vec<Arc<Container>> {
+        own.render_view(None, |_| false).held
+    }
+
     fn container(id: &str, seen: &str) -> Arc<Container> {
         Arc::new(
             Container::from_inspect_json(&format!(
@@ -371,7 +385,7 @@ mod tests {
         own.begin(&proxy);
         // The cache already holds the proxy stopped, in the middle of its restart.
         let mut cache = vec![container("proxy", "stopped"), container("other", "now")];
-        as_before(&mut cache, &own.before());
+        as_before(&mut cache, &held(&own));
         cache.sort_by(|a, b| a.id().cmp(b.id()));
         let seen: Vec<_> = cache.iter().map(|c| c.label("seen")).collect();
         assert_eq!(seen, [Some("now"), Some("before")]);
@@ -384,18 +398,15 @@ mod tests {
         assert_eq!(twice.len(), 1);
         assert_eq!(twice[0].label("seen"), Some("a"));
         own.end("proxy");
-        assert!(
-            own.before().is_empty(),
-            "returned: the cache is right again"
-        );
+        assert!(held(&own).is_empty(), "returned: the cache is right again");
 
         // Forwarded to the workers: as before until a worker's actions settled.
         let db = container("db", "before");
         own.forwarded(&db);
-        assert_eq!(own.before().len(), 1);
+        assert_eq!(held(&own).len(), 1);
         assert!(own.is_own(&event(EventType::Container, "db")));
         own.forwarded_settled();
-        assert!(own.before().is_empty());
+        assert!(held(&own).is_empty());
         assert!(
             own.is_own(&event(EventType::Container, "db")),
             "its last events are still on their way"
@@ -405,7 +416,7 @@ mod tests {
         own.lock()
             .phases
             .insert("db".to_owned(), Phase::Forwarded(Instant::now()));
-        assert!(own.before().is_empty());
+        assert!(held(&own).is_empty());
         assert!(!own.is_own(&event(EventType::Container, "db")));
     }
 
@@ -423,7 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn a_force_updated_service_reads_as_before_until_its_update_ended_and_was_taken_in() {
+    fn a_force_updated_service_reads_as_before_until_a_render_sees_its_update_ended() {
         let own = OwnActions::default();
         let before = swarm(10, "completed", "running");
         own.begin_service(&before.services()[0]);
@@ -434,22 +445,25 @@ mod tests {
             swarm(11, "updating", "running"),
             swarm(11, "completed", "starting"),
         ] {
-            assert!(!own.services_done(&listing));
-            let read = listing.as_before(&own.services_before());
+            let view = own.render_view(Some(&listing), |_| false);
+            assert!(!view.baseline);
+            let read = listing.as_before(&view.held_services);
             assert_eq!(read.services()[0].version(), Some(10));
             assert_eq!(read.services()[0].tasks()[0].id(), "task10");
         }
-        // Ended: done, still read as before until the own render releases it.
+        // Ended: released by the render that sees it, whose baseline still has it as before.
         let after = swarm(11, "completed", "running");
-        assert!(own.services_done(&after));
-        assert_eq!(own.services_before().len(), 1);
-        own.release_done_services();
-        assert!(own.services_before().is_empty());
-        assert!(!own.services_done(&after));
+        let view = own.render_view(Some(&after), |_| false);
+        assert!(view.baseline);
+        assert_eq!(view.baseline_services.len(), 1);
+        assert!(view.held_services.is_empty());
+        let view = own.render_view(Some(&after), |_| false);
+        assert!(!view.baseline, "released once");
+        assert!(view.baseline_services.is_empty());
         // A failed update holds nothing.
         own.begin_service(&before.services()[0]);
         own.service_failed("svc");
-        assert!(own.services_before().is_empty());
+        assert!(own.render_view(None, |_| false).held_services.is_empty());
     }
 
     #[test]

@@ -342,33 +342,22 @@ impl Generator {
         // before: their state in the middle of the action must not trigger it again (see
         // `OwnActions`). So does a container whose action ended while the inspect that
         // reads its new state is in flight: the cache holds it half-way.
-        let settled = self.own.settled_before();
-        let mut held = self.own.before();
-        held.extend(
-            settled
-                .iter()
-                .filter(|c| self.own_awaiting.contains(c.id()))
-                .cloned(),
-        );
-        crate::actions::as_before(&mut snapshot.containers, &held);
         let listed = self.swarm.snapshot();
-        let services_done = listed
-            .as_deref()
-            .is_some_and(|swarm| self.own.services_done(swarm));
+        let own = self
+            .own
+            .render_view(listed.as_deref(), |id| self.own_awaiting.contains(id));
+        crate::actions::as_before(&mut snapshot.containers, &own.held);
+        snapshot.swarm = before_services(listed.as_ref(), &own.held_services);
         // A render that takes in what pygen's finished actions changed does not act on that,
         // but acts on a real change that came with it: its baseline is the state with those
         // actions undone, and a target whose baseline render differs from the file on disk
         // changed for another reason too.
-        let baseline = (!settled.is_empty() || services_done).then(|| {
+        let baseline = own.baseline.then(|| {
             let mut baseline = snapshot.clone();
-            crate::actions::as_before(&mut baseline.containers, &settled);
-            baseline.swarm = before_services(listed.as_ref(), &self.own.services_before());
+            crate::actions::as_before(&mut baseline.containers, &own.settled);
+            baseline.swarm = before_services(listed.as_ref(), &own.baseline_services);
             Arc::new(baseline)
         });
-        if services_done {
-            self.own.release_done_services();
-        }
-        snapshot.swarm = before_services(listed.as_ref(), &self.own.services_before());
         let snapshot = Arc::new(snapshot);
         let Some(mut inputs) = self.docker_gen_inputs(&starting, &snapshot).await else {
             return;
@@ -392,7 +381,8 @@ impl Generator {
             let spec = Arc::clone(&job.spec);
             let metrics = Arc::clone(&self.metrics);
             let generation = self.generation;
-            let baseline = baseline.clone();
+            // Only a template with actions has an action to hold back.
+            let baseline = baseline.clone().filter(|_| !job.plan.is_empty());
             self.renders.spawn_blocking(move || {
                 let baseline_differs =
                     baseline.and_then(|b| baseline_differs(&spec, &template, &input, &b));
