@@ -54,23 +54,22 @@ pub type Lookup = Arc<dyn Fn(Peer) -> BoxFuture<'static, Vec<SocketAddr>> + Send
 pub struct CatchUp {
     /// The recent actions.
     state: Mutex<State>,
+    /// The `--workers` names.
+    peers: Vec<Peer>,
     /// How worker names are looked up.
     lookup: Lookup,
+    /// Sends the late actions.
+    sender: Sender,
+    /// Where the deliveries are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for CatchUp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatchUp")
             .field("state", &self.state)
+            .field("peers", &self.peers)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for CatchUp {
-    fn default() -> CatchUp {
-        CatchUp::with_lookup(Arc::new(|peer: Peer| {
-            Box::pin(async move { Sender::lookup(&peer).await })
-        }))
     }
 }
 
@@ -82,24 +81,32 @@ fn unix_millis_now() -> i64 {
 }
 
 impl CatchUp {
-    /// A catch-up that looks worker names up with `lookup`.
-    pub fn with_lookup(lookup: Lookup) -> CatchUp {
+    /// A catch-up for the workers `peers`, sending with `sender` and counting in `metrics`.
+    pub fn new(peers: Vec<Peer>, sender: Sender, metrics: Arc<Metrics>) -> CatchUp {
+        let lookup: Lookup =
+            Arc::new(|peer: Peer| Box::pin(async move { Sender::lookup(&peer).await }));
+        CatchUp::with_lookup(peers, sender, metrics, lookup)
+    }
+
+    /// [`CatchUp::new`] that looks worker names up with `lookup`.
+    pub fn with_lookup(
+        peers: Vec<Peer>,
+        sender: Sender,
+        metrics: Arc<Metrics>,
+        lookup: Lookup,
+    ) -> CatchUp {
         CatchUp {
             state: Mutex::default(),
+            peers,
             lookup,
+            sender,
+            metrics,
         }
     }
 
     /// Notes that `action` was just sent to `reached`; starts the follow-up task if it does
     /// not run.
-    pub fn sent(
-        self: &Arc<Self>,
-        action: &Action,
-        reached: &[SocketAddr],
-        peers: &[Peer],
-        sender: &Sender,
-        metrics: &Arc<Metrics>,
-    ) {
+    pub fn sent(self: &Arc<Self>, action: &Action, reached: &[SocketAddr]) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.sent.insert(
             action.clone(),
@@ -111,24 +118,20 @@ impl CatchUp {
         );
         if !state.running {
             state.running = true;
-            tokio::spawn(Arc::clone(self).follow_up(
-                peers.to_vec(),
-                sender.clone(),
-                Arc::clone(metrics),
-            ));
+            tokio::spawn(Arc::clone(self).follow_up());
         }
     }
 
     /// Every [`EVERY`] while some action is recent: looks the workers up and sends each
     /// recent action to the addresses it did not reach.
-    async fn follow_up(self: Arc<Self>, peers: Vec<Peer>, sender: Sender, metrics: Arc<Metrics>) {
+    async fn follow_up(self: Arc<Self>) {
         loop {
             tokio::time::sleep(EVERY).await;
             if !self.expire(Instant::now()) {
                 return;
             }
-            let mut found: Vec<(&Peer, Vec<SocketAddr>)> = Vec::with_capacity(peers.len());
-            for peer in &peers {
+            let mut found: Vec<(&Peer, Vec<SocketAddr>)> = Vec::with_capacity(self.peers.len());
+            for peer in &self.peers {
                 found.push((peer, (self.lookup)(peer.clone()).await));
             }
             for (addr, label, request) in self.late(&found) {
@@ -140,7 +143,8 @@ impl CatchUp {
                     "a worker became reachable after a change: sending it the change's action \
                      for its containers that started before the change"
                 );
-                sender.send_to(addr, label, &request.action, request.encode(), &metrics);
+                self.sender
+                    .send_request(addr, label, &request, &self.metrics);
             }
         }
     }
@@ -214,20 +218,26 @@ mod tests {
             std::future::pending(),
         ));
         let lookups = Arc::new(AtomicUsize::new(0));
-        let catch_up = Arc::new(CatchUp::with_lookup(Arc::new({
+        let lookup: Lookup = Arc::new({
             let lookups = Arc::clone(&lookups);
             move |_| {
                 let n = lookups.fetch_add(1, Ordering::SeqCst);
                 Box::pin(async move { if n == 0 { Vec::new() } else { vec![worker] } })
             }
-        })));
+        });
+        let sender = Sender::new(auth, 0);
+        let catch_up = Arc::new(CatchUp::with_lookup(
+            vec![peer("tasks.worker")],
+            sender,
+            Arc::clone(&metrics),
+            lookup,
+        ));
         let hup = Action::Signal {
             target: "nginx".into(),
             signal: "SIGHUP".into(),
         };
         let before = unix_millis_now();
-        let sender = Sender::new(auth, 0);
-        catch_up.sent(&hup, &[], &[peer("tasks.worker")], &sender, &metrics);
+        catch_up.sent(&hup, &[]);
         let request = tokio::time::timeout(EVERY * 3, received.recv())
             .await
             .expect("the late worker got the action in time")
@@ -245,7 +255,11 @@ mod tests {
 
     #[test]
     fn late_addresses_get_each_recent_action_once() {
-        let catch_up = CatchUp::default();
+        let catch_up = CatchUp::new(
+            vec![peer("tasks.worker")],
+            Sender::new(Arc::new(super::super::auth::Auth::Insecure), 0),
+            Arc::new(Metrics::new()),
+        );
         let hup = Action::Signal {
             target: "nginx".into(),
             signal: "SIGHUP".into(),

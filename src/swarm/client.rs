@@ -37,7 +37,7 @@ mod queue;
 
 use super::Role;
 use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
-use super::wire::Action;
+use super::wire::{self, Action};
 use crate::metrics::Metrics;
 
 pub use peer::{Peer, PeerError};
@@ -76,6 +76,17 @@ pub struct Delivery {
     pub delivered: usize,
     /// Addresses (or names that resolved to none) given up on.
     pub failed: usize,
+}
+
+/// The addresses of a lookup, each once, in the resolver's order.
+fn distinct(found: impl Iterator<Item = SocketAddr>) -> Vec<SocketAddr> {
+    let mut addresses: Vec<SocketAddr> = Vec::new();
+    for addr in found {
+        if !addresses.contains(&addr) {
+            addresses.push(addr);
+        }
+    }
+    addresses
 }
 
 /// How one attempt ended.
@@ -194,25 +205,24 @@ impl Sender {
         }
     }
 
-    /// Queues `body`, the encoded `action`, for the one address `addr` of the worker named
-    /// `label` (a worker that became reachable late, see [`super::catchup`]).
-    pub fn send_to(
+    /// Queues `request` for the one address `addr` of the worker named `label` (a worker that
+    /// became reachable late, see [`super::catchup`]).
+    pub fn send_request(
         &self,
         addr: SocketAddr,
         label: &str,
-        action: &Action,
-        body: Vec<u8>,
+        request: &wire::Request,
         metrics: &Arc<Metrics>,
     ) {
         let tally = Arc::new(Tally {
-            action: action.name(),
-            target: action.target().to_owned(),
+            action: request.action.name(),
+            target: request.action.target().to_owned(),
             counts: Mutex::default(),
             done: None,
         });
         let job = Job {
             label: label.to_owned(),
-            body: body.into(),
+            body: request.encode().into(),
             deadline: Instant::now() + self.deadline,
             tally,
         };
@@ -227,15 +237,10 @@ impl Sender {
             tokio::net::lookup_host((worker.host.as_str(), worker.port)),
         )
         .await;
-        let mut addresses: Vec<SocketAddr> = Vec::new();
-        if let Ok(Ok(found)) = found {
-            for addr in found {
-                if !addresses.contains(&addr) {
-                    addresses.push(addr);
-                }
-            }
+        match found {
+            Ok(Ok(found)) => distinct(found),
+            _ => Vec::new(),
         }
-        addresses
     }
 
     /// Tells every manager that something changed (worker side): a signed `POST /` with
@@ -273,12 +278,7 @@ impl Sender {
             .await
             {
                 Ok(Ok(found)) => {
-                    let mut addresses: Vec<SocketAddr> = Vec::new();
-                    for addr in found {
-                        if !addresses.contains(&addr) {
-                            addresses.push(addr);
-                        }
-                    }
+                    let addresses = distinct(found);
                     if !addresses.is_empty() {
                         return Some(addresses);
                     }

@@ -127,11 +127,18 @@ impl Workers {
         retries: u32,
         metrics: Arc<Metrics>,
     ) -> Result<Workers, Error> {
+        let peers = Peer::parse_all("--workers", specs, WORKER_PORT)?;
+        let sender = Sender::new(auth, retries);
+        let catch_up = Arc::new(CatchUp::new(
+            peers.clone(),
+            sender.clone(),
+            Arc::clone(&metrics),
+        ));
         Ok(Workers {
-            peers: Peer::parse_all("--workers", specs, WORKER_PORT)?,
-            sender: Sender::new(auth, retries),
+            peers,
+            sender,
             metrics,
-            catch_up: Arc::default(),
+            catch_up,
         })
     }
 
@@ -151,13 +158,7 @@ impl Workers {
             .sender
             .send_action(&self.peers, action, &self.metrics)
             .await;
-        self.catch_up.sent(
-            action,
-            &handoff.addresses,
-            &self.peers,
-            &self.sender,
-            &self.metrics,
-        );
+        self.catch_up.sent(action, &handoff.addresses);
         handoff
     }
 }

@@ -57,9 +57,9 @@ pub struct Updates {
     pub settled: mpsc::Sender<()>,
 }
 
-/// The body of a worker's notice that the containers it restarted or signalled settled: the
-/// manager renders what the action changed (a new start time, a new address) without acting on
-/// it again, which would loop. Any other notice has an empty body.
+/// The body of a worker's notice that the containers it restarted settled: the manager renders
+/// what the restart changed (a new start time, a new address) without acting on it again,
+/// which would loop. Any other notice has an empty body.
 pub const SETTLED_BODY: &[u8] = br#"{"settled":true}"#;
 
 /// What an endpoint does with an accepted request.
@@ -289,14 +289,8 @@ async fn handle(
             // INFO: an action changes a container of this node, once per notification batch,
             // not once per event.
             let action = &request.action;
-            match request.started_before {
-                None => {
-                    tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), "action received")
-                }
-                Some(before) => {
-                    tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), started_before_ms = before, "action received, for containers started before the change")
-                }
-            }
+            // `started_before_ms`: a late action, for containers started before that time.
+            tracing::info!(client = %client.ip(), action = action.name(), target = action.target(), started_before_ms = ?request.started_before, "action received");
             match actions.try_send(request) {
                 Ok(()) => answer(StatusCode::OK, "OK"),
                 Err(mpsc::error::TrySendError::Full(_)) => {
