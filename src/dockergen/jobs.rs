@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::cache::DaemonData;
-use super::pass::Pass;
+use super::pass::{Pass, write_output};
 use super::settings::{Filters, Job, Settings, Wait};
 use super::{Error, eventfilter, notify};
 use crate::config::{Config, Dialect, EventFilter, Intervals, TemplateSpec, TlsSettings};
@@ -23,7 +23,6 @@ use crate::docker::events::Event;
 use crate::docker::raw::RawClient;
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
-use crate::output::{self, WriteOutcome};
 use crate::report::describe;
 use crate::template::engine::Unit;
 use crate::template::{self, Template, go};
@@ -256,34 +255,14 @@ pub fn render(
             return Ok(false);
         }
     };
-    let Some(dest) = &options.job.dest else {
-        output::print_stdout(&content)?;
-        return Ok(true);
-    };
-    match output::write_if_changed(dest, &content) {
-        Ok(WriteOutcome::Unchanged) => {
-            tracing::info!(
-                "Contents of {} did not change. Skipping notification '{}'",
-                dest.display(),
-                options.job.notify.command.as_deref().unwrap_or_default()
-            );
-            Ok(false)
-        }
-        Ok(WriteOutcome::Written { .. }) => {
-            metrics.write_done(&spec.name);
-            metrics.target_updated(started.elapsed());
-            tracing::info!(
-                "Generated '{}' from {} containers",
-                dest.display(),
-                context.containers.len()
-            );
-            Ok(true)
-        }
-        Err(err) => {
-            metrics.write_failed(&spec.name);
-            Err(err.into())
-        }
-    }
+    Ok(write_output(
+        &options.job,
+        &spec.name,
+        &content,
+        context.containers.len(),
+        started,
+        metrics,
+    )?)
 }
 
 /// A docker-gen job's notifications after a change (or an `-interval` tick).

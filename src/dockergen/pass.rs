@@ -153,11 +153,36 @@ fn render_and_write(
     let name = crate::config::TemplateSpec::default_name(job.dest.as_ref());
     metrics.render_finished(&name, started.elapsed(), rendered.is_ok());
     let content = rendered?;
+    write_output(
+        job,
+        &name,
+        &content,
+        context.containers.len(),
+        started,
+        metrics,
+    )
+    .map_err(|e| match &job.dest {
+        Some(dest) => Error::Write(format!("{}: {}", dest.display(), describe(&e))),
+        None => Error::Write(describe(&e)),
+    })
+}
+
+/// Writes a job's rendered `content` to its dest (or standard output), counted under `name`
+/// and logged as docker-gen logs it; `containers` and `started` are for the log and the
+/// metrics. Returns whether the file changed (stdout: always).
+pub(super) fn write_output(
+    job: &Job,
+    name: &str,
+    content: &str,
+    containers: usize,
+    started: Instant,
+    metrics: &Metrics,
+) -> Result<bool, output::Error> {
     let Some(dest) = &job.dest else {
-        output::print_stdout(&content).map_err(|e| Error::Write(describe(&e)))?;
+        output::print_stdout(content)?;
         return Ok(true);
     };
-    match output::write_if_changed(dest, &content) {
+    match output::write_if_changed(dest, content) {
         Ok(WriteOutcome::Unchanged) => {
             tracing::info!(
                 "Contents of {} did not change. Skipping notification '{}'",
@@ -167,22 +192,17 @@ fn render_and_write(
             Ok(false)
         }
         Ok(WriteOutcome::Written { .. }) => {
-            metrics.write_done(&name);
+            metrics.write_done(name);
             metrics.target_updated(started.elapsed());
             tracing::info!(
-                "Generated '{}' from {} containers",
-                dest.display(),
-                context.containers.len()
+                "Generated '{}' from {containers} containers",
+                dest.display()
             );
             Ok(true)
         }
-        Err(e) => {
-            metrics.write_failed(&name);
-            Err(Error::Write(format!(
-                "{}: {}",
-                dest.display(),
-                describe(&e)
-            )))
+        Err(err) => {
+            metrics.write_failed(name);
+            Err(err)
         }
     }
 }
