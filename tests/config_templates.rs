@@ -81,14 +81,6 @@ impl Run {
     }
 }
 
-/// Now as Unix seconds with a fraction, for `docker events --since/--until`.
-fn unix_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
-}
-
 fn config_text(port: u16, docker: Option<&str>, templates: &str) -> String {
     let docker = docker.map_or_else(String::new, |address| {
         format!("[docker]\naddress = \"{address}\"\n\n")
@@ -147,26 +139,11 @@ fn three_templates_share_one_event_stream_and_one_inspect() {
             && run.read("targets.json").contains(&name)
             && run.read("items/web.conf") == format!("item web: {name}")
     });
-    let inspect = format!("/containers/{}/json", web.id());
-    let inspects = proxy
-        .requests()
-        .iter()
-        .filter(|r| r.starts_with("GET ") && r.contains(&inspect))
-        .count();
+    let inspects = proxy.count_requests("GET", &format!("/containers/{}/json", web.id()));
     // The watch inspects a container once per event that may change it (create, network
     // connect, start), coalescing events that arrive during an inspect: never once per
     // template.
-    let events = docker_ok([
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &unix_now(),
-        "--format",
-        "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}",
-    ]);
-    // The container's own events and the network events naming it (connect).
-    let events = events.lines().filter(|l| l.contains(web.id())).count();
+    let events = events_naming(web.id(), &since);
     assert!(
         (1..=events).contains(&inspects),
         "{inspects} inspects for {events} events of the container with three templates; requests:\n{}",

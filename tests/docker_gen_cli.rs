@@ -597,14 +597,6 @@ fn a_template_missing_at_startup_is_watched_for_the_fix() {
     process.kill();
 }
 
-/// Now as Unix seconds with a fraction, for `docker events --since/--until`.
-fn unix_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
-}
-
 #[test]
 fn three_configs_share_one_event_stream_and_one_inspect_per_event() {
     require_docker();
@@ -650,22 +642,8 @@ fn three_configs_share_one_event_stream_and_one_inspect_per_event() {
     for dest in ["a.conf", "b.conf", "c.conf"] {
         wait_for_file_containing(dir.path().join(dest), web.name(), REACT);
     }
-    let inspect = format!("/containers/{}/json", web.id());
-    let inspects = proxy
-        .requests()
-        .iter()
-        .filter(|r| r.starts_with("GET ") && r.contains(&inspect))
-        .count();
-    let events = docker_ok([
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &unix_now(),
-        "--format",
-        "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}",
-    ]);
-    let events = events.lines().filter(|l| l.contains(web.id())).count();
+    let inspects = proxy.count_requests("GET", &format!("/containers/{}/json", web.id()));
+    let events = events_naming(web.id(), &since);
     // One inspect per event that may change the container at most, however many configs.
     assert!(
         (1..=events).contains(&inspects),

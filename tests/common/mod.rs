@@ -1150,3 +1150,26 @@ fn forward(n: u64, client: UnixStream, upstream: UnixStream, shared: &Arc<ProxyS
         },
     );
 }
+
+/// Now as Unix seconds with a fraction, for `docker events --since/--until`.
+pub fn unix_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
+}
+
+/// How many events the daemon reported from `since` until now about the container `id`: its
+/// own, and the network events naming it (connect).
+pub fn events_naming(id: &str, since: &str) -> usize {
+    let events = docker_ok([
+        "events",
+        "--since",
+        since,
+        "--until",
+        &unix_now(),
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}}",
+    ]);
+    events.lines().filter(|l| l.contains(id)).count()
+}
