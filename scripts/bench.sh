@@ -16,6 +16,8 @@
 #   RUNS=5 TRIES=20 BURST=200 BURST_PARALLEL=50
 #   BENCH_SET=NAME           use a separate set of bench containers (see bench-containers.sh)
 #   SKIP_IMAGE=1             do not build the image; report its size if it exists
+#   PYGEN_BIN=PATH           measure this pygen binary instead of building target/release/pygen
+#                            (e.g. two builds compared back to back)
 #   IMAGE=pygen              the image name
 # Every bench container it starts is removed at the end, also on failure or Ctrl-C. Count 0
 # removes the bench containers of the set first: do not share a set with a concurrent run.
@@ -39,8 +41,13 @@ trap 'exit 130' INT TERM
 # The sub-scripts leave the containers to this script.
 export KEEP_CONTAINERS=1 RUNS="${RUNS:-5}"
 
-echo "== building the release binary"
-pygen=$(build_release)
+if [[ -n "${PYGEN_BIN:-}" ]]; then
+  pygen=$PYGEN_BIN
+  echo "== measuring $pygen"
+else
+  echo "== building the release binary"
+  pygen=$(build_release)
+fi
 export PYGEN_BIN=$pygen
 
 # field LOG LABEL: the value of the last line of LOG holding LABEL: what follows its last run of
