@@ -69,7 +69,10 @@ down() {
   start=$(now_ns)
   ids=$(docker ps -aq --filter "$filter")
   if [[ -n "$ids" ]]; then
-    xargs -n 50 -P 4 docker rm -f <<<"$ids" >/dev/null
+    # One `docker rm -f` at a time: four at once wedged Docker 20.10's daemon once (a
+    # libnetwork lock held by concurrent endpoint deletes; every later call hung until dockerd
+    # was restarted).
+    xargs -n 50 docker rm -f <<<"$ids" >/dev/null
   fi
   echo "removed $(wc -w <<<"$ids") bench containers in $(ms_since "$start") ms"
 }
