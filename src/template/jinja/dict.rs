@@ -85,22 +85,31 @@ enum Pairs {
 pub(crate) struct StrMap {
     /// The pairs shown.
     pairs: Pairs,
+    /// Whether every key is ASCII: then a key differing in length cannot match ignoring
+    /// case, and the lookup of a missing label (most containers lack most labels a template
+    /// groups by) reads no other key's text.
+    ascii_keys: bool,
 }
 
 impl StrMap {
     /// A map view of the labels or env of `container`; missing attributes give `''`.
     pub(crate) fn new(container: Arc<Container>, part: Part) -> StrMap {
-        StrMap {
-            pairs: Pairs::Container(container, part),
-        }
+        StrMap::with_pairs(Pairs::Container(container, part))
     }
 
     /// A map view of shared pairs (labels or env of a Swarm object); missing attributes give
     /// `''`.
     pub(crate) fn shared(pairs: Arc<[(Box<str>, Box<str>)]>) -> StrMap {
-        StrMap {
-            pairs: Pairs::Shared(pairs),
-        }
+        StrMap::with_pairs(Pairs::Shared(pairs))
+    }
+
+    fn with_pairs(pairs: Pairs) -> StrMap {
+        let mut map = StrMap {
+            pairs,
+            ascii_keys: false,
+        };
+        map.ascii_keys = map.pairs().iter().all(|(k, _)| k.is_ascii());
+        map
     }
 
     /// The pairs shown.
@@ -123,7 +132,16 @@ impl StrMap {
     /// Exact, then case-insensitive lookup.
     fn lookup(&self, key: &str) -> Option<Value> {
         let pairs = self.pairs();
-        find_key(pairs.iter().map(|(k, _)| &**k), key).map(|i| Value::from(&*pairs[i].1))
+        let at = if self.ascii_keys && key.is_ascii() {
+            pairs
+                .iter()
+                .position(|(k, _)| &**k == key)
+                // ASCII lowercasing keeps the length, which `eq_ignore_ascii_case` checks first.
+                .or_else(|| pairs.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)))
+        } else {
+            find_key(pairs.iter().map(|(k, _)| &**k), key)
+        };
+        at.map(|i| Value::from(&*pairs[i].1))
     }
 }
 
@@ -326,6 +344,22 @@ mod tests {
         assert_eq!(
             render("{{ env.path }}|{{ env.mixed_case }}|[{{ env.NOEQ }}]", ctx),
             "/bin|yes|[]"
+        );
+    }
+
+    /// Keys outside ASCII take the general case-insensitive comparison: the Kelvin sign
+    /// lowercases to a plain `k` (one byte from three), so lengths alone cannot rule it out.
+    #[test]
+    fn non_ascii_keys_compare_ignoring_case() {
+        let raw = r#"{"Id":"c1","Config":{"Labels":{"\u212Aey":"kelvin","Straße":"street"}}}"#;
+        let container = Arc::new(Container::from_inspect_json(raw).expect("valid"));
+        let ctx = context! { labels => Value::from_object(StrMap::new(container, Part::Labels)) };
+        assert_eq!(
+            render(
+                "{{ labels.key }}|{{ labels['STRAßE'] }}|{{ labels['straße'] }}|[{{ labels.kex }}]",
+                ctx
+            ),
+            "kelvin|street|street|[]"
         );
     }
 
