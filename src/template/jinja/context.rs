@@ -3,10 +3,11 @@
 //! Built per render from a [`Snapshot`]; cheap, because the containers are shared and their
 //! template objects are kept across renders in an [`ObjectCache`] until the container changes
 //! (an event that touches one container of ten thousand rebuilds one object, not all), and
-//! a render whose containers are all the values of the last one reuses its sorted list. `all_containers` is a lazy value like
-//! docker-pygen's `Lazy`: its list is made on first use, and only when requested. The Swarm
-//! lists (`services`, `all_services`, `nodes`) are made on first use too, from the snapshot's
-//! Swarm state; they are empty when the daemon is not a Swarm manager.
+//! a render whose containers are all the values of the last one reuses its sorted list.
+//! `all_containers` is a lazy value like docker-pygen's `Lazy`: its list is made on first
+//! use, and only when requested. The Swarm lists (`services`, `all_services`, `nodes`) are
+//! made on first use too, from the snapshot's Swarm state; they are empty when the daemon is
+//! not a Swarm manager.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
