@@ -27,7 +27,7 @@ echo "== in process (cargo bench --bench scale)"
 (cd "$repo_root" && SCALE_DUMP_DIR=$work cargo bench --quiet --bench scale)
 
 echo "== pygen render --state (median of $runs runs)"
-for n in 1000 10000; do
+for n in 300 1000 10000; do
   dump="$work/state-$n.json"
   for _ in $(seq "$runs"); do
     /usr/bin/time -f '%e %M' -o "$work/time" \

@@ -106,9 +106,13 @@ struct Dump<'a> {
 impl Snapshot {
     /// Every container in `docker ps --all` order: newest `Created` first, then by id.
     pub fn newest_first(&self) -> Vec<&Arc<Container>> {
-        let mut sorted: Vec<&Arc<Container>> = self.containers.iter().collect();
-        sorted.sort_by(|a, b| Container::newest_first(a, b));
-        sorted
+        // Each creation time is read once into the vector sorted: at ten thousand containers,
+        // reading it from each container at every comparison waits on memory.
+        let mut keyed: Vec<_> = self.containers.iter().map(|c| (c.created_at, c)).collect();
+        keyed.sort_by(|(a_at, a), (b_at, b)| {
+            b_at.cmp(a_at).then_with(|| Container::newest_first(a, b))
+        });
+        keyed.into_iter().map(|(_, c)| c).collect()
     }
 
     /// The running containers (running, paused or restarting, as `docker ps` lists them),

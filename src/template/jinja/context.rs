@@ -2,10 +2,12 @@
 //!
 //! Built per render from a [`Snapshot`]; cheap, because the containers are shared and their
 //! template objects are kept across renders in an [`ObjectCache`] until the container changes
-//! (an event that touches one container of ten thousand rebuilds one object, not all). `all_containers` is a lazy value like
-//! docker-pygen's `Lazy`: its list is made on first use, and only when requested. The Swarm
-//! lists (`services`, `all_services`, `nodes`) are made on first use too, from the snapshot's
-//! Swarm state; they are empty when the daemon is not a Swarm manager.
+//! (an event that touches one container of ten thousand rebuilds one object, not all), and
+//! a render whose containers are all the values of the last one reuses its sorted list.
+//! `all_containers` is a lazy value like docker-pygen's `Lazy`: its list is made on first
+//! use, and only when requested. The Swarm lists (`services`, `all_services`, `nodes`) are
+//! made on first use too, from the snapshot's Swarm state; they are empty when the daemon is
+//! not a Swarm manager.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -26,12 +28,60 @@ use crate::template::engine::Item;
 pub(crate) struct ObjectCache {
     /// Container id → the container an object shows and the object.
     objects: Mutex<HashMap<Box<str>, Kept>>,
+    /// The sorted containers and the `containers` list of the last whole render, reused by
+    /// the next one when no container changed (a render with nothing new sorts nothing and
+    /// looks no object up).
+    last: Mutex<Option<Arc<Listed>>>,
 }
 
 /// A container and its template object.
 type Kept = (Arc<Container>, Value);
 
+/// The containers of a snapshot as the context lists them.
+#[derive(Debug)]
+struct Listed {
+    /// The snapshot's containers, in its order: the list holds while each is the same value.
+    from: Vec<Arc<Container>>,
+    /// The snapshot's own container id (`.self` of the list).
+    own_id: Option<Arc<str>>,
+    /// Every container, newest first.
+    sorted: Vec<Arc<Container>>,
+    /// `containers`: the objects of the running ones, newest first.
+    running: Value,
+}
+
 impl ObjectCache {
+    /// The containers of `snapshot`, newest first, and the `containers` list: the last ones
+    /// when the snapshot holds the same container values (and own id) as then.
+    fn listed(&self, snapshot: &Snapshot, own_id: Option<Arc<str>>) -> Arc<Listed> {
+        // A render that panicked while holding the lock left a whole value or none.
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(listed) = last.as_ref().filter(|listed| {
+            listed.own_id == own_id
+                && listed.from.len() == snapshot.containers.len()
+                && listed
+                    .from
+                    .iter()
+                    .zip(&snapshot.containers)
+                    .all(|(a, b)| Arc::ptr_eq(a, b))
+        }) {
+            return listed.clone();
+        }
+        let sorted: Vec<Arc<Container>> = snapshot.newest_first().into_iter().cloned().collect();
+        let running = self.objects(
+            sorted.iter().filter(|c| c.is_running()),
+            &snapshot.containers,
+        );
+        let listed = Arc::new(Listed {
+            from: snapshot.containers.clone(),
+            running: List::new(ListKind::CONTAINERS, running, own_id.clone()).into_value(),
+            own_id,
+            sorted,
+        });
+        *last = Some(listed.clone());
+        listed
+    }
+
     /// The objects of `containers`, in their order: kept ones when the container is the same
     /// value, new ones otherwise. Objects of containers not among `all` (every container of
     /// the snapshot) are dropped.
@@ -88,9 +138,28 @@ const ITEM_KEYS: &[&str] = &["item", "item_name"];
 #[derive(Debug)]
 struct AllContainers {
     /// Every container, newest first.
-    sorted: Vec<Arc<Container>>,
+    sorted: Sorted,
     /// Where the container objects are kept.
     cache: Arc<ObjectCache>,
+}
+
+/// Every container of a render, newest first.
+#[derive(Debug)]
+enum Sorted {
+    /// Those of a whole render, shared with the object cache.
+    Listed(Arc<Listed>),
+    /// Those of one item's render.
+    Own(Vec<Arc<Container>>),
+}
+
+impl Sorted {
+    /// The containers.
+    fn containers(&self) -> &[Arc<Container>] {
+        match self {
+            Sorted::Listed(listed) => &listed.sorted,
+            Sorted::Own(sorted) => sorted,
+        }
+    }
 }
 
 /// The context of one render.
@@ -145,19 +214,23 @@ impl Context {
         cache: Arc<ObjectCache>,
     ) -> Context {
         let own_id: Option<Arc<str>> = snapshot.own_container_id.as_deref().map(Arc::from);
-        let scoped;
-        let seen = match item {
-            Some(item) => {
-                scoped = item.scope(snapshot);
-                &scoped
+        let (containers, sorted) = match item {
+            None => {
+                let listed = cache.listed(snapshot, own_id.clone());
+                (listed.running.clone(), Sorted::Listed(listed))
             }
-            None => snapshot,
+            Some(item) => {
+                let scoped = item.scope(snapshot);
+                let sorted: Vec<Arc<Container>> =
+                    scoped.newest_first().into_iter().cloned().collect();
+                let running = cache.objects(
+                    sorted.iter().filter(|c| c.is_running()),
+                    &snapshot.containers,
+                );
+                let running = List::new(ListKind::CONTAINERS, running, own_id.clone());
+                (running.into_value(), Sorted::Own(sorted))
+            }
         };
-        let sorted = seen.newest_first();
-        let running = cache.objects(
-            sorted.iter().copied().filter(|c| c.is_running()),
-            &snapshot.containers,
-        );
         let item = item.map(|item| {
             let value = match &item.container {
                 Some(container) => cache
@@ -169,11 +242,8 @@ impl Context {
             (value, Value::from(item.name.as_str()))
         });
         Context {
-            containers: List::new(ListKind::CONTAINERS, running, own_id.clone()).into_value(),
-            all: with_all_containers.then(|| AllContainers {
-                sorted: sorted.into_iter().cloned().collect(),
-                cache,
-            }),
+            containers,
+            all: with_all_containers.then(|| AllContainers { sorted, cache }),
             all_value: OnceLock::new(),
             own_id,
             swarm: snapshot.swarm.clone(),
@@ -182,6 +252,12 @@ impl Context {
             nodes: OnceLock::new(),
             item,
         }
+    }
+
+    /// A context variable (for tests of what is kept across renders).
+    #[cfg(test)]
+    pub(crate) fn get_value_by_str_for_test(self, key: &str) -> Value {
+        Arc::new(self).get_value_by_str(key).unwrap_or_default()
     }
 
     /// Whether `all_containers` was built (for tests of its laziness).
@@ -228,7 +304,8 @@ impl Object for Context {
                 let all = self.all.as_ref()?;
                 self.all_value
                     .get_or_init(|| {
-                        let items = all.cache.objects(all.sorted.iter(), &all.sorted);
+                        let sorted = all.sorted.containers();
+                        let items = all.cache.objects(sorted.iter(), sorted);
                         List::new(ListKind::CONTAINERS, items, self.own_id.clone()).into_value()
                     })
                     .clone()
@@ -318,6 +395,39 @@ mod tests {
             "new c3"
         );
         assert_eq!(render("{{ all_containers is defined }}", ctx), "False");
+    }
+
+    /// A render with the same container values reuses the list; a changed container or
+    /// own id makes a new one.
+    #[test]
+    fn containers_list_is_kept_until_a_container_changes() {
+        let cache = Arc::new(ObjectCache::default());
+        let containers = |snapshot: &Snapshot| {
+            Context::new(snapshot, false, cache.clone()).get_value_by_str_for_test("containers")
+        };
+        let mut snap = snapshot();
+        let first = containers(&snap);
+        let again = containers(&snap);
+        let same = |a: &Value, b: &Value| {
+            Arc::ptr_eq(
+                &a.downcast_object::<List>().expect("a list"),
+                &b.downcast_object::<List>().expect("a list"),
+            )
+        };
+        assert!(same(&first, &again));
+        snap.containers[0] = container("a1", "renamed", "running", "2020-01-01T00:00:00Z");
+        let changed = containers(&snap);
+        assert!(!same(&changed, &first));
+        assert_eq!(
+            render(
+                "{{ containers|map(attribute='name')|join(',') }}",
+                Value::from_object(Context::new(&snap, false, cache.clone()))
+            ),
+            "new,paused,renamed"
+        );
+        snap.own_container_id = Some("a1".into());
+        let own = Value::from_object(Context::new(&snap, false, cache.clone()));
+        assert_eq!(render("{{ containers.self.name }}", own), "renamed");
     }
 
     #[test]

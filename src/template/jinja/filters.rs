@@ -268,9 +268,17 @@ impl AttrGetter {
     }
 }
 
-/// Jinja2's `ignore_case`: a string lowercased, anything else unchanged.
+/// Jinja2's `ignore_case`: a string lowercased, anything else unchanged. A string that is
+/// lowercase already (the usual label value) is kept as it is, without a copy.
 pub(crate) fn lower_if_string(value: Value) -> Value {
     match value.as_str() {
+        Some(s)
+            if value.kind() == ValueKind::String
+                && s.is_ascii()
+                && !s.bytes().any(|b| b.is_ascii_uppercase()) =>
+        {
+            value
+        }
         Some(s) => Value::from(s.to_lowercase()),
         None => value,
     }
@@ -293,8 +301,19 @@ fn num_of(value: &Value) -> Option<Num> {
     }
 }
 
+/// The text of a string value (not of bytes, which `as_str` also reads).
+fn text_of(value: &Value) -> Option<&str> {
+    match value.kind() {
+        ValueKind::String => value.as_str(),
+        _ => None,
+    }
+}
+
 /// Python's `a == b` for the values filters compare.
 pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
+    if let (Some(a), Some(b)) = (text_of(a), text_of(b)) {
+        return a == b;
+    }
     if a.is_undefined() || b.is_undefined() {
         return a.is_undefined() && b.is_undefined();
     }
@@ -317,6 +336,9 @@ fn as_f64(n: &Num) -> f64 {
 /// Python's ordering of two values (`sorted`, `min`, `max`): numbers with numbers, strings
 /// by code point, sequences item by item; a `TypeError` for anything else.
 pub(crate) fn py_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
+    if let (Some(x), Some(y)) = (text_of(a), text_of(b)) {
+        return Ok(x.cmp(y));
+    }
     if let (Some(x), Some(y)) = (num_of(a), num_of(b)) {
         return Ok(match (x, y) {
             (Num::Int(x), Num::Int(y)) => x.cmp(&y),
@@ -355,25 +377,46 @@ pub(crate) fn sort_by_key(
     key: impl Fn(&Value) -> Value,
     reverse: bool,
 ) -> Result<Vec<Value>, Error> {
-    let mut keyed: Vec<(Value, Value)> = items.into_iter().map(|i| (key(&i), i)).collect();
-    let mut failure = None;
-    keyed.sort_by(|(a, _), (b, _)| {
-        let ordering = match py_cmp(a, b) {
-            Ok(o) => o,
-            Err(e) => {
-                failure.get_or_insert(e);
-                Ordering::Equal
-            }
-        };
+    let keyed = sort_keyed(items.into_iter().map(|i| (key(&i), i)).collect(), reverse)?;
+    Ok(keyed.into_iter().map(|(_, item)| item).collect())
+}
+
+/// Sorts `(key, item)` pairs by key as [`sort_by_key`] does, keeping the keys (each key is
+/// computed once, and `groupby` groups on them).
+pub(crate) fn sort_keyed(
+    mut keyed: Vec<(Value, Value)>,
+    reverse: bool,
+) -> Result<Vec<(Value, Value)>, Error> {
+    let order = |ordering: Ordering| {
         if reverse {
             ordering.reverse()
         } else {
             ordering
         }
+    };
+    if keyed.iter().all(|(k, _)| text_of(k).is_some()) {
+        // Strings only (labels, names): Python orders them by code point, as `str::cmp` does,
+        // and no pair can fail. Comparing borrowed strings spares `py_cmp`'s checks per pair.
+        keyed.sort_by(|(a, _), (b, _)| {
+            order(
+                a.as_str()
+                    .unwrap_or_default()
+                    .cmp(b.as_str().unwrap_or_default()),
+            )
+        });
+        return Ok(keyed);
+    }
+    let mut failure = None;
+    keyed.sort_by(|(a, _), (b, _)| match py_cmp(a, b) {
+        Ok(o) => order(o),
+        Err(e) => {
+            failure.get_or_insert(e);
+            Ordering::Equal
+        }
     });
     match failure {
         Some(e) => Err(e),
-        None => Ok(keyed.into_iter().map(|(_, item)| item).collect()),
+        None => Ok(keyed),
     }
 }
 

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Tuple, Value, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
 
-use super::filters::{Args, AttrGetter, items_of, lower_if_string, py_eq, sort_by_key, type_error};
+use super::filters::{
+    Args, AttrGetter, items_of, lower_if_string, py_eq, sort_by_key, sort_keyed, type_error,
+};
 
 /// Registers the list and dict filters.
 pub(crate) fn register(env: &mut Environment<'static>) {
@@ -318,10 +320,12 @@ fn groupby(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let case_sensitive = args.flag(2, false);
     let key = AttrGetter::new(Some(attribute), args.get(1).cloned(), !case_sensitive);
     let shown = AttrGetter::new(Some(attribute), args.get(1).cloned(), false);
-    let sorted = sort_by_key(items_of(value)?, |i| key.get(i), false)?;
+    let keyed = items_of(value)?
+        .into_iter()
+        .map(|i| (key.get(&i), i))
+        .collect();
     let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
-    for item in sorted {
-        let k = key.get(&item);
+    for (k, item) in sort_keyed(keyed, false)? {
         match groups.last_mut() {
             Some((last, members)) if py_eq(last, &k) => members.push(item),
             _ => groups.push((k, vec![item])),

@@ -17,7 +17,8 @@ use super::dict::{Dict, Missing, find_key};
 pub(crate) trait Fields: std::fmt::Debug + Send + Sync + 'static {
     /// The keys, in the order `items()` and `|tojson` show them.
     const KEYS: &'static [&'static str];
-    /// The value of one of [`Fields::KEYS`].
+    /// The value of one of [`Fields::KEYS`]; `None` for any other key (also for one that
+    /// differs only in case), which is how a lookup tells an exact key.
     fn field(&self, key: &str) -> Option<Value>;
     /// The id two objects are compared by.
     fn id(&self) -> &str;
@@ -35,8 +36,10 @@ impl<T: Fields> Model<T> {
 
     /// Exact key, then the first key equal ignoring case.
     fn lookup(&self, key: &str) -> Option<Value> {
-        let i = find_key(T::KEYS.iter().copied(), key)?;
-        self.0.field(T::KEYS[i])
+        self.0.field(key).or_else(|| {
+            let i = find_key(T::KEYS.iter().copied(), key)?;
+            self.0.field(T::KEYS[i])
+        })
     }
 }
 
