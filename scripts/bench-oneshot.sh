@@ -28,8 +28,12 @@ work=$(mktemp -d /tmp/pygen-bench-oneshot.XXXXXX)
 trap 'rm -rf "$work"; bench_containers_cleanup' EXIT
 bench_containers_up "$n"
 
-echo "building the release binary"
-pygen=$(build_release)
+if [[ -n "${PYGEN_BIN:-}" ]]; then
+  pygen=$PYGEN_BIN
+else
+  echo "building the release binary"
+  pygen=$(build_release)
+fi
 
 # --- the API floor ----------------------------------------------------------------------------
 api=$(docker version --format '{{.Server.APIVersion}}')
