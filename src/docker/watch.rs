@@ -528,9 +528,9 @@ mod tests {
 
     /// The source handed to the watch: shares the fake with the test.
     #[derive(Debug)]
-    struct FakeInspector(Arc<Fake>);
+    struct FakeSource(Arc<Fake>);
 
-    impl StateSource for FakeInspector {
+    impl StateSource for FakeSource {
         fn list(&self) -> futures_util::future::BoxFuture<'_, Result<Vec<String>, state::Error>> {
             // These tests start past the full sync.
             Box::pin(std::future::ready(Ok(Vec::new())))
@@ -576,7 +576,7 @@ mod tests {
     /// A watch past its first full sync, its inspects served by `fake`.
     fn synced_watch(fake: &Arc<Fake>) -> (Watch, mpsc::Sender<Feed>) {
         let (mut watch, tx, _metrics) = fed_watch();
-        watch.source = Some(Arc::new(FakeInspector(Arc::clone(fake))));
+        watch.source = Some(Arc::new(FakeSource(Arc::clone(fake))));
         watch.needs_sync = false;
         (watch, tx)
     }

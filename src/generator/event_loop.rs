@@ -26,6 +26,10 @@
 //! task's container, a request on the manager endpoint, a reconnect), so a render costs at most
 //! one `/tasks` call; a poll (`--swarm-poll`, sooner while tasks are settling) catches the task
 //! state changes Swarm sends no event for, and renders only when the listing changed.
+//!
+//! [`watch`] sets the loop up against the daemon; the loop itself (`Generator::run`) takes
+//! an already-built [`Watch`] and runs its notifications through a `Notifier`, so its unit
+//! tests run the very same loop over containers served from memory, with paused time.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
