@@ -3,9 +3,9 @@
 //! A full sync lists every container once and inspects them over a few reused connections. After
 //! that, the watch re-inspects only the container an event names and stores the answer with
 //! [`StateCache::update`], so a change costs one inspect instead of one per container
-//! (docker-pygen and docker-gen re-list and re-inspect everything). [`Inspector`] is the one
-//! read the watch makes per changed container, so it can be served by something other than a
-//! daemon.
+//! (docker-pygen and docker-gen re-list and re-inspect everything). Both reads go through
+//! [`StateSource`] (the list of a full sync, the inspect of a changed container), so the cache
+//! and the watch loop above it can be served by something other than a daemon.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -66,16 +66,12 @@ impl StateCache {
         }
     }
 
-    /// Replaces the whole cache with the daemon's current containers.
-    pub async fn full_sync(&mut self, docker: &RawClient) -> Result<SyncStats, Error> {
+    /// Replaces the whole cache with the source's current containers (the daemon's, for a
+    /// [`RawClient`]).
+    pub async fn full_sync(&mut self, source: &dyn StateSource) -> Result<SyncStats, Error> {
         let started = Instant::now();
-        let body = docker
-            .get("/containers/json?all=1")
-            .await
-            .map_err(|err| Error::List(Box::new(err)))?;
-        let listed: Vec<Listed> = serde_json::from_slice(&body).map_err(Error::ListBody)?;
-        let ids: Vec<String> = listed.into_iter().map(|c| c.id).collect();
-        let inspected = inspect_many(docker, ids).await?;
+        let ids = source.list().await?;
+        let inspected = inspect_many(source, ids).await?;
         let mut containers = HashMap::with_capacity(inspected.len());
         for container in inspected.into_iter().flatten() {
             containers.insert(container.id().to_owned(), Arc::new(container));
@@ -137,17 +133,31 @@ impl StateCache {
     }
 }
 
-/// One read of one container, as the watch makes it after an event: the container, `None` when
-/// it is gone. The daemon's pooled client is the real one; tests serve it from memory.
-pub trait Inspector: Send + Sync + std::fmt::Debug + 'static {
-    /// Inspects the container `id`.
-    fn inspect(&self, id: String) -> BoxFuture<'static, Result<Option<Container>, Error>>;
+/// Where the containers are read from: the list a full sync starts with, and the inspect of one
+/// container (after an event, or for each listed one). The daemon's pooled client is the real
+/// one; tests serve containers from memory, so the watch and its loop run without a daemon.
+pub trait StateSource: Send + Sync + std::fmt::Debug + 'static {
+    /// The IDs of every container, in any state.
+    fn list(&self) -> BoxFuture<'_, Result<Vec<String>, Error>>;
+
+    /// Inspects the container `id`: the container, `None` when it is gone.
+    fn inspect(&self, id: String) -> BoxFuture<'_, Result<Option<Container>, Error>>;
 }
 
-impl Inspector for RawClient {
-    fn inspect(&self, id: String) -> BoxFuture<'static, Result<Option<Container>, Error>> {
-        let client = self.clone();
-        Box::pin(async move { inspect_one(&client, id).await })
+impl StateSource for RawClient {
+    fn list(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        Box::pin(async move {
+            let body = self
+                .get("/containers/json?all=1")
+                .await
+                .map_err(|err| Error::List(Box::new(err)))?;
+            let listed: Vec<Listed> = serde_json::from_slice(&body).map_err(Error::ListBody)?;
+            Ok(listed.into_iter().map(|c| c.id).collect())
+        })
+    }
+
+    fn inspect(&self, id: String) -> BoxFuture<'_, Result<Option<Container>, Error>> {
+        Box::pin(inspect_one(self, id))
     }
 }
 
@@ -171,11 +181,11 @@ struct Listed {
 /// Inspects containers concurrently, keeping the input order. `None` marks a container that is
 /// gone (removed between the list or event and the inspect): skipped, never fatal.
 async fn inspect_many(
-    docker: &RawClient,
+    source: &dyn StateSource,
     ids: Vec<String>,
 ) -> Result<Vec<Option<Container>>, Error> {
     let results: Vec<Result<Option<Container>, Error>> = stream::iter(ids)
-        .map(|id| async move { inspect_one(docker, id).await })
+        .map(|id| source.inspect(id))
         .buffered(INSPECT_CONCURRENCY)
         .collect()
         .await;

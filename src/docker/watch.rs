@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use super::connect;
 use super::events::{self, Effect, Event, Feed};
 use super::raw::RawClient;
-use super::state::{self, Inspector, StateCache, SyncStats};
+use super::state::{self, StateCache, StateSource, SyncStats};
 use crate::metrics::Metrics;
 use crate::model::Container;
 use crate::ownid;
@@ -94,26 +94,26 @@ impl Inspects {
     }
 
     /// Starts an inspect of `id`, or notes that one more must follow the one in flight.
-    fn start(&mut self, inspector: &Arc<dyn Inspector>, id: &str) {
+    fn start(&mut self, source: &Arc<dyn StateSource>, id: &str) {
         if self.current.contains_key(id) {
             self.again.insert(id.to_owned());
             return;
         }
-        self.spawn(inspector, id.to_owned());
+        self.spawn(source, id.to_owned());
     }
 
-    fn spawn(&mut self, inspector: &Arc<dyn Inspector>, id: String) {
+    fn spawn(&mut self, source: &Arc<dyn StateSource>, id: String) {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.current.insert(id.clone(), ticket);
         let slots = Arc::clone(&self.slots);
-        let read = inspector.inspect(id.clone());
+        let source = Arc::clone(source);
         self.tasks.spawn(async move {
             let started = Instant::now();
             // The semaphore is never closed, so acquiring fails never; a failure would only
             // lift the bound.
             let _slot = slots.acquire_owned().await.ok();
-            let result = read.await;
+            let result = source.inspect(id.clone()).await;
             Landed {
                 id,
                 ticket,
@@ -174,8 +174,11 @@ pub struct Watch {
     cache: StateCache,
     /// The client of the current connection; `None` while the daemon is unreachable.
     client: Option<RawClient>,
-    /// What inspects a changed container; `None` while the daemon is unreachable.
-    inspector: Option<Arc<dyn Inspector>>,
+    /// What lists and inspects the containers; `None` while the daemon is unreachable.
+    source: Option<Arc<dyn StateSource>>,
+    /// The source that serves every connection's reads instead of its client (a test's
+    /// containers in memory); `None` reads through the connection's client.
+    serves: Option<Arc<dyn StateSource>>,
     /// The inspects in flight.
     inspects: Inspects,
     /// Whether the cache must be rebuilt from scratch before it is used (after a connect, or a
@@ -202,16 +205,37 @@ impl Watch {
                 connected.map_err(|e| describe(&e))
             }
         });
-        Ok(Watch {
+        Ok(Watch::with(feed, None, ownid::detect(), metrics))
+    }
+
+    /// A watch over a feed the caller sends, its containers listed and inspected from `source`
+    /// whatever client a [`Feed::Connected`] brings (that client still serves actions, Swarm
+    /// and docker-gen reads): the watch loop over a state that is not a daemon's.
+    pub fn over(
+        feed: mpsc::Receiver<Feed>,
+        source: Arc<dyn StateSource>,
+        metrics: Arc<Metrics>,
+    ) -> Watch {
+        Watch::with(feed, Some(source), None, metrics)
+    }
+
+    fn with(
+        feed: mpsc::Receiver<Feed>,
+        serves: Option<Arc<dyn StateSource>>,
+        own_id: Option<ownid::OwnId>,
+        metrics: Arc<Metrics>,
+    ) -> Watch {
+        Watch {
             feed,
-            cache: StateCache::new(ownid::detect()),
+            cache: StateCache::new(own_id),
             client: None,
-            inspector: None,
+            source: None,
+            serves,
             inspects: Inspects::new(),
             needs_sync: true,
             was_connected: false,
             metrics,
-        })
+        }
     }
 
     /// Waits for the next change (an item of the feed, or an inspect that returned) and applies
@@ -252,8 +276,13 @@ impl Watch {
         self.inspects.current.contains_key(id)
     }
 
-    /// The client of the current connection (reads, kill, restart, service updates); `None`
-    /// while the daemon is unreachable.
+    /// Whether a connection is up: the cache can be brought current and renders read it.
+    pub fn is_connected(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// The client of the current connection (kill, restart, Swarm and docker-gen reads);
+    /// `None` while the daemon is unreachable.
     pub fn client(&self) -> Option<&RawClient> {
         self.client.as_ref()
     }
@@ -267,14 +296,14 @@ impl Watch {
     /// else the cache is current but for the inspects in flight, which nobody waits for.
     /// `Ok(None)` while the daemon is unreachable.
     pub async fn bring_current(&mut self) -> Result<Option<Synced>, state::Error> {
-        let Some(raw) = self.client.clone() else {
+        let Some(source) = self.source.clone() else {
             return Ok(None);
         };
         if self.needs_sync {
             // The sync reads every container after this point: an answer of an inspect issued
             // before it is older than what the sync stores and must not land over it.
             self.inspects.clear();
-            let stats = self.cache.full_sync(&raw).await?;
+            let stats = self.cache.full_sync(&*source).await?;
             self.needs_sync = false;
             Ok(Some(Synced::Full(stats)))
         } else {
@@ -325,8 +354,8 @@ impl Watch {
             }
         };
         if self.inspects.again.remove(&landed.id) {
-            if let Some(inspector) = &self.inspector {
-                self.inspects.spawn(inspector, landed.id);
+            if let Some(source) = &self.source {
+                self.inspects.spawn(source, landed.id);
                 return None;
             }
         }
@@ -341,7 +370,10 @@ impl Watch {
                     self.metrics.reconnected();
                 }
                 self.was_connected = true;
-                self.inspector = Some(Arc::new(client.clone()) as Arc<dyn Inspector>);
+                self.source = Some(match &self.serves {
+                    Some(source) => Arc::clone(source),
+                    None => Arc::new(client.clone()),
+                });
                 self.client = Some(client);
                 self.inspects.clear();
                 self.needs_sync = true;
@@ -350,7 +382,7 @@ impl Watch {
             }
             Feed::Disconnected(_) => {
                 self.client = None;
-                self.inspector = None;
+                self.source = None;
                 self.inspects.clear();
                 self.metrics.set_connected(false);
                 Change::Disconnected
@@ -362,8 +394,8 @@ impl Watch {
                     // Before the first full sync (or while the daemon is unreachable) the sync
                     // to come reads this container anyway.
                     Effect::Dirty(id) if !id.is_empty() && !self.needs_sync => {
-                        if let Some(inspector) = &self.inspector {
-                            self.inspects.start(inspector, id);
+                        if let Some(source) = &self.source {
+                            self.inspects.start(source, id);
                         }
                     }
                     Effect::Dirty(_) | Effect::None => {}
@@ -388,16 +420,7 @@ mod tests {
     fn fed_watch() -> (Watch, mpsc::Sender<Feed>, Arc<Metrics>) {
         let (tx, feed) = mpsc::channel(16);
         let metrics = Arc::new(Metrics::new());
-        let watch = Watch {
-            feed,
-            cache: StateCache::new(None),
-            client: None,
-            inspector: None,
-            inspects: Inspects::new(),
-            needs_sync: true,
-            was_connected: false,
-            metrics: Arc::clone(&metrics),
-        };
+        let watch = Watch::with(feed, None, None, Arc::clone(&metrics));
         (watch, tx, metrics)
     }
 
@@ -503,16 +526,20 @@ mod tests {
         }
     }
 
-    /// The inspector handed to the watch: shares the fake with the test.
+    /// The source handed to the watch: shares the fake with the test.
     #[derive(Debug)]
-    struct FakeInspector(Arc<Fake>);
+    struct FakeSource(Arc<Fake>);
 
-    impl Inspector for FakeInspector {
+    impl StateSource for FakeSource {
+        fn list(&self) -> futures_util::future::BoxFuture<'_, Result<Vec<String>, state::Error>> {
+            // These tests start past the full sync.
+            Box::pin(std::future::ready(Ok(Vec::new())))
+        }
+
         fn inspect(
             &self,
             id: String,
-        ) -> futures_util::future::BoxFuture<'static, Result<Option<Container>, state::Error>>
-        {
+        ) -> futures_util::future::BoxFuture<'_, Result<Option<Container>, state::Error>> {
             let fake = Arc::clone(&self.0);
             Box::pin(async move {
                 let delay = {
@@ -549,7 +576,7 @@ mod tests {
     /// A watch past its first full sync, its inspects served by `fake`.
     fn synced_watch(fake: &Arc<Fake>) -> (Watch, mpsc::Sender<Feed>) {
         let (mut watch, tx, _metrics) = fed_watch();
-        watch.inspector = Some(Arc::new(FakeInspector(Arc::clone(fake))));
+        watch.source = Some(Arc::new(FakeSource(Arc::clone(fake))));
         watch.needs_sync = false;
         (watch, tx)
     }

@@ -1,14 +1,72 @@
 //! What goes out after a change: each template's notification timer, its runs of restarts
 //! and signals, and the render that takes in what pygen's own actions changed.
+//!
+//! A run goes through a [`Notifier`]: the daemon's in production, a recorder in the loop's
+//! tests, which observe when the timers fire without a daemon to act on.
 
 use std::sync::Arc;
 
-use crate::actions::{self, Reach};
+use futures_util::future::BoxFuture;
+
+use crate::actions::{self, OwnActions, Reach};
+use crate::docker::raw::RawClient;
 use crate::dockergen::jobs as docker_gen;
+use crate::metrics::Metrics;
+use crate::model::{Container, Swarm};
 use crate::report::describe;
+use crate::swarm::Workers;
 
 use super::super::job::Notification;
 use super::Generator;
+
+/// Runs one template's notifications once its timer fired.
+pub(super) trait Notifier: Send + Sync {
+    /// The run, as a task of its own: it must not hold back renders.
+    fn run(&self, run: Run) -> BoxFuture<'static, ()>;
+}
+
+/// One notification run, with everything it may reach.
+pub(super) struct Run {
+    /// What runs.
+    pub plan: Notification,
+    /// The client of the current connection.
+    pub client: RawClient,
+    /// The running containers, as the cache holds them: the targets.
+    pub running: Vec<Arc<Container>>,
+    /// The workers, with `--swarm-manager`.
+    pub workers: Option<Arc<Workers>>,
+    /// Where the containers acted on are noted.
+    pub own: OwnActions,
+    /// The Swarm as the last listing saw it.
+    pub swarm: Option<Arc<Swarm>>,
+    /// Counts the actions.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Acts through the daemon (and the Swarm workers): pygen's restarts and signals, or a
+/// docker-gen config's notifications.
+pub(super) struct DaemonNotifier;
+
+impl Notifier for DaemonNotifier {
+    fn run(&self, run: Run) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            match run.plan {
+                Notification::Actions(plan) => {
+                    let reach = Reach {
+                        services: Some(&run.client),
+                        workers: run.workers.as_deref(),
+                        own: Some(&run.own),
+                        swarm: run.swarm.as_deref(),
+                    };
+                    actions::run_plan(&run.client, &run.running, &plan, reach, &run.metrics).await;
+                }
+                Notification::DockerGen(options) => {
+                    docker_gen::notify(&run.client, &options, &run.metrics).await;
+                }
+            }
+        })
+    }
+}
 
 impl Generator {
     /// Runs what the timers that are due ask for: notification runs and repeats.
@@ -95,28 +153,18 @@ impl Generator {
             return;
         };
         job.notifying = true;
-        let running = self.watch.cache().running();
-        let plan = job.plan.clone();
-        let metrics = Arc::clone(&self.metrics);
-        let workers = self.workers.clone();
-        let own = self.own.clone();
-        let swarm = self.swarm.snapshot();
+        let run = self.notifier.run(Run {
+            plan: job.plan.clone(),
+            client,
+            running: self.watch.cache().running(),
+            workers: self.workers.clone(),
+            own: self.own.clone(),
+            swarm: self.swarm.snapshot(),
+            metrics: Arc::clone(&self.metrics),
+        });
         let generation = self.generation;
         self.notifications.spawn(async move {
-            match plan {
-                Notification::Actions(plan) => {
-                    let reach = Reach {
-                        services: Some(&client),
-                        workers: workers.as_deref(),
-                        own: Some(&own),
-                        swarm: swarm.as_deref(),
-                    };
-                    actions::run_plan(&client, &running, &plan, reach, &metrics).await;
-                }
-                Notification::DockerGen(options) => {
-                    docker_gen::notify(&client, &options, &metrics).await;
-                }
-            }
+            run.await;
             (generation, index)
         });
     }
