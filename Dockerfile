@@ -3,8 +3,9 @@
 #
 # Build it with scripts/build-image.sh, which compiles the binary first and then builds this
 # file in a small temporary context holding exactly:
-#   pygen                 the static binary (RUSTFLAGS='-C target-feature=+crt-static'
-#                         cargo build --release --target x86_64-unknown-linux-gnu)
+#   pygen                 the static non-PIE binary (RUSTFLAGS='-C target-feature=+crt-static
+#                         -C relocation-model=static' cargo build --release --target
+#                         x86_64-unknown-linux-gnu)
 #   ca-certificates.crt   the host's CA bundle (Debian: /etc/ssl/certs/ca-certificates.crt),
 #                         for templates loaded from https:// URLs
 #   bin/docker-gen        a symbolic link to /pygen: started under that name, pygen is

@@ -108,8 +108,18 @@ fn main() {
             own_container_id: None,
             swarm: None,
         };
-        let kept: usize = snapshot.containers.iter().map(|c| c.raw_json().len()).sum();
-        println!("{:<58} {} KiB", "compact JSON kept", kept / 1024);
+        let compact: usize = snapshot.containers.iter().map(|c| c.raw_json().len()).sum();
+        let kept: usize = snapshot
+            .containers
+            .iter()
+            .map(|c| c.raw_json_packed_len())
+            .sum();
+        println!(
+            "{:<58} {} KiB ({} KiB compact JSON)",
+            "inspect bodies kept, compressed",
+            kept / 1024,
+            compact / 1024
+        );
 
         report(
             "render nginx.example (objects kept between renders)",

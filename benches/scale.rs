@@ -215,7 +215,7 @@ fn main() {
                 // replaces its Arc; every other container stays the same shared value.
                 let index = round * (n / 20);
                 let mut json: serde_json::Value =
-                    serde_json::from_str(snapshot.containers[index].raw_json())
+                    serde_json::from_str(&snapshot.containers[index].raw_json())
                         .expect("kept JSON parses");
                 if let Some(networks) = json["NetworkSettings"]["Networks"].as_object_mut() {
                     for network in networks.values_mut() {

@@ -83,7 +83,9 @@ def main():
                 with open(stderr_path, errors="replace") as f:
                     sys.exit(f"no first write of {w.target}; stderr:\n{f.read()[-2000:]}")
         time.sleep(2.0)
-        report.add(f"idle RSS with {args.templates} templates (KiB)", bw.proc_rss_kib(pygen.pid))
+        rss, anon, file = bw.proc_rss_kib(pygen.pid)
+        report.add(f"idle RSS with {args.templates} templates (KiB)", rss)
+        report.add("idle RSS: anonymous / file-backed (KiB)", f"{anon} / {file}")
 
         last, first, missed = [], [], 0
         for i in range(args.tries):

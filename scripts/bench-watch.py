@@ -6,7 +6,8 @@ binary first. It measures, with the target folder watched through inotify (write
 timestamped when the kernel reports them):
 
   - start to first file: pygen started -> first write of the target;
-  - idle: VmRSS after 5 s without changes, and the CPU time used during those 5 s;
+  - idle: VmRSS (and its RssAnon / RssFile parts) after 5 s without changes, and the CPU
+    time used during those 5 s;
   - latency, TRIES times: `docker run -d` returns -> the write whose content holds the new
     container (median, p95);
   - paced burst: PACED `docker run -d` started PACED_GAP ms apart (a deployment), each
@@ -156,11 +157,15 @@ def proc_cpu_seconds(pid):
 
 
 def proc_rss_kib(pid):
+    """VmRSS, RssAnon and RssFile of /proc/PID/status in KiB (None where missing): the heap
+    and stacks apart from the binary's own pages, which shrink only with the binary."""
+    found = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                found[key] = int(value.split()[0])
+    return found.get("VmRSS"), found.get("RssAnon"), found.get("RssFile")
 
 
 def metric_total(port, series):
@@ -253,6 +258,8 @@ def main():
     parser.add_argument("--interval", default="0",
                         help="pygen's --interval (notification batching), e.g. '0' or '2 10'")
     parser.add_argument("--idle-seconds", type=float, default=5.0)
+    parser.add_argument("--idle-only", action="store_true",
+                        help="stop after the idle figures (start to first file, RSS, CPU)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="how long to wait for one expected write")
     args = parser.parse_args()
@@ -299,8 +306,13 @@ def main():
         cpu_before = proc_cpu_seconds(pygen.pid)
         time.sleep(args.idle_seconds)
         cpu_used = proc_cpu_seconds(pygen.pid) - cpu_before
-        report.add(f"idle RSS after {args.idle_seconds:g} s (KiB)", proc_rss_kib(pygen.pid))
+        rss, anon, file = proc_rss_kib(pygen.pid)
+        report.add(f"idle RSS after {args.idle_seconds:g} s (KiB)", rss)
+        report.add("idle RSS: anonymous / file-backed (KiB)", f"{anon} / {file}")
         report.add(f"CPU during {args.idle_seconds:g} s idle (ms)", ms(cpu_used))
+        if args.idle_only:
+            report.print(f"watch-mode benchmark, idle only ({len(expected_names())} running)")
+            return
 
         # Latency of one new container.
         latencies, missed = [], 0

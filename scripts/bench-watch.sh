@@ -15,6 +15,7 @@
 #   DOCKER_GEN=1     run `pygen docker-gen -watch -notify-sighup` on nginx-proxy's nginx.tmpl
 #                    (tests/data/docker-gen) instead of pygen's own mode on nginx.example
 #   KEEP_CONTAINERS=1  leave the N bench containers running afterwards
+#   IDLE_ONLY=1      stop after the idle figures (start to first file, idle RSS and CPU)
 set -euo pipefail
 # shellcheck source=bench-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
@@ -44,7 +45,11 @@ else
   pygen=$(build_release)
 fi
 
+idle_only=()
+[[ "${IDLE_ONLY:-0}" == 1 ]] && idle_only=(--idle-only)
+
 python3 "$repo_root/scripts/bench-watch.py" \
   --pygen "$pygen" --template "$template" --metrics-port "$metrics_port" "${docker_gen[@]}" \
   --tries "${TRIES:-20}" --burst "${BURST:-200}" --burst-parallel "${BURST_PARALLEL:-50}" \
-  --paced "${PACED:-20}" --paced-gap-ms "${PACED_GAP_MS:-100}" --interval "${INTERVAL:-0}" "$@"
+  --paced "${PACED:-20}" --paced-gap-ms "${PACED_GAP_MS:-100}" --interval "${INTERVAL:-0}" \
+  "${idle_only[@]}" "$@"

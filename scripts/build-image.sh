@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pygen image without a registry:
 #   1. the statically linked binary:
-#        RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target x86_64-unknown-linux-gnu
+#        RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' \
+#          cargo build --release --target x86_64-unknown-linux-gnu
 #   2. the image FROM scratch (./Dockerfile), in a temporary context holding only the binary and
 #      the host's CA bundle (and the docker-gen link to it); tagged pygen:latest and
 #      pygen:<version from Cargo.toml>.
@@ -37,8 +38,13 @@ fi
 
 # With --target, RUSTFLAGS reach only the target's code, not build scripts and proc macros
 # (which must stay dynamic): that is what makes crt-static work with the gnu target.
+# relocation-model=static makes a static non-PIE executable: a static-pie one relocates its
+# relro data at every start (about 650 KiB of private dirty pages) and carries the relocation
+# tables (1.3 MB of file without LTO); at 300 containers that was 1.8 MiB of a watching pygen's 9.6 MiB idle
+# RSS. The cost: the executable's own addresses are not randomized (ASLR still moves the heap,
+# stack and mmap areas).
 echo "building the static binary (release, $target)"
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static" \
   cargo build --release --target "$target" "$@"
 binary="${CARGO_TARGET_DIR:-target}/$target/release/pygen"
 # glibc's ldd says "statically linked" for a static-pie binary, "not a dynamic executable"

@@ -22,6 +22,7 @@ const EXIT_FAILURE: u8 = 1;
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
+    tune_malloc();
     // docker-gen mode: `pygen docker-gen ...`, or this binary started as `docker-gen`. Go-style
     // flags, so it is parsed before clap sees the command line.
     let mut args: Vec<String> = std::env::args().collect();
@@ -80,6 +81,29 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Puts glibc's allocator in one arena. pygen is a daemon that idles almost all the time with
+/// one runtime thread and a render or two on the blocking pool; by default each thread that
+/// allocates gets its own arena, whose freed pages stay resident (about 150 KiB of a watching
+/// pygen's idle RSS at 300 containers). Renders are short and rarely overlap, so sharing one
+/// arena costs them nothing measurable. `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` in the
+/// environment win: glibc has read them already and this leaves them alone.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_malloc() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        || std::env::var_os("GLIBC_TUNABLES").is_some()
+    {
+        return;
+    }
+    // SAFETY: mallopt only sets an allocator parameter, and no other thread runs yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// Other C libraries keep their defaults.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}
 
 /// docker-gen mode from parse to exit: usage errors exit 2, runtime failures 1.
 fn docker_gen_main(program: &str, args: Vec<String>) -> ExitCode {

@@ -149,7 +149,7 @@ impl DaemonData {
             let built = match self.containers.remove(id) {
                 Some(b) if Arc::ptr_eq(&b.source, source) => b,
                 _ => {
-                    let Ok(inspect) = serde_json::from_str::<Json>(source.raw_json()) else {
+                    let Ok(inspect) = serde_json::from_str::<Json>(&source.raw_json()) else {
                         continue;
                     };
                     self.counts.containers_built += 1;

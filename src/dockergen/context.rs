@@ -259,7 +259,7 @@ pub fn from_snapshot(snapshot: &crate::model::Snapshot) -> Context {
     let containers = snapshot
         .running()
         .into_iter()
-        .filter_map(|c| serde_json::from_str(c.raw_json()).ok())
+        .filter_map(|c| serde_json::from_str(&c.raw_json()).ok())
         .map(|inspect| Arc::new(runtime_container(&inspect, &internal)))
         .collect();
     let docker = Docker {

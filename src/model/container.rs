@@ -1,5 +1,5 @@
 //! One container as pygen keeps it: the fields templates and actions read, parsed once from
-//! the `GET /containers/{id}/json` body, plus that body itself as one compact string.
+//! the `GET /containers/{id}/json` body, plus that body itself, compacted and compressed.
 //!
 //! Parsing is deliberately forgiving: the daemon's JSON changes between Engine API versions,
 //! and one odd container must never stop a render (docker-pygen aborted on an env entry
@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 use super::Error;
 use super::json::{at, compact_json, env, labels, lookup_exact, opt_text, text};
+use super::packed::PackedJson;
 use super::time::Timestamp;
 
 /// One network the container is attached to (`NetworkSettings.Networks.<name>`).
@@ -68,8 +69,8 @@ pub struct Mount {
 /// A container, parsed from its inspect JSON.
 ///
 /// Holds the parsed fields in plain Rust types (cheap to match on and to turn into template
-/// values) and the inspect body as one compact string, from which `raw` is built only when a
-/// template reads it. Shared as `Arc<Container>` between the state cache, renders and actions.
+/// values) and the inspect body as one compact string, compressed, from which `raw` is built
+/// only when a template reads it. Shared as `Arc<Container>` between the state cache, renders and actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container {
     /// `Id`: the full 64-hex container id.
@@ -106,8 +107,9 @@ pub struct Container {
     pub(crate) published_ports: Box<[PublishedPort]>,
     /// `Mounts`, in Docker's order.
     pub(crate) mounts: Box<[Mount]>,
-    /// The whole inspect body, compacted (whitespace outside strings removed).
-    raw: Box<str>,
+    /// The whole inspect body, compacted (whitespace outside strings removed) and compressed:
+    /// it is rarely read and was otherwise half the heap of a watching pygen.
+    raw: PackedJson,
 }
 
 /// The sections of the inspect body that pygen reads; everything else (HostConfig,
@@ -192,7 +194,7 @@ impl Container {
             udp_ports,
             published_ports: published_ports(settings.get("Ports")),
             mounts: mounts(&inspect.mounts),
-            raw: raw.into(),
+            raw: PackedJson::pack(&raw),
         }
     }
 
@@ -303,9 +305,15 @@ impl Container {
         matches!(&*self.status, "running" | "paused" | "restarting")
     }
 
-    /// The inspect body as compact JSON (what `pygen state` dumps and `raw` is built from).
-    pub fn raw_json(&self) -> &str {
-        &self.raw
+    /// The inspect body as compact JSON (what `pygen state` dumps and `raw` is built from),
+    /// decompressed on each call (well under a microsecond for a typical body).
+    pub fn raw_json(&self) -> String {
+        self.raw.unpack()
+    }
+
+    /// Bytes the kept inspect body takes, compressed (for the benchmarks' memory figures).
+    pub fn raw_json_packed_len(&self) -> usize {
+        self.raw.packed_len()
     }
 
     /// Orders containers as `docker ps` does: newest `Created` first, then by id.
@@ -478,7 +486,7 @@ mod tests {
         assert!(!c.raw_json().contains('\n'));
         assert!(c.raw_json().len() < SAMPLE.len());
         let a: Json = serde_json::from_str(SAMPLE).expect("valid");
-        let b: Json = serde_json::from_str(c.raw_json()).expect("compact output is valid");
+        let b: Json = serde_json::from_str(&c.raw_json()).expect("compact output is valid");
         assert_eq!(a, b);
     }
 

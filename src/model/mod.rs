@@ -12,13 +12,15 @@
 //!   actions; the same rules serve the templates' `matching`.
 //!
 //! Layout, leaves first: `json` (forgiving JSON accessors), `time` (sortable timestamps),
-//! `container`, `task`, `service`, `node`, `swarm` (parsing), `matching` (target and ordering
-//! rules), and the snapshot with its dump format here.
+//! `packed` (compressed inspect bodies), `container`, `task`, `service`, `node`, `swarm`
+//! (parsing), `matching` (target and ordering rules), and the snapshot with its dump format
+//! here.
 
 mod container;
 mod json;
 pub(crate) mod matching;
 mod node;
+mod packed;
 mod redact;
 mod service;
 mod swarm;
@@ -136,7 +138,7 @@ impl Snapshot {
                 .iter()
                 // A stored body was parsed when the container was built; if it somehow no
                 // longer parses it is written as null rather than failing the whole dump.
-                .map(|c| serde_json::from_str(c.raw_json()).unwrap_or(serde_json::Value::Null))
+                .map(|c| serde_json::from_str(&c.raw_json()).unwrap_or(serde_json::Value::Null))
                 .collect(),
             swarm: self.swarm.as_ref().map(|swarm| swarm.to_dump()),
         };

@@ -94,7 +94,7 @@ impl Fields for ContainerFields {
     fn field(&self, key: &str) -> Option<Value> {
         let c = &self.container;
         Some(match key {
-            "raw" => self.raw.get_or_init(|| raw_value(c.raw_json())).clone(),
+            "raw" => self.raw.get_or_init(|| raw_value(&c.raw_json())).clone(),
             "id" => Value::from(c.id()),
             "short_id" => Value::from(c.short_id()),
             "name" => Value::from(c.name()),
