@@ -316,10 +316,16 @@ fn a_read_only_target_folder_is_logged_counted_and_recovered_from() {
         before,
         "the old file must stay untouched"
     );
-    let stderr = watcher.process.stderr();
+    // The counter moves in the render task; the log line is written when the loop hears of
+    // the failure, a moment later.
+    let logged = wait_until(REACT, POLL, || {
+        let stderr = watcher.process.stderr();
+        stderr.contains("keeping the last good target") && stderr.contains("target.conf")
+    });
     assert!(
-        stderr.contains("keeping the last good target") && stderr.contains("target.conf"),
-        "the failure is logged with the path:\n{stderr}"
+        logged,
+        "the failure is logged with the path:\n{}",
+        watcher.process.stderr()
     );
     drop(read_only);
     let third = sleeper(&label);
