@@ -4,7 +4,8 @@
 # Usage: scripts/bench-oneshot.sh [N]        (N running bench containers, default 300)
 # Environment: RUNS (default 5), TEMPLATE (nginx.example; found automatically when unset),
 #              DOCKER_SOCK (default /var/run/docker.sock), KEEP_CONTAINERS=1 to leave the
-#              bench containers running afterwards.
+#              bench containers running afterwards, PYGEN_BIN to measure a given binary
+#              instead of building target/release/pygen.
 #
 # 1. The API floor: curl over ONE reused connection doing the list and every inspect, as pygen
 #    must (median of RUNS runs).
