@@ -103,11 +103,11 @@ impl Fields for ContainerFields {
             "health" => Value::from(c.health()),
             "labels" => self
                 .labels
-                .get_or_init(|| Value::from_object(StrMap::new(c.clone(), Part::Labels)))
+                .get_or_init(|| Value::from_object(StrMap::new(c, Part::Labels)))
                 .clone(),
             "env" => self
                 .env
-                .get_or_init(|| Value::from_object(StrMap::new(c.clone(), Part::Env)))
+                .get_or_init(|| Value::from_object(StrMap::new(c, Part::Env)))
                 .clone(),
             "networks" => self
                 .networks

@@ -71,38 +71,43 @@ pub(crate) enum Part {
     Env,
 }
 
-/// Labels or env as a template map: a packed copy of the pairs, made once per object (a
-/// container's object lives across renders while the container is unchanged). A lookup reads
-/// two small blocks instead of one allocation per key: at ten thousand containers, groupby
-/// over a label is bound by memory reads, not by comparisons.
+/// Labels or env as a template map. A container's pairs are packed into one copy, made once
+/// per object (a container's object lives across renders while the container is unchanged): a
+/// lookup reads two small blocks instead of one allocation per key, and at ten thousand
+/// containers groupby over a label is bound by memory reads, not by comparisons. A Swarm
+/// object's pairs are read in place: its maps are made per access, where a copy would cost
+/// more than it saves.
 #[derive(Debug)]
 pub(crate) struct StrMap {
-    /// Every key and value, one after the other, in the pairs' order.
-    text: Box<str>,
-    /// Per pair, where its key ends and where its value ends in `text`.
-    ends: Box<[(usize, usize)]>,
+    /// Where the pairs live.
+    pairs: Pairs,
     /// Whether every key is ASCII: then a key differing in length cannot match ignoring
     /// case, and the lookup of a missing label (most containers lack most labels a template
     /// groups by) reads no other key's text.
     ascii_keys: bool,
 }
 
+/// The pairs of a [`StrMap`].
+#[derive(Debug)]
+enum Pairs {
+    /// A container's pairs, packed.
+    Packed {
+        /// Every key and value, one after the other, in the pairs' order.
+        text: Box<str>,
+        /// Per pair, where its key ends and where its value ends in `text`.
+        ends: Box<[(usize, usize)]>,
+    },
+    /// Pairs shared with a Swarm object (service, task or node labels, task env).
+    Shared(Arc<[(Box<str>, Box<str>)]>),
+}
+
 impl StrMap {
     /// A map of the labels or env of `container`; missing attributes give `''`.
-    pub(crate) fn new(container: Arc<Container>, part: Part) -> StrMap {
-        match part {
-            Part::Labels => StrMap::packed(container.labels()),
-            Part::Env => StrMap::packed(container.env()),
-        }
-    }
-
-    /// A map of shared pairs (labels or env of a Swarm object); missing attributes give `''`.
-    pub(crate) fn shared(pairs: Arc<[(Box<str>, Box<str>)]>) -> StrMap {
-        StrMap::packed(&pairs)
-    }
-
-    /// A packed copy of `pairs`.
-    fn packed(pairs: &[(Box<str>, Box<str>)]) -> StrMap {
+    pub(crate) fn new(container: &Container, part: Part) -> StrMap {
+        let pairs = match part {
+            Part::Labels => container.labels(),
+            Part::Env => container.env(),
+        };
         let size = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
         let mut text = String::with_capacity(size);
         let mut ends = Vec::with_capacity(pairs.len());
@@ -113,31 +118,52 @@ impl StrMap {
             ends.push((key_end, text.len()));
         }
         StrMap {
-            text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
             ascii_keys: pairs.iter().all(|(k, _)| k.is_ascii()),
+            pairs: Pairs::Packed {
+                text: text.into_boxed_str(),
+                ends: ends.into_boxed_slice(),
+            },
+        }
+    }
+
+    /// A map view of shared pairs (labels or env of a Swarm object), read in place; missing
+    /// attributes give `''`.
+    pub(crate) fn shared(pairs: Arc<[(Box<str>, Box<str>)]>) -> StrMap {
+        StrMap {
+            ascii_keys: pairs.iter().all(|(k, _)| k.is_ascii()),
+            pairs: Pairs::Shared(pairs),
         }
     }
 
     /// The number of pairs.
     fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Where pair `i`'s key starts (where the pair before it ends).
-    fn start(&self, i: usize) -> usize {
-        i.checked_sub(1).map_or(0, |before| self.ends[before].1)
+        match &self.pairs {
+            Pairs::Packed { ends, .. } => ends.len(),
+            Pairs::Shared(pairs) => pairs.len(),
+        }
     }
 
     /// The key of pair `i`.
     fn key(&self, i: usize) -> &str {
-        &self.text[self.start(i)..self.ends[i].0]
+        match &self.pairs {
+            Pairs::Packed { text, ends } => {
+                // Pair `i` starts where the pair before it ends.
+                let start = i.checked_sub(1).map_or(0, |before| ends[before].1);
+                &text[start..ends[i].0]
+            }
+            Pairs::Shared(pairs) => &pairs[i].0,
+        }
     }
 
     /// The value of pair `i`.
     fn value(&self, i: usize) -> &str {
-        let (key_end, end) = self.ends[i];
-        &self.text[key_end..end]
+        match &self.pairs {
+            Pairs::Packed { text, ends } => {
+                let (key_end, end) = ends[i];
+                &text[key_end..end]
+            }
+            Pairs::Shared(pairs) => &pairs[i].1,
+        }
     }
 
     /// The keys, in order.
@@ -150,9 +176,9 @@ impl StrMap {
         self.position_exact(key).map(|i| self.value(i))
     }
 
-    /// The pair whose key is `key` exactly; compares the texts of same-length keys only.
+    /// The pair whose key is `key` exactly (a key of another length is not compared).
     fn position_exact(&self, key: &str) -> Option<usize> {
-        (0..self.len()).find(|&i| self.ends[i].0 - self.start(i) == key.len() && self.key(i) == key)
+        (0..self.len()).find(|&i| self.key(i) == key)
     }
 
     /// Exact, then case-insensitive lookup.
@@ -161,8 +187,8 @@ impl StrMap {
             self.position_exact(key).or_else(|| {
                 // ASCII lowercasing keeps the length: other lengths cannot match.
                 (0..self.len()).find(|&i| {
-                    self.ends[i].0 - self.start(i) == key.len()
-                        && self.key(i).eq_ignore_ascii_case(key)
+                    let k = self.key(i);
+                    k.len() == key.len() && k.eq_ignore_ascii_case(key)
                 })
             })
         } else {
@@ -348,11 +374,11 @@ mod tests {
     }
 
     fn labels() -> Value {
-        Value::from_object(StrMap::new(container(), Part::Labels))
+        Value::from_object(StrMap::new(&container(), Part::Labels))
     }
 
     fn env_map() -> Value {
-        Value::from_object(StrMap::new(container(), Part::Env))
+        Value::from_object(StrMap::new(&container(), Part::Env))
     }
 
     #[test]
@@ -378,7 +404,7 @@ mod tests {
     fn non_ascii_keys_compare_ignoring_case() {
         let raw = r#"{"Id":"c1","Config":{"Labels":{"\u212Aey":"kelvin","Straße":"street"}}}"#;
         let container = Arc::new(Container::from_inspect_json(raw).expect("valid"));
-        let ctx = context! { labels => Value::from_object(StrMap::new(container, Part::Labels)) };
+        let ctx = context! { labels => Value::from_object(StrMap::new(&container, Part::Labels)) };
         assert_eq!(
             render(
                 "{{ labels.key }}|{{ labels['STRAßE'] }}|{{ labels['straße'] }}|[{{ labels.kex }}]",
