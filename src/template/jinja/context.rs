@@ -67,19 +67,30 @@ impl ObjectCache {
         }) {
             return listed.clone();
         }
-        let sorted: Vec<Arc<Container>> = snapshot.newest_first().into_iter().cloned().collect();
-        let running = self.objects(
-            sorted.iter().filter(|c| c.is_running()),
-            &snapshot.containers,
-        );
+        let sorted = newest_first(snapshot);
         let listed = Arc::new(Listed {
             from: snapshot.containers.clone(),
-            running: List::new(ListKind::CONTAINERS, running, own_id.clone()).into_value(),
+            running: self.running(&sorted, snapshot, own_id.clone()),
             own_id,
             sorted,
         });
         *last = Some(listed.clone());
         listed
+    }
+
+    /// `containers`: the objects of the running ones among `sorted`, in its order (objects of
+    /// containers not in `snapshot` are dropped, as [`ObjectCache::objects`] does).
+    fn running(
+        &self,
+        sorted: &[Arc<Container>],
+        snapshot: &Snapshot,
+        own_id: Option<Arc<str>>,
+    ) -> Value {
+        let running = self.objects(
+            sorted.iter().filter(|c| c.is_running()),
+            &snapshot.containers,
+        );
+        List::new(ListKind::CONTAINERS, running, own_id).into_value()
     }
 
     /// The objects of `containers`, in their order: kept ones when the container is the same
@@ -141,6 +152,11 @@ struct AllContainers {
     sorted: Sorted,
     /// Where the container objects are kept.
     cache: Arc<ObjectCache>,
+}
+
+/// The containers of `snapshot`, newest first.
+fn newest_first(snapshot: &Snapshot) -> Vec<Arc<Container>> {
+    snapshot.newest_first().into_iter().cloned().collect()
 }
 
 /// Every container of a render, newest first.
@@ -220,15 +236,9 @@ impl Context {
                 (listed.running.clone(), Sorted::Listed(listed))
             }
             Some(item) => {
-                let scoped = item.scope(snapshot);
-                let sorted: Vec<Arc<Container>> =
-                    scoped.newest_first().into_iter().cloned().collect();
-                let running = cache.objects(
-                    sorted.iter().filter(|c| c.is_running()),
-                    &snapshot.containers,
-                );
-                let running = List::new(ListKind::CONTAINERS, running, own_id.clone());
-                (running.into_value(), Sorted::Own(sorted))
+                let sorted = newest_first(&item.scope(snapshot));
+                let running = cache.running(&sorted, snapshot, own_id.clone());
+                (running, Sorted::Own(sorted))
             }
         };
         let item = item.map(|item| {
