@@ -11,15 +11,12 @@
 //! inspect of a container it is still starting only once the start is done, which can take
 //! seconds, and meanwhile the events keep flowing and the other containers' answers land. An
 //! event that arrives for a container whose inspect is in flight asks for one more inspect after
-//! it; a `destroy` drops the answer of any inspect in flight, so a removed container never comes
-//! back.
+//! it, unless the answer already shows what the event says (a start: see [`inspects`]); a
+//! `destroy` drops the answer of any inspect in flight, so a removed container never comes back.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
 use super::connect;
 use super::events::{self, Effect, Event, Feed};
@@ -29,6 +26,10 @@ use crate::metrics::Metrics;
 use crate::model::Container;
 use crate::ownid;
 use crate::report::describe;
+
+mod inspects;
+
+use inspects::{Cause, Inspects, Landed};
 
 /// What [`Watch::next`] saw, after applying it to the cache.
 #[derive(Debug)]
@@ -49,101 +50,6 @@ pub enum Change {
         /// Whether the inspect succeeded.
         ok: bool,
     },
-}
-
-/// How many background inspects run at once. An inspect of a container the daemon is still
-/// starting waits for the start; enough slots keep the others from queueing behind a few such.
-const INSPECTS_IN_FLIGHT: usize = 16;
-
-/// What one background inspect returns.
-struct Landed {
-    /// The container inspected.
-    id: String,
-    /// Which inspect of `id` this was; an answer whose ticket is no longer current is dropped.
-    ticket: u64,
-    /// The answer.
-    result: Result<Option<Container>, state::Error>,
-    /// Wall time of the call, waiting for a slot included.
-    duration: Duration,
-}
-
-/// The background inspects and what is owed after them.
-struct Inspects {
-    /// The tasks in flight.
-    tasks: JoinSet<Landed>,
-    /// The current ticket of every container with an inspect in flight.
-    current: HashMap<String, u64>,
-    /// Containers named by an event while their inspect was in flight: inspected once more
-    /// when it returns.
-    again: HashSet<String>,
-    /// The next ticket.
-    next_ticket: u64,
-    /// Bounds the inspects running at once.
-    slots: Arc<Semaphore>,
-}
-
-impl Inspects {
-    fn new() -> Inspects {
-        Inspects {
-            tasks: JoinSet::new(),
-            current: HashMap::new(),
-            again: HashSet::new(),
-            next_ticket: 0,
-            slots: Arc::new(Semaphore::new(INSPECTS_IN_FLIGHT)),
-        }
-    }
-
-    /// Starts an inspect of `id`, or notes that one more must follow the one in flight.
-    fn start(&mut self, source: &Arc<dyn StateSource>, id: &str) {
-        if self.current.contains_key(id) {
-            self.again.insert(id.to_owned());
-            return;
-        }
-        self.spawn(source, id.to_owned());
-    }
-
-    fn spawn(&mut self, source: &Arc<dyn StateSource>, id: String) {
-        let ticket = self.next_ticket;
-        self.next_ticket += 1;
-        self.current.insert(id.clone(), ticket);
-        let slots = Arc::clone(&self.slots);
-        let source = Arc::clone(source);
-        self.tasks.spawn(async move {
-            let started = Instant::now();
-            // The semaphore is never closed, so acquiring fails never; a failure would only
-            // lift the bound.
-            let _slot = slots.acquire_owned().await.ok();
-            let result = source.inspect(id.clone()).await;
-            Landed {
-                id,
-                ticket,
-                result,
-                duration: started.elapsed(),
-            }
-        });
-    }
-
-    /// Drops the answer of any inspect of `id` in flight (the container was destroyed).
-    fn forget(&mut self, id: &str) {
-        self.current.remove(id);
-        self.again.remove(id);
-    }
-
-    /// Drops every inspect in flight (the connection changed; a full sync follows).
-    fn clear(&mut self) {
-        self.tasks.abort_all();
-        self.current.clear();
-        self.again.clear();
-    }
-}
-
-impl std::fmt::Debug for Inspects {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inspects")
-            .field("in_flight", &self.current.len())
-            .field("again", &self.again.len())
-            .finish_non_exhaustive()
-    }
 }
 
 /// How [`Watch::bring_current`] brought the cache up to date.
@@ -336,6 +242,8 @@ impl Watch {
         }
         self.inspects.current.remove(&landed.id);
         self.metrics.api_containers(landed.duration, true);
+        // Status "running" only: a "restarting" container shows `Running` too, before its start.
+        let shows_running = matches!(&landed.result, Ok(Some(c)) if c.status() == "running");
         let ok = match landed.result {
             Ok(found) => {
                 tracing::debug!(
@@ -353,7 +261,7 @@ impl Watch {
                 false
             }
         };
-        if self.inspects.again.remove(&landed.id) {
+        if self.inspects.owes_another(&landed.id, shows_running) {
             if let Some(source) = &self.source {
                 self.inspects.spawn(source, landed.id);
                 return None;
@@ -395,7 +303,7 @@ impl Watch {
                     // to come reads this container anyway.
                     Effect::Dirty(id) if !id.is_empty() && !self.needs_sync => {
                         if let Some(source) = &self.source {
-                            self.inspects.start(source, id);
+                            self.inspects.start(source, id, Cause::of(&event));
                         }
                     }
                     Effect::Dirty(_) | Effect::None => {}
@@ -412,6 +320,10 @@ impl Watch {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::inspects::INSPECTS_IN_FLIGHT;
     use super::*;
     use crate::docker::events::{Actor, EventType};
 
@@ -510,6 +422,8 @@ mod tests {
         calls: std::sync::Mutex<HashMap<String, usize>>,
         /// Inspects running now, and the most ever at once.
         running: std::sync::Mutex<(usize, usize)>,
+        /// The `State.Status` each container answers with; "running" when not set.
+        statuses: std::sync::Mutex<HashMap<String, String>>,
     }
 
     impl Fake {
@@ -518,6 +432,13 @@ mod tests {
                 .lock()
                 .expect("no test thread panics holding it")
                 .insert(id.to_owned(), delay);
+        }
+
+        fn status(&self, id: &str, status: &str) {
+            self.statuses
+                .lock()
+                .expect("no test thread panics holding it")
+                .insert(id.to_owned(), status.to_owned());
         }
 
         fn calls(&self, id: &str) -> usize {
@@ -564,8 +485,17 @@ mod tests {
                     .lock()
                     .expect("no test thread panics holding it")
                     .0 -= 1;
-                let json =
-                    format!(r#"{{"Id": "{id}", "Name": "/{id}", "State": {{"Running": true}}}}"#);
+                let status = fake
+                    .statuses
+                    .lock()
+                    .expect("no test thread panics holding it")
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| "running".to_owned());
+                let running = status != "created" && status != "exited";
+                let json = format!(
+                    r#"{{"Id": "{id}", "Name": "/{id}", "State": {{"Status": "{status}", "Running": {running}}}}}"#
+                );
                 Ok(Some(
                     Container::from_inspect_json(&json).expect("a JSON object always parses"),
                 ))
@@ -585,6 +515,19 @@ mod tests {
         tx.send(Feed::Event(container_event(action, id)))
             .await
             .expect("open channel");
+    }
+
+    async fn send_connect(tx: &mpsc::Sender<Feed>, id: &str) {
+        let event = Event {
+            typ: Some(EventType::Network),
+            action: Some("connect".to_owned()),
+            actor: Some(Actor {
+                id: Some("network-id".to_owned()),
+                attributes: Some(HashMap::from([("container".to_owned(), id.to_owned())])),
+            }),
+            ..Default::default()
+        };
+        tx.send(Feed::Event(event)).await.expect("open channel");
     }
 
     /// The ids of the `Inspected` changes among the next `n` changes.
@@ -667,6 +610,58 @@ mod tests {
         assert!(!watch.inspecting("c"));
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert!(watch.try_next().is_none());
+    }
+
+    /// What `docker run` sends: the inspect asked for by the network connect waits for the
+    /// start, and returns just after its event.
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_that_shows_the_start_needs_no_second_inspect() {
+        let fake = Arc::new(Fake::default());
+        fake.delay("c", Duration::from_secs(1));
+        let (mut watch, tx) = synced_watch(&fake);
+        send_connect(&tx, "c").await;
+        send_connect(&tx, "c").await;
+        send(&tx, "start", "c").await;
+        assert_eq!(next_changes(&mut watch, 3).await, ["event"; 3]);
+        let started = tokio::time::Instant::now();
+        assert_eq!(next_changes(&mut watch, 1).await, ["c"]);
+        assert!(started.elapsed() < Duration::from_millis(1100));
+        assert_eq!(fake.calls("c"), 1);
+        assert!(!watch.inspecting("c"));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(watch.try_next().is_none());
+    }
+
+    /// Whatever else came during the inspect, or an answer that does not show the container
+    /// running, asks for a second inspect.
+    #[tokio::test(start_paused = true)]
+    async fn only_a_start_shown_running_is_served_by_the_inspect_in_flight() {
+        // (events during the inspect, the status it answers with)
+        let cases: [(&[&str], &str); 6] = [
+            (&["start"], "created"),
+            (&["start"], "restarting"),
+            (&["connect"], "running"),
+            (&["start", "connect"], "running"),
+            (&["die", "start"], "running"),
+            (&["start", "die", "start"], "running"),
+        ];
+        for (during, status) in cases {
+            let fake = Arc::new(Fake::default());
+            fake.delay("c", Duration::from_secs(1));
+            fake.status("c", status);
+            let (mut watch, tx) = synced_watch(&fake);
+            send(&tx, "create", "c").await;
+            for action in during {
+                match *action {
+                    "connect" => send_connect(&tx, "c").await,
+                    action => send(&tx, action, "c").await,
+                }
+            }
+            let events = vec!["event"; 1 + during.len()];
+            assert_eq!(next_changes(&mut watch, events.len()).await, events);
+            assert_eq!(next_changes(&mut watch, 1).await, ["c"], "{during:?} {status}");
+            assert_eq!(fake.calls("c"), 2, "{during:?} answered {status}");
+        }
     }
 
     #[tokio::test(start_paused = true)]
