@@ -5,7 +5,9 @@
 //! requests), the manager retries an absent worker, a render costs one `/tasks` call, the poll
 //! sees task state changes no event reports, and the seed README's stack (pygen's own image as
 //! manager service plus a global worker service, the secret as a Docker secret) signals a
-//! service's task on change.
+//! service's task on change. The raw client those listings go through reaches a daemon over
+//! TLS with the docker CLI's certificate files (the event stream too) and names a file it
+//! cannot use.
 //!
 //! Tests that need Swarm mode make the daemon a single-node Swarm if it is not one, and the
 //! test process leaves it again at exit (see `common::swarm`).
@@ -1624,13 +1626,9 @@ fn openssl(dir: &Path, args: &str) {
     );
 }
 
-#[tokio::test]
-async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
-    // The Swarm listings of a daemon reached over TLS go through the raw client: it must show
-    // the client certificate and trust only the given CA. `openssl s_server -www` demands the
-    // certificate and answers any GET with a status page.
-    use pygen::docker::connect::{Endpoint, TlsFiles, Transport};
-    use pygen::docker::raw::{ApiVersion, RawClient};
+/// A new folder with a CA (`ca.pem`), a server certificate for 127.0.0.1 (`server.pem`,
+/// `server-key.pem`) and a client certificate (`client.pem`, `client-key.pem`) it signed.
+fn tls_certificates() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     openssl(
@@ -1655,6 +1653,37 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
             ),
         );
     }
+    dir
+}
+
+/// The daemon at 127.0.0.1:`port` over TLS, with the files `ca`, `cert` and `key` of `dir`.
+fn tls_endpoint(
+    dir: &Path,
+    port: u16,
+    [ca, cert, key]: [&str; 3],
+) -> pygen::docker::connect::Endpoint {
+    use pygen::docker::connect::{Endpoint, TlsFiles, Transport};
+    Endpoint {
+        address: format!("https://127.0.0.1:{port}"),
+        transport: Transport::Tls {
+            authority: format!("127.0.0.1:{port}"),
+            files: TlsFiles {
+                ca: dir.join(ca),
+                cert: dir.join(cert),
+                key: dir.join(key),
+            },
+        },
+    }
+}
+
+#[tokio::test]
+async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
+    // The Swarm listings of a daemon reached over TLS go through the raw client: it must show
+    // the client certificate and trust only the given CA. `openssl s_server -www` demands the
+    // certificate and answers any GET with a status page.
+    use pygen::docker::raw::{ApiVersion, RawClient};
+    let dir = tls_certificates();
+    let d = dir.path();
     let port = free_port();
     let server = PygenProcess::spawn_program(
         "openssl",
@@ -1666,17 +1695,7 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
         &[],
     );
     wait_for_file_containing(server.stdout_path(), "ACCEPT", REACT);
-    let endpoint = |ca: &str| Endpoint {
-        address: format!("https://127.0.0.1:{port}"),
-        transport: Transport::Tls {
-            authority: format!("127.0.0.1:{port}"),
-            files: TlsFiles {
-                ca: d.join(ca),
-                cert: d.join("client.pem"),
-                key: d.join("client-key.pem"),
-            },
-        },
-    };
+    let endpoint = |ca| tls_endpoint(d, port, [ca, "client.pem", "client-key.pem"]);
     let version = ApiVersion::parse("1.41").expect("a version");
     let raw = RawClient::new(&endpoint("ca.pem"), version).expect("a TLS client");
     let page = raw
@@ -1696,4 +1715,128 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
         raw.get("/info").await.is_err(),
         "an untrusted server is refused"
     );
+}
+
+#[test]
+fn a_tls_file_the_raw_client_cannot_use_is_named() {
+    // A wrong certificate file should say which file is wrong when pygen starts, not fail
+    // every request with a handshake error.
+    use pygen::docker::raw::{ApiVersion, Error, RawClient};
+    let dir = tls_certificates();
+    let d = dir.path();
+    std::fs::write(
+        d.join("garbled-key.pem"),
+        "-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.join("truncated-key.pem"),
+        "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n",
+    )
+    .expect("write");
+    let version = ApiVersion::parse("1.41").expect("a version");
+    for (files, fault) in [
+        (
+            ["ca.pem", "client.pem", "truncated-key.pem"],
+            "truncated-key.pem",
+        ),
+        (
+            ["ca.pem", "client.pem", "missing-key.pem"],
+            "missing-key.pem",
+        ),
+        (
+            ["ca.pem", "client.pem", "garbled-key.pem"],
+            "garbled-key.pem",
+        ),
+        // A certificate where the key should be: no key in it.
+        (["ca.pem", "client.pem", "client.pem"], "client.pem"),
+        // Another certificate's key.
+        (["ca.pem", "client.pem", "server-key.pem"], "server-key.pem"),
+        (["ca.pem", "missing.pem", "client-key.pem"], "missing.pem"),
+        (
+            ["client-key.pem", "client.pem", "client-key.pem"],
+            "client-key.pem",
+        ),
+    ] {
+        match RawClient::new(&tls_endpoint(d, 2376, files), version) {
+            Err(Error::Tls { path, .. }) => assert_eq!(path, d.join(fault), "{files:?}"),
+            other => panic!("{files:?}: {other:?}"),
+        }
+    }
+}
+
+/// Ends the process it holds when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_flows_over_tls() {
+    // The event stream is an answer that never ends: each event must come out as the daemon
+    // sends it. `openssl s_server` without `-www` sends what its stdin gets, the daemon's
+    // chunked answer written by hand here, once the request has arrived.
+    use pygen::docker::raw::{ApiVersion, RawClient};
+    let dir = tls_certificates();
+    let d = dir.path();
+    let port = free_port();
+    let out = d.join("s_server.out");
+    let mut server = Killed(
+        std::process::Command::new("openssl")
+            .args(
+                format!(
+                    "s_server -accept 127.0.0.1:{port} -cert {0}/server.pem -key {0}/server-key.pem -CAfile {0}/ca.pem -Verify 1",
+                    d.display()
+                )
+                .split_whitespace(),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::fs::File::create(&out).expect("create the output file"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run openssl (apt-get install openssl)"),
+    );
+    wait_for_file_containing(&out, "ACCEPT", REACT);
+    let version = ApiVersion::parse("1.41").expect("a version");
+    let raw = RawClient::new(
+        &tls_endpoint(d, port, ["ca.pem", "client.pem", "client-key.pem"]),
+        version,
+    )
+    .expect("a TLS client");
+    let opened = tokio::spawn(async move { raw.events(None, "{}").await });
+    // The test body blocks its own thread only; the request runs on the runtime's workers.
+    wait_for_file_containing(&out, "GET /v1.41/events", REACT);
+    let chunk = |id: &str| {
+        let event = format!(r#"{{"Type":"container","Action":"start","Actor":{{"ID":"{id}"}}}}"#);
+        format!("{:x}\r\n{event}\r\n", event.len())
+    };
+    let stdin = server.0.stdin.as_mut().expect("a piped stdin");
+    let head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    stdin
+        .write_all(format!("{head}{}", chunk("first")).as_bytes())
+        .expect("write to s_server");
+    let mut events = tokio::time::timeout(REACT, opened)
+        .await
+        .expect("the answer's head in time")
+        .expect("the task")
+        .expect("the event stream over TLS");
+    let mut next_id = async || {
+        let event = tokio::time::timeout(REACT, events.next())
+            .await
+            .expect("an event in time")
+            .expect("an event, not the end")
+            .expect("a readable event");
+        event.actor.and_then(|actor| actor.id)
+    };
+    assert_eq!(next_id().await.as_deref(), Some("first"));
+    // The answer is still open: a later event comes through it.
+    stdin
+        .write_all(chunk("second").as_bytes())
+        .expect("write to s_server");
+    assert_eq!(next_id().await.as_deref(), Some("second"));
 }

@@ -7,26 +7,21 @@
 //! settings`), both need the JSON as it is. It reaches the endpoint [`super::connect::plan`]
 //! chose and speaks the API version [`RawClient::negotiate`] agreed with the daemon.
 //!
-//! Unix sockets and plain HTTP share a pool of kept-alive connections (a full sync of a few
-//! hundred containers would otherwise pay a connect per inspect); TLS goes through reqwest with
-//! the docker CLI's certificate files, set up once per client. Clones share the pool.
+//! How the requests travel is [`transport`]'s part: one pooled hyper-util client per daemon,
+//! over a unix socket, plain HTTP or TLS with the docker CLI's certificate files, set up once.
+//! Clones share the pool.
 
-use std::io::Cursor;
-use std::path::Path;
+mod transport;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::{BodyExt, Full};
+use axum::http::{Method, StatusCode};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
-use super::connect::{Endpoint, REQUEST_TIMEOUT, TlsFiles, Transport};
-
-/// How long an idle pooled connection stays open.
-const POOL_IDLE: Duration = Duration::from_secs(30);
+use super::connect::{Endpoint, REQUEST_TIMEOUT};
+use transport::{BoxError, Channel};
 
 /// Errors of a raw request.
 ///
@@ -135,34 +130,6 @@ impl std::fmt::Display for ApiVersion {
     }
 }
 
-/// A request body.
-type Body = Full<Cursor<Vec<u8>>>;
-
-/// How requests travel.
-enum Channel {
-    /// A unix socket, pooled.
-    Unix {
-        /// The pooled client.
-        client: Client<hyperlocal::UnixConnector, Body>,
-        /// The socket file.
-        socket: Arc<Path>,
-    },
-    /// Plain HTTP, pooled.
-    Http {
-        /// The pooled client.
-        client: Client<HttpConnector, Body>,
-        /// `host:port`.
-        authority: String,
-    },
-    /// HTTPS with client certificates.
-    Tls {
-        /// The client, holding the certificates.
-        client: reqwest::Client,
-        /// `https://host:port`.
-        base: String,
-    },
-}
-
 /// A client for raw JSON requests to one daemon, at one API version. Cheap to clone.
 #[derive(Clone)]
 pub struct RawClient {
@@ -189,28 +156,7 @@ impl RawClient {
     /// A client for `endpoint` speaking API `version`. Sends nothing; TLS files are read now.
     pub fn new(endpoint: &Endpoint, version: ApiVersion) -> Result<RawClient, Error> {
         let address = endpoint.to_string();
-        let channel = match &endpoint.transport {
-            Transport::Unix { path } => Channel::Unix {
-                client: Client::builder(TokioExecutor::new())
-                    .pool_idle_timeout(POOL_IDLE)
-                    .build(hyperlocal::UnixConnector),
-                socket: Arc::from(path.as_path()),
-            },
-            Transport::Http { authority } => {
-                let mut connector = HttpConnector::new();
-                connector.set_nodelay(true);
-                Channel::Http {
-                    client: Client::builder(TokioExecutor::new())
-                        .pool_idle_timeout(POOL_IDLE)
-                        .build(connector),
-                    authority: authority.clone(),
-                }
-            }
-            Transport::Tls { authority, files } => Channel::Tls {
-                client: tls_client(&address, files)?,
-                base: format!("https://{authority}"),
-            },
-        };
+        let channel = Channel::new(endpoint, &address)?;
         Ok(RawClient {
             channel: Arc::new(channel),
             prefix: format!("/v{version}"),
@@ -293,8 +239,11 @@ impl RawClient {
             path.push_str(&format!("&since={}", query_escape(since)));
         }
         let full_path = format!("{}{path}", self.prefix);
-        let opened =
-            tokio::time::timeout(REQUEST_TIMEOUT, self.open(Method::GET, &full_path, None)).await;
+        let opened = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            self.channel.open(Method::GET, &full_path, None),
+        )
+        .await;
         let response = match opened {
             Err(_) => return Err(self.timeout(Method::GET, &path)),
             Ok(Err(source)) => return Err(self.request_error(Method::GET, &path, source)),
@@ -375,12 +324,7 @@ impl RawClient {
     }
 
     /// [`Error::Request`] for `method path`.
-    fn request_error(
-        &self,
-        method: Method,
-        path: &str,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    ) -> Error {
+    fn request_error(&self, method: Method, path: &str, source: BoxError) -> Error {
         Error::Request {
             address: self.address.clone(),
             method,
@@ -395,75 +339,18 @@ impl RawClient {
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
-    ) -> Result<(StatusCode, Vec<u8>), Box<dyn std::error::Error + Send + Sync>> {
-        match self.open(method, path, body).await? {
-            Response::Hyper(response) => {
-                let status = response.status();
-                let bytes = response.into_body().collect().await?.to_bytes();
-                Ok((status, bytes.to_vec()))
-            }
-            Response::Reqwest(response) => {
-                let status = response.status();
-                let bytes = response.bytes().await?;
-                Ok((status, bytes.to_vec()))
-            }
-        }
-    }
-
-    /// Sends one request over the channel; the answer with its body still to read.
-    async fn open(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<Response, Box<dyn std::error::Error + Send + Sync>> {
-        let is_json = body.is_some();
-        let body = body.unwrap_or_default();
-        match &*self.channel {
-            Channel::Unix { client, socket } => {
-                let uri: axum::http::Uri = hyperlocal::Uri::new(&**socket, path).into();
-                let request = build_request(method, uri, "docker", body, is_json)?;
-                Ok(Response::Hyper(client.request(request).await?))
-            }
-            Channel::Http { client, authority } => {
-                let uri: axum::http::Uri = format!("http://{authority}{path}").parse()?;
-                let request = build_request(method, uri, authority, body, is_json)?;
-                Ok(Response::Hyper(client.request(request).await?))
-            }
-            Channel::Tls { client, base } => {
-                let mut request = client.request(method, format!("{base}{path}"));
-                if is_json {
-                    request = request
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .body(body);
-                }
-                Ok(Response::Reqwest(request.send().await?))
-            }
-        }
-    }
-}
-
-/// An answer whose body is still to read.
-enum Response {
-    /// From a pooled hyper client.
-    Hyper(hyper::Response<Incoming>),
-    /// From reqwest (TLS).
-    Reqwest(reqwest::Response),
-}
-
-impl Response {
-    fn status(&self) -> StatusCode {
-        match self {
-            Response::Hyper(r) => r.status(),
-            Response::Reqwest(r) => r.status(),
-        }
+    ) -> Result<(StatusCode, Vec<u8>), BoxError> {
+        let response = self.channel.open(method, path, body).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        Ok((status, bytes.to_vec()))
     }
 }
 
 /// The body of a streamed answer (the event stream), read chunk by chunk as the daemon sends it.
 pub struct StreamBody {
     /// The answer.
-    response: Response,
+    response: hyper::Response<Incoming>,
     /// The client it came from, for errors.
     client: RawClient,
     /// The path asked for, for errors.
@@ -482,40 +369,22 @@ impl std::fmt::Debug for StreamBody {
 impl StreamBody {
     /// The next chunk of the body; `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<hyper::body::Bytes>, Error> {
-        let read: Result<_, Box<dyn std::error::Error + Send + Sync>> = match &mut self.response {
-            Response::Hyper(response) => loop {
-                match response.body_mut().frame().await {
-                    None => break Ok(None),
-                    Some(Err(err)) => break Err(err.into()),
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            break Ok(Some(data));
-                        }
+        loop {
+            match self.response.body_mut().frame().await {
+                None => return Ok(None),
+                Some(Err(err)) => {
+                    return Err(self
+                        .client
+                        .request_error(Method::GET, &self.path, err.into()));
+                }
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Ok(Some(data));
                     }
                 }
-            },
-            Response::Reqwest(response) => response.chunk().await.map_err(Into::into),
-        };
-        read.map_err(|source| self.client.request_error(Method::GET, &self.path, source))
+            }
+        }
     }
-}
-
-/// A request for the pooled hyper clients.
-fn build_request(
-    method: Method,
-    uri: axum::http::Uri,
-    host: &str,
-    body: Vec<u8>,
-    is_json: bool,
-) -> Result<Request<Body>, axum::http::Error> {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, host);
-    if is_json {
-        builder = builder.header(header::CONTENT_TYPE, "application/json");
-    }
-    builder.body(Full::new(Cursor::new(body)))
 }
 
 /// Percent-encodes a path segment or query value (everything but RFC 3986's unreserved
@@ -540,33 +409,10 @@ fn daemon_message(bytes: &[u8]) -> String {
         .unwrap_or_else(|| String::from_utf8_lossy(bytes).trim().to_owned())
 }
 
-/// A reqwest client that trusts the CA of `files` only and shows their client certificate.
-fn tls_client(address: &str, files: &TlsFiles) -> Result<reqwest::Client, Error> {
-    let tls_error = |path: &Path, source: Box<dyn std::error::Error + Send + Sync>| Error::Tls {
-        address: address.to_owned(),
-        path: path.to_path_buf(),
-        source,
-    };
-    let read = |path: &Path| std::fs::read(path).map_err(|e| tls_error(path, Box::new(e)));
-    let ca = reqwest::Certificate::from_pem(&read(&files.ca)?)
-        .map_err(|e| tls_error(&files.ca, Box::new(e)))?;
-    let mut identity = read(&files.cert)?;
-    identity.push(b'\n');
-    identity.extend(read(&files.key)?);
-    let identity =
-        reqwest::Identity::from_pem(&identity).map_err(|e| tls_error(&files.cert, Box::new(e)))?;
-    crate::tls::use_ring();
-    reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .identity(identity)
-        .pool_idle_timeout(POOL_IDLE)
-        .build()
-        .map_err(|e| tls_error(&files.ca, Box::new(e)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::connect::Transport;
 
     #[test]
     fn daemon_messages() {
@@ -613,16 +459,5 @@ mod tests {
             query_escape(r#"{"a":["b c"]}"#),
             "%7B%22a%22%3A%5B%22b%20c%22%5D%7D"
         );
-    }
-
-    #[test]
-    fn missing_tls_files_are_named() {
-        let files = TlsFiles {
-            ca: "/nonexistent/ca.pem".into(),
-            cert: "/nonexistent/cert.pem".into(),
-            key: "/nonexistent/key.pem".into(),
-        };
-        let err = tls_client("https://h:2376", &files).expect_err("no files");
-        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 }

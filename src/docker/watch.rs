@@ -659,7 +659,11 @@ mod tests {
             }
             let events = vec!["event"; 1 + during.len()];
             assert_eq!(next_changes(&mut watch, events.len()).await, events);
-            assert_eq!(next_changes(&mut watch, 1).await, ["c"], "{during:?} {status}");
+            assert_eq!(
+                next_changes(&mut watch, 1).await,
+                ["c"],
+                "{during:?} {status}"
+            );
             assert_eq!(fake.calls("c"), 2, "{during:?} answered {status}");
         }
     }
