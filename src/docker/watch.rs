@@ -243,7 +243,13 @@ impl Watch {
         self.inspects.current.remove(&landed.id);
         self.metrics.api_containers(landed.duration, true);
         // Status "running" only: a "restarting" container shows `Running` too, before its start.
-        let shows_running = matches!(&landed.result, Ok(Some(c)) if c.status() == "running");
+        // A first run only: a restart's `start` is followed by its `restart` event, which
+        // asks for an inspect of its own, and an answer between the two would be rendered as
+        // a state of the container half-way through pygen's own restart.
+        let shows_first_run = matches!(
+            &landed.result,
+            Ok(Some(c)) if c.status() == "running" && !c.stopped_before()
+        );
         let ok = match landed.result {
             Ok(found) => {
                 tracing::debug!(
@@ -261,7 +267,7 @@ impl Watch {
                 false
             }
         };
-        if self.inspects.owes_another(&landed.id, shows_running) {
+        if self.inspects.owes_another(&landed.id, shows_first_run) {
             if let Some(source) = &self.source {
                 self.inspects.spawn(source, landed.id);
                 return None;
@@ -493,8 +499,13 @@ mod tests {
                     .cloned()
                     .unwrap_or_else(|| "running".to_owned());
                 let running = status != "created" && status != "exited";
+                // "restarted": running, after an earlier run ended.
+                let (status, finished) = match status.as_str() {
+                    "restarted" => ("running", "2026-12-03T10:00:00.5Z"),
+                    status => (status, "0001-01-01T00:00:00Z"),
+                };
                 let json = format!(
-                    r#"{{"Id": "{id}", "Name": "/{id}", "State": {{"Status": "{status}", "Running": {running}}}}}"#
+                    r#"{{"Id": "{id}", "Name": "/{id}", "State": {{"Status": "{status}", "Running": {running}, "FinishedAt": "{finished}"}}}}"#
                 );
                 Ok(Some(
                     Container::from_inspect_json(&json).expect("a JSON object always parses"),
@@ -633,12 +644,13 @@ mod tests {
     }
 
     /// Whatever else came during the inspect, or an answer that does not show the container
-    /// running, asks for a second inspect.
+    /// in its first run, asks for a second inspect.
     #[tokio::test(start_paused = true)]
     async fn only_a_start_shown_running_is_served_by_the_inspect_in_flight() {
         // (events during the inspect, the status it answers with)
-        let cases: [(&[&str], &str); 6] = [
+        let cases: [(&[&str], &str); 7] = [
             (&["start"], "created"),
+            (&["start"], "restarted"),
             (&["start"], "restarting"),
             (&["connect"], "running"),
             (&["start", "connect"], "running"),

@@ -93,6 +93,9 @@ pub struct Container {
     pub(crate) created_at: Timestamp,
     /// `State.StartedAt` as Docker gives it.
     pub(crate) started_at: Box<str>,
+    /// Whether the container stopped at least once (`State.FinishedAt` is not Docker's zero
+    /// time): a restart, not a first start.
+    pub(crate) stopped_before: bool,
     /// `Config.Labels`, sorted by key (Docker's own order, kept explicit).
     pub(crate) labels: Box<[(Box<str>, Box<str>)]>,
     /// `Config.Env` split on the first `=`, in list order; later duplicates replace the value.
@@ -187,6 +190,10 @@ impl Container {
             created_at: Timestamp::parse(created).unwrap_or_default(),
             created: created.into(),
             started_at: text(at(state, &["StartedAt"])).into(),
+            stopped_before: {
+                let finished = text(at(state, &["FinishedAt"]));
+                !finished.is_empty() && !finished.starts_with("0001-01-01")
+            },
             labels: labels(config.get("Labels")),
             env: env(config.get("Env")),
             networks: networks(settings.get("Networks")),
@@ -241,6 +248,12 @@ impl Container {
     /// `State.StartedAt` as Docker gives it.
     pub fn started_at(&self) -> &str {
         &self.started_at
+    }
+
+    /// Whether the container stopped at least once before (`State.FinishedAt` is set): its
+    /// current run, if any, is a restart.
+    pub fn stopped_before(&self) -> bool {
+        self.stopped_before
     }
 
     /// `State.StartedAt` in milliseconds since the Unix epoch; `None` when missing or not a
@@ -450,6 +463,10 @@ mod tests {
         assert_eq!(c.health(), "healthy");
         assert_eq!(&*c.hostname, "samplehost");
         assert_eq!(&*c.started_at, "2026-11-25T09:20:29.359720997Z");
+        assert!(!c.stopped_before(), "a first run: FinishedAt is Docker's zero time");
+        let restarted = SAMPLE.replace("0001-01-01T00:00:00Z", "2026-11-25T09:20:28.5Z");
+        let restarted = Container::from_inspect_json(&restarted).expect("still parses");
+        assert!(restarted.stopped_before());
         assert_eq!(c.label("pygen.target"), Some("t1"));
         assert_eq!(c.label("Pygen.Target"), None);
         assert_eq!(c.env_var("WITH_EQ"), Some("a=b"));

@@ -11,6 +11,12 @@
 //! from a state before it (it stops only through a `die`, which would have come too). A second
 //! inspect there costs a whole round trip, hundreds of milliseconds while the daemon starts other
 //! containers, between the start and the file.
+//!
+//! That holds for a container's first run only (`State.FinishedAt` unset). A restart ends with a
+//! `restart` event right after its `start`, which asks for an inspect of its own; served early,
+//! the `start` would make one more render of the container between the two, half-way through
+//! the restart from the point of view of pygen's own actions, so a restart keeps the second
+//! inspect as before.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -67,7 +73,7 @@ enum Owed {
     /// Network connects only: another inspect.
     Connects,
     /// Network connects, then one start: another inspect unless the answer shows the container
-    /// running.
+    /// in its first run.
     Started,
     /// Anything else: another inspect.
     Again,
@@ -140,11 +146,11 @@ impl Inspects {
     }
 
     /// Whether another inspect of `id` must follow the one that just landed, whose answer shows
-    /// the container running or not; clears what was owed.
-    pub(super) fn owes_another(&mut self, id: &str, shows_running: bool) -> bool {
+    /// the container running its first run or not; clears what was owed.
+    pub(super) fn owes_another(&mut self, id: &str, shows_first_run: bool) -> bool {
         match self.owed.remove(id) {
             None => false,
-            Some(Owed::Started) if shows_running => {
+            Some(Owed::Started) if shows_first_run => {
                 tracing::debug!(
                     container = %id,
                     "the answer holds the start that came during the inspect: no second inspect"
