@@ -27,11 +27,11 @@ use crate::docker::swarm::{force_update, list_services};
 use crate::metrics::{ActionKind, Metrics, Outcome, Strategy};
 use crate::model::{Container, MatchPolicy, Service, Swarm, match_containers, match_services};
 use crate::report::describe;
-use crate::swarm::Workers;
-use crate::swarm::wire::Action;
 
+mod forward;
 mod own;
 
+pub use forward::{Action, Forward, Queued};
 pub use own::{FORWARDED, OwnActions, SETTLE, as_before};
 
 /// The actions configured on the command line, in flag order.
@@ -71,7 +71,7 @@ pub struct Reach<'a> {
     pub services: Option<&'a RawClient>,
     /// The workers of a `--swarm-manager`: container restarts and signals go to them instead
     /// of the local daemon.
-    pub workers: Option<&'a Workers>,
+    pub workers: Option<&'a dyn Forward>,
     /// Where the local containers acted on are noted, so that their events are recognised as
     /// pygen's own.
     pub own: Option<&'a OwnActions>,
@@ -245,14 +245,14 @@ fn note_forwarded(own: Option<&OwnActions>, running: &[Arc<Container>], target: 
 /// Queues an action for every worker address; a worker that does not answer delays only its
 /// own queue, not this run.
 async fn forward(
-    workers: &Workers,
+    workers: &dyn Forward,
     action: &Action,
     kind: ActionKind<'_>,
     metrics: &Metrics,
     report: &mut Report,
 ) {
     let started = Instant::now();
-    let handoff = workers.send(action).await;
+    let handoff = workers.forward(action).await;
     report.ok += handoff.queued;
     report.failed += handoff.failed;
     let outcome = if handoff.failed > 0 {

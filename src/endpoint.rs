@@ -18,7 +18,9 @@
 //! legitimate request served while slow clients hold every slot: the slow ones are the old ones.
 //!
 //! Dropped connections are counted (`pygen_http_connections_dropped_total`) and logged at most
-//! once per [`LOG_INTERVAL`] per endpoint, with the number of drops the log left out.
+//! once per [`LOG_INTERVAL`] per endpoint, with the number of drops the log left out. They are
+//! counted through [`DropCounter`], which the metrics implement: the `/metrics` endpoint serves
+//! through this loop too, so the loop reports to the metrics without knowing them.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -39,8 +41,6 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
-
-use crate::metrics::Metrics;
 
 /// Longest time from a connection's opening to the end of its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -122,6 +122,13 @@ impl Dropped {
             Dropped::Shutdown => "shutdown",
         }
     }
+}
+
+/// Where an endpoint counts the connections it dropped: the daemon's metrics
+/// (`pygen_http_connections_dropped_total`).
+pub trait DropCounter: Send + Sync {
+    /// `endpoint` closed a connection for `reason`.
+    fn dropped(&self, endpoint: Name, reason: Dropped);
 }
 
 /// The address a connection came in on (the server's side), as a request extension: the Swarm
@@ -236,7 +243,7 @@ struct Shared {
     /// The HTTP/1 settings (timer, header timeout, buffer size, no keep-alive).
     http: http1::Builder,
     /// Counts dropped connections.
-    metrics: Arc<Metrics>,
+    drops: Arc<dyn DropCounter>,
     /// Rate limit of the log lines about dropped connections.
     log: LogLimiter,
 }
@@ -244,8 +251,7 @@ struct Shared {
 impl Shared {
     /// Counts a dropped connection and logs it within the rate limit.
     fn dropped(&self, reason: Dropped, client: SocketAddr) {
-        self.metrics
-            .connection_dropped(self.name.as_str(), reason.as_str());
+        self.drops.dropped(self.name, reason);
         if let Some(held) = self.log.allow() {
             tracing::warn!(
                 endpoint = %self.name,
@@ -261,13 +267,14 @@ impl Shared {
 
 /// Serves `router` on `listener` with `limits` until `shutdown`, then lets requests in flight
 /// finish for [`Limits::shutdown_grace`] and cuts the rest. Requests carry the client's address
-/// as [`ConnectInfo<SocketAddr>`] and the server's as [`LocalAddr`].
+/// as [`ConnectInfo<SocketAddr>`] and the server's as [`LocalAddr`]. Dropped connections are
+/// counted in `drops`.
 pub async fn serve(
     name: Name,
     listener: TcpListener,
     router: Router,
     limits: Limits,
-    metrics: Arc<Metrics>,
+    drops: Arc<dyn DropCounter>,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = http1::Builder::new();
@@ -283,7 +290,7 @@ pub async fn serve(
         router,
         limits,
         http,
-        metrics,
+        drops,
         log: LogLimiter::new(LOG_INTERVAL),
     });
     let fallback = listener
@@ -358,9 +365,7 @@ pub async fn serve(
     if drained.is_err() {
         let cut = tasks.len();
         for _ in 0..cut {
-            shared
-                .metrics
-                .connection_dropped(name.as_str(), Dropped::Shutdown.as_str());
+            shared.drops.dropped(name, Dropped::Shutdown);
         }
         tracing::warn!(endpoint = %name, connections = cut, "shutting down: cut connections still open after {:?}", shared.limits.shutdown_grace);
         tasks.shutdown().await;
@@ -449,6 +454,7 @@ fn timed_out() -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Metrics;
     use axum::routing::post;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -490,7 +496,7 @@ mod tests {
             listener,
             router,
             limits,
-            Arc::clone(&metrics),
+            Arc::<Metrics>::clone(&metrics),
             async {
                 let _ = stopped.await;
             },

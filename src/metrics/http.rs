@@ -3,7 +3,9 @@
 //! Binding is separate from serving so that a port already in use is reported at startup, before
 //! anything else runs, and so tests can bind `127.0.0.1:0` and learn the port. Serving goes
 //! through [`crate::endpoint`], whose limits (header and request timeouts, connection cap,
-//! bounded shutdown) hold for this endpoint as for the Swarm ones.
+//! bounded shutdown) hold for this endpoint as for the Swarm ones. The serving loop counts the
+//! connections it drops through [`endpoint::DropCounter`], which [`Metrics`] implements here,
+//! for every endpoint.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -61,6 +63,12 @@ pub async fn serve(
     )
     .await;
     Ok(())
+}
+
+impl endpoint::DropCounter for Metrics {
+    fn dropped(&self, endpoint: endpoint::Name, reason: endpoint::Dropped) {
+        self.connection_dropped(endpoint.as_str(), reason.as_str());
+    }
 }
 
 async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {

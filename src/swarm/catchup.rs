@@ -19,7 +19,8 @@ use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::client::{Peer, Sender};
-use super::wire::{Action, Request};
+use super::wire::Request;
+use crate::actions::Action;
 use crate::metrics::Metrics;
 
 /// How long after an action late workers still get it.

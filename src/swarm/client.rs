@@ -37,7 +37,8 @@ mod queue;
 
 use super::Role;
 use super::auth::{Auth, NONCE_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER};
-use super::wire::{self, Action};
+use super::wire;
+use crate::actions::Action;
 use crate::metrics::Metrics;
 
 pub use peer::{Peer, PeerError};

@@ -27,14 +27,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
+use crate::actions::{self, Action};
 use crate::config::ManagerConfig;
 use crate::metrics::Metrics;
 use auth::Auth;
 use catchup::CatchUp;
 use client::{Handoff, Peer, Sender};
-use wire::Action;
 
 /// Port of the manager endpoint (docker-pygen's fixed `Manager.manager_port`).
 pub const MANAGER_PORT: u16 = 9411;
@@ -160,6 +161,19 @@ impl Workers {
             .await;
         self.catch_up.sent(action, &handoff.addresses);
         handoff
+    }
+}
+
+/// The actions of a `--swarm-manager` reach its workers through here.
+impl actions::Forward for Workers {
+    fn forward<'a>(&'a self, action: &'a Action) -> BoxFuture<'a, actions::Queued> {
+        Box::pin(async move {
+            let handoff = self.send(action).await;
+            actions::Queued {
+                queued: handoff.queued,
+                failed: handoff.failed,
+            }
+        })
     }
 }
 

@@ -307,7 +307,7 @@ async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::swarm::wire::Action;
+    use crate::actions::Action;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// Sends a raw HTTP/1.1 request and returns the status code and body.

@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::actions::Action;
 use crate::config::SignalSpec;
 
 /// Largest request body either endpoint accepts.
@@ -50,23 +51,6 @@ pub enum Error {
     /// A signal Docker would not know.
     #[error("signal: unknown signal {0:?}")]
     UnknownSignal(String),
-}
-
-/// An action a manager asks a worker to run on its local containers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// Restart the matching containers.
-    Restart {
-        /// The target, matched like `--restart`.
-        target: String,
-    },
-    /// Signal the matching containers.
-    Signal {
-        /// The target, matched like `--signal`.
-        target: String,
-        /// The normalized signal (`SIGHUP`, `9`).
-        signal: String,
-    },
 }
 
 /// A received action and the containers it is meant for.
@@ -108,22 +92,9 @@ struct Body {
     started_before: Option<i64>,
 }
 
+// The action type is `crate::actions`'s (the Swarm worker runs it there); how it travels is
+// this module's.
 impl Action {
-    /// The action's name on the wire.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Restart { .. } => "restart",
-            Action::Signal { .. } => "signal",
-        }
-    }
-
-    /// The target of the action.
-    pub fn target(&self) -> &str {
-        match self {
-            Action::Restart { target } | Action::Signal { target, .. } => target,
-        }
-    }
-
     /// The body that carries the action: `{"action": "signal", "args": ["web", "SIGHUP"]}`.
     pub fn encode(&self) -> Vec<u8> {
         self.body(None)

@@ -54,7 +54,7 @@ impl Notifier for DaemonNotifier {
                 Notification::Actions(plan) => {
                     let reach = Reach {
                         services: Some(&run.client),
-                        workers: run.workers.as_deref(),
+                        workers: run.workers.as_deref().map(|w| w as &dyn actions::Forward),
                         own: Some(&run.own),
                         swarm: run.swarm.as_deref(),
                     };
