@@ -115,6 +115,13 @@ pub enum Error {
     },
 }
 
+impl crate::report::Blame for Error {
+    /// Every configuration error is the user's input.
+    fn fault(&self) -> crate::report::Fault {
+        crate::report::Fault::Input
+    }
+}
+
 impl Error {
     /// The single problems this error holds: the problems of [`Error::Several`], or itself.
     pub fn problems(&self) -> Vec<&Error> {

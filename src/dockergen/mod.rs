@@ -111,6 +111,18 @@ impl Error {
     }
 }
 
+impl crate::report::Blame for Error {
+    /// docker-gen mode keeps its own split (`is_usage`): flags, config and template files are
+    /// the user's input; a template that fails to render exits 1 there, as docker-gen does.
+    fn fault(&self) -> crate::report::Fault {
+        if self.is_usage() {
+            crate::report::Fault::Input
+        } else {
+            crate::report::Fault::World
+        }
+    }
+}
+
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Request {
