@@ -1,18 +1,18 @@
 //! docker-gen mode: `pygen docker-gen [options] template [dest]`, or the binary started under
 //! the name `docker-gen`, is a drop-in for docker-gen 0.17.2: its command line ([`flags`]), its
 //! TOML config files ([`tomlfile`]), its template data built from pygen's state cache
-//! ([`context`], rendered by [`crate::template::go`], the code path of the recorded fixtures),
+//! ([`crate::template::go::context`], rendered by [`crate::template::go`], the code path of the
+//! recorded fixtures),
 //! its notifications ([`notify`]) and its watch behaviour ([`watch`](mod@watch)), with pygen's atomic
 //! writes, reconnects with backoff, and template errors that never end the process.
 //!
 //! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`, `eventfilter`
 //! for `-event-filter`) → `pass` (one render pass; the one-shot run) and `watch` (the watch
-//! mode: every config a job of the generator's event loop, through `jobs`) using `context`,
+//! mode: every config a job of the generator's event loop, through `jobs`) using
 //! `cache` (the daemon-side data kept between renders) and `notify`; `offline` is
 //! `pygen render --state --dialect go`.
 
 pub mod cache;
-pub mod context;
 pub mod eventfilter;
 pub mod flags;
 pub mod jobs;

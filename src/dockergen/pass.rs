@@ -128,7 +128,7 @@ impl Pass {
             .filter_map(|id| self.containers.get(id))
             .cloned()
             .collect();
-        Ok(super::context::context(self.docker.clone(), containers))
+        Ok(go::context::context(self.docker.clone(), containers))
     }
 }
 
