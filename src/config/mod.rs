@@ -17,6 +17,7 @@ use clap_complete::Shell;
 
 use crate::cli::{Cli, Command, HealthcheckArgs, RenderArgs, RunArgs, StateArgs, WorkerArgs};
 
+pub mod docker_gen;
 mod file;
 mod template;
 mod values;

@@ -4,7 +4,7 @@
 //! metrics, template files watched for edits, the last good file kept).
 //!
 //! Each config becomes a [`TemplateSpec`] carrying its [`DockerGenOptions`]; the loop asks the
-//! job, not docker-gen, what to do: which events render it ([`DockerGenOptions::selects`]), its
+//! job, not docker-gen, what to do: which events render it ([`selects`]), its
 //! render debounce (`-wait`), its periodic render that always notifies (`-interval`), and its
 //! notification plan (docker-gen's [`notify`](mod@super::notify)). What the renders read besides
 //! the state cache (`.Docker`, the internal networks, each config's daemon-side container
@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use super::cache::DaemonData;
 use super::pass::{Pass, write_output};
-use super::settings::{Filters, Job, Settings, Wait};
+use super::settings::Settings;
 use super::{Error, eventfilter, notify};
-use crate::config::{Config, Dialect, EventFilter, Intervals, TemplateSpec, TlsSettings};
+use crate::config::docker_gen::{DockerGenOptions, Job};
+use crate::config::{Config, Dialect, EventFilter, TemplateSpec, TlsSettings};
 use crate::docker::events::Event;
 use crate::docker::raw::RawClient;
 use crate::metrics::Metrics;
@@ -27,41 +28,10 @@ use crate::report::describe;
 use crate::template::engine::Unit;
 use crate::template::{self, Template, go};
 
-/// What a docker-gen config adds to its template entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DockerGenOptions {
-    /// The config: template files, dest, filters, watch, wait, interval, notifications.
-    pub job: Job,
-    /// docker-gen's event filters (`event=start,stop,die,health_status` plus `-event-filter`).
-    pub events: Filters,
-    /// The `-notify` command's time limit.
-    pub notify_timeout: Duration,
-}
-
-impl DockerGenOptions {
-    /// Whether the config renders on events (`-watch`).
-    pub fn listens(&self) -> bool {
-        self.job.watch
-    }
-
-    /// Whether `event` asks for a render: the config watches and the event passes docker-gen's
-    /// event filters.
-    pub fn selects(&self, event: &Event) -> bool {
-        self.job.watch && eventfilter::matches(&self.events, event)
-    }
-
-    /// The render debounce (`-wait`): a quiet period restarted by every event, capped from the
-    /// first of a burst; `None` renders at each event.
-    pub fn wait(&self) -> Option<Intervals> {
-        self.job
-            .wait
-            .map(|Wait { min, max }| Intervals { min, max })
-    }
-
-    /// The period of renders that always notify (`-interval`).
-    pub fn interval(&self) -> Option<Duration> {
-        self.job.interval
-    }
+/// Whether `event` asks for a render of a config: the config watches and the event passes
+/// docker-gen's event filters.
+pub fn selects(options: &DockerGenOptions, event: &Event) -> bool {
+    options.job.watch && eventfilter::matches(&options.events, event)
 }
 
 /// docker-gen's line for an event that renders.
@@ -344,10 +314,10 @@ mod tests {
             .docker_gen
             .clone()
             .expect("options");
-        assert!(options.selects(&event));
+        assert!(selects(&options, &event));
         let kill = test_event(Container, "kill", "abc", &[]);
         assert!(
-            !options.selects(&kill),
+            !selects(&options, &kill),
             "kill is not among docker-gen's events"
         );
         let idle = settings(&["-interval", "3", "t"]);
@@ -355,7 +325,7 @@ mod tests {
             .docker_gen
             .clone()
             .expect("options");
-        assert!(!options.listens() && !options.selects(&event));
+        assert!(!options.listens() && !selects(&options, &event));
     }
 
     #[tokio::test]
