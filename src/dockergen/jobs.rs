@@ -1,5 +1,5 @@
-//! docker-gen configs as jobs of the generator's event loop ([`crate::generator::watch`]): one
-//! loop, one [`Watch`](crate::docker::watch::Watch) and one state cache for every config, so
+//! docker-gen configs as jobs of the generator's event loop (started by
+//! [`crate::generator::docker_gen`]): one loop, one [`Watch`](crate::docker::watch::Watch) and one state cache for every config, so
 //! docker-gen mode has what pygen's templates have (renders on the blocking pool, per-template
 //! metrics, template files watched for edits, the last good file kept).
 //!
@@ -24,6 +24,7 @@ use crate::docker::events::Event;
 use crate::docker::raw::RawClient;
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
+use crate::output;
 use crate::report::describe;
 use crate::template::engine::Unit;
 use crate::template::{self, Template, go};
@@ -211,7 +212,7 @@ pub fn render(
     template: &Template,
     context: &go::Context,
     metrics: &Metrics,
-) -> Result<bool, crate::generator::Error> {
+) -> Result<bool, output::Error> {
     let started = Instant::now();
     let rendered = match go::render_context(template, context) {
         Some(result) => result.map_err(|e| e.to_string()),
@@ -225,14 +226,14 @@ pub fn render(
             return Ok(false);
         }
     };
-    Ok(write_output(
+    write_output(
         &options.job,
         &spec.name,
         &content,
         context.containers.len(),
         started,
         metrics,
-    )?)
+    )
 }
 
 /// A docker-gen job's notifications after a change (or an `-interval` tick).
@@ -243,6 +244,7 @@ pub async fn notify(raw: &RawClient, options: &DockerGenOptions, metrics: &Metri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Intervals;
 
     fn settings(args: &[&str]) -> Settings {
         let flags = super::super::flags::parse(args.iter().copied()).expect("valid flags");

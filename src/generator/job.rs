@@ -236,9 +236,9 @@ pub(crate) fn render_input(
 ) -> Result<bool, Error> {
     match input {
         Input::Snapshot(snapshot) => render_job(spec, template, snapshot, metrics),
-        Input::DockerGen { context, options } => {
-            docker_gen::render(spec, options, template, context, metrics)
-        }
+        Input::DockerGen { context, options } => Ok(docker_gen::render(
+            spec, options, template, context, metrics,
+        )?),
     }
 }
 

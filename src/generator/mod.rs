@@ -3,6 +3,7 @@
 //! snapshot into the target); [`watch`] is the long-running loop and [`one_shot`] the single
 //! pass of `--one-shot`.
 
+pub mod docker_gen;
 mod edits;
 mod event_loop;
 mod job;
