@@ -1,7 +1,7 @@
 //! The generator: the daemon's state in, rendered targets out, notifications scheduled. This
 //! module holds what its two modes share (the run's errors, loading the template, rendering a
 //! snapshot into the target); [`watch`] is the long-running loop and [`one_shot`] the single
-//! pass of `--one-shot`.
+//! pass of `--one-shot`. [`docker_gen`] runs docker-gen mode's configs as jobs of that loop.
 
 pub mod docker_gen;
 mod edits;
