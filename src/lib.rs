@@ -19,9 +19,11 @@
 //! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
 //! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
 //! - [`endpoint`]: the HTTP serving loop of every endpoint, with its timeouts and caps.
-//! - [`generator`]: the loop that ties them together, and the one-shot pass.
 //! - [`dockergen`]: docker-gen mode, a drop-in for docker-gen 0.17 (its flags, config files,
-//!   template data and notifications) on pygen's watch and Go template dialect.
+//!   template data and notifications), its configs run as jobs of the generator's watch loop
+//!   in pygen's Go template dialect.
+//! - [`generator`]: the loop that ties them together (docker-gen's watch mode included), and
+//!   the one-shot pass.
 //! - [`offline`]: `pygen state` and `pygen render --state`: the same renders from a saved state.
 //! - [`shutdown`]: the one shutdown signal every task holds.
 //! - [`report`]: the one printer for an error and its causes.

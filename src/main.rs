@@ -145,20 +145,18 @@ fn docker_gen_main(program: &str, args: Vec<String>) -> ExitCode {
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{program}: {}", pygen::report::describe(&err));
-            ExitCode::from(err.fault().exit_status())
+        Err(Failure { fault, error }) => {
+            eprintln!("{program}: {}", pygen::report::describe(error.as_ref()));
+            ExitCode::from(fault.exit_status())
         }
     }
 }
 
 /// docker-gen mode's run: one pass, or the watch loop until SIGTERM/SIGINT.
-async fn run_docker_gen(
-    settings: pygen::dockergen::Settings,
-) -> Result<(), pygen::dockergen::Error> {
+async fn run_docker_gen(settings: pygen::dockergen::Settings) -> Result<(), Failure> {
     tracing::info!("Starting {}", pygen::dockergen::version_line());
     if !settings.is_long_running() {
-        return pygen::dockergen::one_shot(&settings).await;
+        return Ok(pygen::dockergen::one_shot(&settings).await?);
     }
     let metrics = Arc::new(Metrics::new());
     let controller = ShutdownController::new();
@@ -173,11 +171,12 @@ async fn run_docker_gen(
     .await;
     let hangup = match started {
         Ok(hangup) => hangup,
-        Err(failure) => return Err(fail(failure.error)),
+        Err(failure) => return Err(fail(failure.error).into()),
     };
-    let result = pygen::dockergen::watch(settings, metrics, controller.subscribe(), hangup).await;
+    let result =
+        generator::docker_gen::watch(settings, metrics, controller.subscribe(), hangup).await;
     finish(controller).await;
-    result
+    Ok(result?)
 }
 
 /// An error that ends the process, with who is at fault (which decides the exit status).

@@ -9,11 +9,8 @@
 //! missing folder, a state dump that cannot be read); status 1 when the world failed, so the
 //! same command may succeed later (the daemon unreachable or failing, a template URL not
 //! answering, a write failing, a port in use, an action that matched no container or failed in
-//! `--one-shot`). Every error type that can end the process says which it is here, and only
-//! here.
-
-use crate::docker::connect;
-use crate::{config, generator, metrics, output, swarm, template};
+//! `--one-shot`). Every error type that can end the process says which it is by implementing
+//! [`Blame`] beside its own definition, so this module depends on no other.
 
 /// Who must act for an error that ends the process; decides the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,96 +35,6 @@ impl Fault {
 pub trait Blame {
     /// Whether the user's input or the world is at fault.
     fn fault(&self) -> Fault;
-}
-
-impl Blame for crate::dockergen::Error {
-    /// docker-gen mode keeps its own split (`is_usage`): flags, config and template files are
-    /// the user's input; a template that fails to render exits 1 there, as docker-gen does.
-    fn fault(&self) -> Fault {
-        if self.is_usage() {
-            Fault::Input
-        } else {
-            Fault::World
-        }
-    }
-}
-
-impl Blame for config::Error {
-    fn fault(&self) -> Fault {
-        Fault::Input
-    }
-}
-
-impl Blame for template::Error {
-    fn fault(&self) -> Fault {
-        match self {
-            template::Error::Read { .. }
-            | template::Error::Syntax { .. }
-            | template::Error::Render { .. } => Fault::Input,
-            template::Error::Fetch { .. }
-            | template::Error::Status { .. }
-            | template::Error::Client { .. } => Fault::World,
-        }
-    }
-}
-
-impl Blame for output::Error {
-    fn fault(&self) -> Fault {
-        match self {
-            output::Error::MissingFolder { .. }
-            | output::Error::NotAFolder { .. }
-            | output::Error::IsAFolder { .. }
-            | output::Error::DanglingSymlink { .. } => Fault::Input,
-            _ => Fault::World,
-        }
-    }
-}
-
-impl Blame for connect::Error {
-    fn fault(&self) -> Fault {
-        match self {
-            connect::Error::UnsupportedScheme { .. }
-            | connect::Error::InvalidAddress { .. }
-            | connect::Error::NoCertPath { .. }
-            | connect::Error::CertFile { .. } => Fault::Input,
-            connect::Error::Client { .. }
-            | connect::Error::Unreachable { .. }
-            | connect::Error::Negotiate { .. } => Fault::World,
-        }
-    }
-}
-
-impl Blame for metrics::Error {
-    fn fault(&self) -> Fault {
-        Fault::World
-    }
-}
-
-impl Blame for swarm::Error {
-    fn fault(&self) -> Fault {
-        match self {
-            swarm::Error::Auth(_) | swarm::Error::Peer(_) => Fault::Input,
-            swarm::Error::Connect(err) => err.fault(),
-            swarm::Error::Metrics(err) => err.fault(),
-            swarm::Error::Bind { .. } => Fault::World,
-        }
-    }
-}
-
-impl Blame for generator::Error {
-    fn fault(&self) -> Fault {
-        use generator::Error;
-        match self {
-            Error::Template(err) => err.fault(),
-            Error::Output(err) => err.fault(),
-            Error::Connect(err) => err.fault(),
-            Error::Swarm(err) => err.fault(),
-            Error::Metrics(err) => err.fault(),
-            // The TLS files of the address (read before by `connect`, so rare).
-            Error::TargetFolder { .. } | Error::StateDump { .. } => Fault::Input,
-            Error::State(_) | Error::SwarmState(_) | Error::Actions { .. } => Fault::World,
-        }
-    }
 }
 
 /// One line for an error and its causes, for logs and the final message. A cause whose text
@@ -162,28 +69,6 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("listing containers: {0}")]
     struct Repeating(#[source] std::io::Error);
-
-    #[test]
-    fn the_user_s_input_exits_2_and_the_world_1() {
-        use std::path::PathBuf;
-        let input = generator::Error::Output(output::Error::IsAFolder {
-            path: PathBuf::from("/tmp"),
-        });
-        assert_eq!(input.fault().exit_status(), 2);
-        let missing = generator::Error::TargetFolder {
-            path: PathBuf::from("/x/y"),
-            folder: PathBuf::from("/x"),
-        };
-        assert_eq!(missing.fault(), Fault::Input);
-        let unmatched = generator::Error::Actions {
-            unmatched: 1,
-            failed: 0,
-        };
-        assert_eq!(unmatched.fault().exit_status(), 1);
-        let address = connect::plan(Some("ftp://x"), &connect::Env::default())
-            .expect_err("an unsupported scheme");
-        assert_eq!(address.fault(), Fault::Input);
-    }
 
     #[test]
     fn walks_the_chain() {

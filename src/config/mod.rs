@@ -17,6 +17,7 @@ use clap_complete::Shell;
 
 use crate::cli::{Cli, Command, HealthcheckArgs, RenderArgs, RunArgs, StateArgs, WorkerArgs};
 
+pub mod docker_gen;
 mod file;
 mod template;
 mod values;
@@ -113,6 +114,13 @@ pub enum Error {
         /// Each problem, an [`Error::File`] or [`Error::ReadFile`].
         problems: Vec<Error>,
     },
+}
+
+impl crate::report::Blame for Error {
+    /// Every configuration error is the user's input.
+    fn fault(&self) -> crate::report::Fault {
+        crate::report::Fault::Input
+    }
 }
 
 impl Error {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::docker_gen::DockerGenOptions;
 use super::{Intervals, SignalSpec};
 
 /// The template language of an entry.
@@ -86,7 +87,7 @@ pub struct TemplateSpec {
     /// A docker-gen config served as a job (`pygen docker-gen`): its template set, daemon-side
     /// container filters, events, `-wait`, `-interval` and notifications, which replace the
     /// entry's own; `None` for pygen's entries.
-    pub docker_gen: Option<Arc<crate::dockergen::jobs::DockerGenOptions>>,
+    pub docker_gen: Option<Arc<DockerGenOptions>>,
 }
 
 impl TemplateSpec {

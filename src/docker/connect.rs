@@ -129,6 +129,23 @@ pub enum Error {
     },
 }
 
+impl crate::report::Blame for Error {
+    /// An address, a scheme or TLS files that cannot work are the user's input; a daemon that
+    /// does not answer is the world.
+    fn fault(&self) -> crate::report::Fault {
+        use crate::report::Fault;
+        match self {
+            Error::UnsupportedScheme { .. }
+            | Error::InvalidAddress { .. }
+            | Error::NoCertPath { .. }
+            | Error::CertFile { .. } => Fault::Input,
+            Error::Client { .. } | Error::Unreachable { .. } | Error::Negotiate { .. } => {
+                Fault::World
+            }
+        }
+    }
+}
+
 /// The environment variables that choose the connection, read once so that [`plan`] stays pure.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {
@@ -627,6 +644,13 @@ mod tests {
         assert!(message.contains("\"ssh\""), "{message}");
         assert!(message.contains("ssh://user@host"), "{message}");
         assert!(error(Some("npipe:////./pipe/docker"), &env()).contains("unsupported scheme"));
+    }
+
+    #[test]
+    fn an_address_that_cannot_work_is_the_user_s_input() {
+        use crate::report::{Blame, Fault};
+        let address = plan(Some("ftp://x"), &Env::default()).expect_err("an unsupported scheme");
+        assert_eq!(address.fault(), Fault::Input);
     }
 
     #[test]

@@ -24,8 +24,8 @@ use std::time::SystemTime;
 use serde_json::Value as Json;
 
 use super::Error;
-use super::context;
 use crate::model::Container;
+use crate::template::go::context;
 use crate::template::go::data::{Docker, RuntimeContainer};
 use crate::template::go::{self, Parsed};
 

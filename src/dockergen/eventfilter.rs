@@ -11,9 +11,9 @@
 //! `local` or `swarm`. The feed carries container, network, service and node events only: a
 //! filter that can pass nothing else is warned about at startup.
 
+use super::settings::Error;
+use crate::config::docker_gen::Filters;
 use crate::docker::events::Event;
-
-use super::settings::{Error, Filters};
 
 /// The keys the daemon's `/events` filter accepts.
 pub const KEYS: [&str; 14] = [

@@ -1,10 +1,10 @@
-//! docker-gen configs as jobs of the generator's event loop ([`crate::generator::watch`]): one
-//! loop, one [`Watch`](crate::docker::watch::Watch) and one state cache for every config, so
+//! docker-gen configs as jobs of the generator's event loop (started by
+//! [`crate::generator::docker_gen`]): one loop, one [`Watch`](crate::docker::watch::Watch) and one state cache for every config, so
 //! docker-gen mode has what pygen's templates have (renders on the blocking pool, per-template
 //! metrics, template files watched for edits, the last good file kept).
 //!
 //! Each config becomes a [`TemplateSpec`] carrying its [`DockerGenOptions`]; the loop asks the
-//! job, not docker-gen, what to do: which events render it ([`DockerGenOptions::selects`]), its
+//! job, not docker-gen, what to do: which events render it ([`selects`]), its
 //! render debounce (`-wait`), its periodic render that always notifies (`-interval`), and its
 //! notification plan (docker-gen's [`notify`](mod@super::notify)). What the renders read besides
 //! the state cache (`.Docker`, the internal networks, each config's daemon-side container
@@ -16,52 +16,23 @@ use std::time::{Duration, Instant};
 
 use super::cache::DaemonData;
 use super::pass::{Pass, write_output};
-use super::settings::{Filters, Job, Settings, Wait};
+use super::settings::Settings;
 use super::{Error, eventfilter, notify};
-use crate::config::{Config, Dialect, EventFilter, Intervals, TemplateSpec, TlsSettings};
+use crate::config::docker_gen::{DockerGenOptions, Job};
+use crate::config::{Config, Dialect, EventFilter, TemplateSpec, TlsSettings};
 use crate::docker::events::Event;
 use crate::docker::raw::RawClient;
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
+use crate::output;
 use crate::report::describe;
 use crate::template::engine::Unit;
 use crate::template::{self, Template, go};
 
-/// What a docker-gen config adds to its template entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DockerGenOptions {
-    /// The config: template files, dest, filters, watch, wait, interval, notifications.
-    pub job: Job,
-    /// docker-gen's event filters (`event=start,stop,die,health_status` plus `-event-filter`).
-    pub events: Filters,
-    /// The `-notify` command's time limit.
-    pub notify_timeout: Duration,
-}
-
-impl DockerGenOptions {
-    /// Whether the config renders on events (`-watch`).
-    pub fn listens(&self) -> bool {
-        self.job.watch
-    }
-
-    /// Whether `event` asks for a render: the config watches and the event passes docker-gen's
-    /// event filters.
-    pub fn selects(&self, event: &Event) -> bool {
-        self.job.watch && eventfilter::matches(&self.events, event)
-    }
-
-    /// The render debounce (`-wait`): a quiet period restarted by every event, capped from the
-    /// first of a burst; `None` renders at each event.
-    pub fn wait(&self) -> Option<Intervals> {
-        self.job
-            .wait
-            .map(|Wait { min, max }| Intervals { min, max })
-    }
-
-    /// The period of renders that always notify (`-interval`).
-    pub fn interval(&self) -> Option<Duration> {
-        self.job.interval
-    }
+/// Whether `event` asks for a render of a config: the config watches and the event passes
+/// docker-gen's event filters.
+pub fn selects(options: &DockerGenOptions, event: &Event) -> bool {
+    options.job.watch && eventfilter::matches(&options.events, event)
 }
 
 /// docker-gen's line for an event that renders.
@@ -241,7 +212,7 @@ pub fn render(
     template: &Template,
     context: &go::Context,
     metrics: &Metrics,
-) -> Result<bool, crate::generator::Error> {
+) -> Result<bool, output::Error> {
     let started = Instant::now();
     let rendered = match go::render_context(template, context) {
         Some(result) => result.map_err(|e| e.to_string()),
@@ -255,14 +226,14 @@ pub fn render(
             return Ok(false);
         }
     };
-    Ok(write_output(
+    write_output(
         &options.job,
         &spec.name,
         &content,
         context.containers.len(),
         started,
         metrics,
-    )?)
+    )
 }
 
 /// A docker-gen job's notifications after a change (or an `-interval` tick).
@@ -273,6 +244,7 @@ pub async fn notify(raw: &RawClient, options: &DockerGenOptions, metrics: &Metri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Intervals;
 
     fn settings(args: &[&str]) -> Settings {
         let flags = super::super::flags::parse(args.iter().copied()).expect("valid flags");
@@ -344,10 +316,10 @@ mod tests {
             .docker_gen
             .clone()
             .expect("options");
-        assert!(options.selects(&event));
+        assert!(selects(&options, &event));
         let kill = test_event(Container, "kill", "abc", &[]);
         assert!(
-            !options.selects(&kill),
+            !selects(&options, &kill),
             "kill is not among docker-gen's events"
         );
         let idle = settings(&["-interval", "3", "t"]);
@@ -355,7 +327,7 @@ mod tests {
             .docker_gen
             .clone()
             .expect("options");
-        assert!(!options.listens() && !options.selects(&event));
+        assert!(!options.listens() && !selects(&options, &event));
     }
 
     #[tokio::test]

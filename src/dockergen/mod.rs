@@ -1,18 +1,20 @@
 //! docker-gen mode: `pygen docker-gen [options] template [dest]`, or the binary started under
 //! the name `docker-gen`, is a drop-in for docker-gen 0.17.2: its command line ([`flags`]), its
 //! TOML config files ([`tomlfile`]), its template data built from pygen's state cache
-//! ([`context`], rendered by [`crate::template::go`], the code path of the recorded fixtures),
-//! its notifications ([`notify`]) and its watch behaviour ([`watch`](mod@watch)), with pygen's atomic
-//! writes, reconnects with backoff, and template errors that never end the process.
+//! ([`crate::template::go::context`], rendered by [`crate::template::go`], the code path of the
+//! recorded fixtures), its notifications ([`notify`]) and its watch behaviour, with pygen's
+//! atomic writes, reconnects with backoff, and template errors that never end the process.
+//!
+//! This module sits below the generator: it turns docker-gen's input into configs, and its
+//! configs into jobs ([`jobs`]) that the generator's event loop runs; the watch mode itself is
+//! started by [`crate::generator::docker_gen`].
 //!
 //! Layout: `flags` (argv) → `settings` (validated jobs; `tomlfile` for `-config`, `eventfilter`
-//! for `-event-filter`) → `pass` (one render pass; the one-shot run) and `watch` (the watch
-//! mode: every config a job of the generator's event loop, through `jobs`) using `context`,
-//! `cache` (the daemon-side data kept between renders) and `notify`; `offline` is
-//! `pygen render --state --dialect go`.
+//! for `-event-filter`) → `pass` (one render pass; the one-shot run) and `jobs` (every config a
+//! job of the generator's event loop) using `cache` (the daemon-side data kept between renders)
+//! and `notify`; `offline` is `pygen render --state --dialect go`.
 
 pub mod cache;
-pub mod context;
 pub mod eventfilter;
 pub mod flags;
 pub mod jobs;
@@ -21,13 +23,11 @@ pub mod offline;
 pub mod pass;
 pub mod settings;
 pub mod tomlfile;
-pub mod watch;
 
 use std::path::{Path, PathBuf};
 
 pub use pass::one_shot;
 pub use settings::Settings;
-pub use watch::watch;
 
 /// The docker-gen version whose behaviour this mode follows.
 pub const DOCKER_GEN_VERSION: &str = "0.17.2";
@@ -88,25 +88,29 @@ pub enum Error {
     /// The dest could not be written.
     #[error("Unable to write {0}")]
     Write(String),
-    /// The watch (the generator's loop the configs run in) could not start.
-    #[error(transparent)]
-    Generator(#[from] crate::generator::Error),
 }
 
 impl Error {
     /// Whether the error is the user's input (exit status 2) rather than a runtime failure.
     pub fn is_usage(&self) -> bool {
-        match self {
-            Error::Generator(err) => {
-                crate::report::Blame::fault(err) == crate::report::Fault::Input
-            }
-            other => matches!(
-                other,
-                Error::Flags(_)
-                    | Error::Settings(_)
-                    | Error::StateDump { .. }
-                    | Error::TemplateFile { .. }
-            ),
+        matches!(
+            self,
+            Error::Flags(_)
+                | Error::Settings(_)
+                | Error::StateDump { .. }
+                | Error::TemplateFile { .. }
+        )
+    }
+}
+
+impl crate::report::Blame for Error {
+    /// docker-gen mode keeps its own split (`is_usage`): flags, config and template files are
+    /// the user's input; a template that fails to render exits 1 there, as docker-gen does.
+    fn fault(&self) -> crate::report::Fault {
+        if self.is_usage() {
+            crate::report::Fault::Input
+        } else {
+            crate::report::Fault::World
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::settings::{Filters, Notify};
+use crate::config::docker_gen::{Filters, Notify};
 use crate::docker::raw::RawClient;
 use crate::metrics::{ActionKind, Metrics, Outcome};
 use crate::report::describe;

@@ -6,10 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Error, context, pass};
+use super::{Error, pass};
 use crate::model::Snapshot;
 use crate::output::{self, WriteOutcome};
 use crate::report::describe;
+use crate::template::go::context;
 
 /// Renders `template` over the dump at `state` to `target` (stdout when `None`).
 pub fn render_state(state: &Path, template: &Path, target: Option<&Path>) -> Result<(), Error> {

@@ -14,8 +14,9 @@ use std::time::Instant;
 use serde_json::Value as Json;
 
 use super::cache::{DaemonData, Templates};
-use super::settings::{Filters, Job, Settings};
+use super::settings::Settings;
 use super::{Error, notify};
+use crate::config::docker_gen::{Filters, Job};
 use crate::docker::raw::RawClient;
 use crate::docker::state::StateCache;
 use crate::metrics::Metrics;
@@ -128,7 +129,7 @@ impl Pass {
             .filter_map(|id| self.containers.get(id))
             .cloned()
             .collect();
-        Ok(super::context::context(self.docker.clone(), containers))
+        Ok(go::context::context(self.docker.clone(), containers))
     }
 }
 

@@ -3,15 +3,12 @@
 //! `[[config]]` entries of TOML files ([`super::tomlfile`]). docker-gen's defaults and quirks
 //! are decided here, each one named in the README.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::flags::Flags;
-
-/// Docker filters: key to values (values of one key OR'd, keys AND'd, as the daemon does).
-pub type Filters = BTreeMap<String, Vec<String>>;
+use crate::config::docker_gen::{Filters, Job, Notify, Wait};
 
 /// A settings error: names the flag or the config entry and the value.
 #[derive(Debug, thiserror::Error)]
@@ -67,59 +64,6 @@ pub enum Error {
     /// TLS files that pygen cannot take as given.
     #[error("{0}")]
     Tls(String),
-}
-
-/// The `-wait` debounce: a render follows `min` after the last event of a burst, and at the
-/// latest `max` after its first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait {
-    /// The quiet period.
-    pub min: Duration,
-    /// The cap from the first event.
-    pub max: Duration,
-}
-
-/// How to notify after a change.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Notify {
-    /// `-notify`: run through `/bin/sh -c`.
-    pub command: Option<String>,
-    /// `-notify-output`: log the command's output lines.
-    pub output: bool,
-    /// Containers (name or ID) and the signal each gets; `-1` restarts.
-    pub containers: Vec<(String, i64)>,
-    /// `-notify-filter`: running containers matching these filters get `filter_signal`.
-    pub filter: Filters,
-    /// The signal for `filter` matches.
-    pub filter_signal: i64,
-}
-
-impl Notify {
-    /// Whether nothing is to be notified.
-    pub fn is_empty(&self) -> bool {
-        self.command.is_none() && self.containers.is_empty() && self.filter.is_empty()
-    }
-}
-
-/// One template to render (a CLI run or one `[[config]]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    /// The template files: the first is executed, the others define templates it may call.
-    pub templates: Vec<PathBuf>,
-    /// The file to write; `None` for stdout.
-    pub dest: Option<PathBuf>,
-    /// Re-render on events.
-    pub watch: bool,
-    /// The debounce; `None` renders at each event.
-    pub wait: Option<Wait>,
-    /// What to do after a change.
-    pub notify: Notify,
-    /// Which containers the template sees (daemon-side list filters).
-    pub filters: Filters,
-    /// Re-render and notify every so often, changed or not.
-    pub interval: Option<Duration>,
-    /// Keep whitespace-only lines.
-    pub keep_blank_lines: bool,
 }
 
 /// The whole run.

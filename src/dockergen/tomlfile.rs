@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use toml::{Table, Value};
 
-use super::settings::{Error, Filters, Job, Notify, parse_wait};
+use super::settings::{Error, parse_wait};
+use crate::config::docker_gen::{Filters, Job, Notify};
 
 /// Reads every file in docker-gen's load order (sorted, duplicates dropped) and appends their
 /// entries. docker-gen overlays later files onto earlier ones index by index; pygen keeps

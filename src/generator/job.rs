@@ -10,9 +10,10 @@ use std::time::Instant;
 use std::time::Duration;
 
 use crate::actions::Plan;
+use crate::config::docker_gen::DockerGenOptions;
 use crate::config::{EventFilter, Intervals, PerItem, TemplateSpec};
 use crate::docker::events::{self, Event, EventType};
-use crate::dockergen::jobs::{self as docker_gen, DockerGenOptions};
+use crate::dockergen::jobs as docker_gen;
 use crate::metrics::Metrics;
 use crate::model::Snapshot;
 use crate::output::{self, WriteOptions, WriteOutcome};
@@ -203,7 +204,7 @@ impl Job {
     /// whose action `events` (`--events`) holds, for a docker-gen config its event filters.
     pub fn selects(&self, event: &Event, events: &EventFilter) -> bool {
         match &self.spec.docker_gen {
-            Some(options) => options.selects(event),
+            Some(options) => docker_gen::selects(options, event),
             None => {
                 event.typ == Some(EventType::Container)
                     && events.matches(event.action.as_deref().unwrap_or_default())
@@ -235,9 +236,9 @@ pub(crate) fn render_input(
 ) -> Result<bool, Error> {
     match input {
         Input::Snapshot(snapshot) => render_job(spec, template, snapshot, metrics),
-        Input::DockerGen { context, options } => {
-            docker_gen::render(spec, options, template, context, metrics)
-        }
+        Input::DockerGen { context, options } => Ok(docker_gen::render(
+            spec, options, template, context, metrics,
+        )?),
     }
 }
 

@@ -1,8 +1,9 @@
 //! The generator: the daemon's state in, rendered targets out, notifications scheduled. This
 //! module holds what its two modes share (the run's errors, loading the template, rendering a
 //! snapshot into the target); [`watch`] is the long-running loop and [`one_shot`] the single
-//! pass of `--one-shot`.
+//! pass of `--one-shot`. [`docker_gen`] runs docker-gen mode's configs as jobs of that loop.
 
+pub mod docker_gen;
 mod edits;
 mod event_loop;
 mod job;
@@ -14,6 +15,7 @@ use crate::config::{Config, Dialect, TemplateSpec};
 use crate::docker;
 use crate::docker::swarm::Wants;
 use crate::output;
+use crate::report::{Blame, Fault};
 use crate::template::{self, LoadOptions, Source, Template};
 
 pub use event_loop::watch;
@@ -24,7 +26,7 @@ pub use once::one_shot;
 ///
 /// In watch mode only startup errors end the run; everything after startup is logged, counted
 /// and retried. In one-shot mode every error ends the run. Which exit status each gives is
-/// decided in [`crate::report`].
+/// decided by its [`Blame`] below.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The template could not be loaded (missing file, syntax error, unreachable URL).
@@ -88,6 +90,42 @@ pub enum StateDumpError {
     Model(#[from] crate::model::Error),
 }
 
+impl Blame for Error {
+    fn fault(&self) -> Fault {
+        match self {
+            Error::Template(err) => err.fault(),
+            Error::Output(err) => err.fault(),
+            Error::Connect(err) => err.fault(),
+            Error::Swarm(err) => err.fault(),
+            Error::Metrics(err) => err.fault(),
+            // The TLS files of the address (read before by `connect`, so rare).
+            Error::TargetFolder { .. } | Error::StateDump { .. } => Fault::Input,
+            Error::State(_) | Error::SwarmState(_) | Error::Actions { .. } => Fault::World,
+        }
+    }
+}
+
+// The faults of the Swarm roles' and the metrics endpoint's errors, which reach the process
+// through this run (and the worker's), are said here beside the run's own.
+
+impl Blame for crate::swarm::Error {
+    fn fault(&self) -> Fault {
+        use crate::swarm::Error;
+        match self {
+            Error::Auth(_) | Error::Peer(_) => Fault::Input,
+            Error::Connect(err) => err.fault(),
+            Error::Metrics(err) => err.fault(),
+            Error::Bind { .. } => Fault::World,
+        }
+    }
+}
+
+impl Blame for crate::metrics::Error {
+    fn fault(&self) -> Fault {
+        Fault::World
+    }
+}
+
 /// Loads the template of `spec`, in its dialect.
 pub(crate) async fn load_template(
     config: &Config,
@@ -146,4 +184,27 @@ pub(crate) fn swarm_wants<'a>(templates: impl IntoIterator<Item = &'a Template>)
         wants.nodes |= template.uses_variable("nodes");
     }
     wants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_s_input_exits_2_and_the_world_1() {
+        let input = Error::Output(output::Error::IsAFolder {
+            path: PathBuf::from("/tmp"),
+        });
+        assert_eq!(input.fault().exit_status(), 2);
+        let missing = Error::TargetFolder {
+            path: PathBuf::from("/x/y"),
+            folder: PathBuf::from("/x"),
+        };
+        assert_eq!(missing.fault(), Fault::Input);
+        let unmatched = Error::Actions {
+            unmatched: 1,
+            failed: 0,
+        };
+        assert_eq!(unmatched.fault().exit_status(), 1);
+    }
 }

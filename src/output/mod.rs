@@ -146,6 +146,21 @@ pub enum Error {
     },
 }
 
+impl crate::report::Blame for Error {
+    /// A target that is a folder or lies in a missing one is the user's input; a write that
+    /// fails is the world.
+    fn fault(&self) -> crate::report::Fault {
+        use crate::report::Fault;
+        match self {
+            Error::MissingFolder { .. }
+            | Error::NotAFolder { .. }
+            | Error::IsAFolder { .. }
+            | Error::DanglingSymlink { .. } => Fault::Input,
+            _ => Fault::World,
+        }
+    }
+}
+
 /// What [`write_if_changed`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {

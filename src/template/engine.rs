@@ -91,6 +91,18 @@ pub enum Error {
     },
 }
 
+impl crate::report::Blame for Error {
+    /// A template that cannot be read, compiled or rendered is the user's input; a URL that
+    /// does not answer is the world.
+    fn fault(&self) -> crate::report::Fault {
+        use crate::report::Fault;
+        match self {
+            Error::Read { .. } | Error::Syntax { .. } | Error::Render { .. } => Fault::Input,
+            Error::Fetch { .. } | Error::Status { .. } | Error::Client { .. } => Fault::World,
+        }
+    }
+}
+
 /// `name:line:column`, leaving out what is unknown.
 fn location(name: &str, line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::TemplateSpec;
+use crate::config::docker_gen::DockerGenOptions;
 use crate::docker::watch::Synced;
-use crate::dockergen::jobs::DockerGenOptions;
 use crate::model::{Service, Snapshot, Swarm};
 use crate::report::describe;
 use crate::template::Template;

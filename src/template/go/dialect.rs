@@ -14,8 +14,7 @@
 use std::any::Any;
 use std::path::{Path, PathBuf};
 
-use super::{Context, Parsed};
-use crate::dockergen::context;
+use super::{Context, Parsed, context};
 use crate::model::Snapshot;
 use crate::template::Template;
 use crate::template::engine::{Compiled, Dialect, Error, Unit};

@@ -8,10 +8,12 @@
 //! lists (docker-gen's order is Go's random map order), and `exists`, `include` and `dir` read
 //! below a root folder given by the caller.
 //!
-//! Layout: `data` (the records), `reflect` (field paths), then the function families `groupby`,
+//! Layout: `data` (the records), `context` (the records built from the daemon's JSON or a
+//! snapshot), `reflect` (field paths), then the function families `groupby`,
 //! `wheres`, `sort`, `strings`, `collections`, `files`, `yaml` (with `yaml_emit`, `toYaml`'s
 //! writer, and `yaml_style`, how it writes a string).
 
+pub mod context;
 pub mod data;
 mod dialect;
 

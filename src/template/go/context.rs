@@ -1,15 +1,17 @@
-//! docker-gen's template data from the live daemon: each cached container's inspect body turned
-//! into a [`RuntimeContainer`] as docker-gen 0.17 builds it, `.Docker` from `/version` and
-//! `/info`, and the networks' `Internal` flag from `/networks`. The result is the same
-//! [`Context`] the recorded fixtures are read into, so live renders and the fixtures share one
-//! code path from there on.
+//! docker-gen's template data built from the daemon's answers, kept beside the records it fills
+//! ([`super::data`]) so the Go dialect's snapshot renders and docker-gen mode's live renders
+//! ([`crate::dockergen`]) build it one way: each container's inspect body turned into a
+//! [`RuntimeContainer`] as docker-gen 0.17 builds it, `.Docker` from `/version` and `/info`, and
+//! the networks' `Internal` flag from `/networks`. The result is the same [`Context`] the
+//! recorded fixtures are read into, so live renders and the fixtures share one code path from
+//! there on.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::template::go::data::{
+use super::data::{
     Address, Context, Device, Docker, DockerImage, Health, Mount, Network, RuntimeContainer, State,
     SwarmNode, Volume, parse_rfc3339, split_env,
 };

@@ -1,14 +1,17 @@
-//! docker-gen's watch mode: every config runs as a job of the generator's event loop
-//! ([`crate::generator::watch`], see [`super::jobs`]), so one event feed and one state cache
-//! serve them all (one inspect per changed container however many configs). What stays here
-//! is docker-gen's SIGHUP: logged and passed on (every config renders again) when some config
+//! docker-gen's watch mode (`pygen docker-gen -watch` or `-interval`), started here because it
+//! is the generator's event loop ([`super::watch`]) running docker-gen's configs as its jobs
+//! ([`crate::dockergen::jobs`]): one event feed and one state cache serve them all (one inspect
+//! per changed container however many configs). docker-gen mode itself stays below the
+//! generator, holding the flags, settings and configs this loop runs. What is added here is
+//! docker-gen's SIGHUP: logged and passed on (every config renders again) when some config
 //! watches, ignored otherwise.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{Error, Settings, jobs};
+use super::Error;
+use crate::dockergen::{Settings, jobs};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 
@@ -33,7 +36,5 @@ pub async fn watch(
             }
         }
     });
-    crate::generator::watch(jobs::config(&settings), metrics, shutdown, reloads)
-        .await
-        .map_err(Error::from)
+    super::watch(jobs::config(&settings), metrics, shutdown, reloads).await
 }
