@@ -105,27 +105,6 @@ impl Blame for Error {
     }
 }
 
-// The faults of the Swarm roles' and the metrics endpoint's errors, which reach the process
-// through this run (and the worker's), are said here beside the run's own.
-
-impl Blame for crate::swarm::Error {
-    fn fault(&self) -> Fault {
-        use crate::swarm::Error;
-        match self {
-            Error::Auth(_) | Error::Peer(_) => Fault::Input,
-            Error::Connect(err) => err.fault(),
-            Error::Metrics(err) => err.fault(),
-            Error::Bind { .. } => Fault::World,
-        }
-    }
-}
-
-impl Blame for crate::metrics::Error {
-    fn fault(&self) -> Fault {
-        Fault::World
-    }
-}
-
 /// Loads the template of `spec`, in its dialect.
 pub(crate) async fn load_template(
     config: &Config,

@@ -109,6 +109,12 @@ pub enum Error {
     },
 }
 
+impl crate::report::Blame for Error {
+    fn fault(&self) -> crate::report::Fault {
+        crate::report::Fault::World
+    }
+}
+
 /// How many distinct values a `target`, `client` or `signal` label keeps per metric family.
 pub const MAX_TARGETS: usize = 64;
 

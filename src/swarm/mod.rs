@@ -106,6 +106,18 @@ pub enum Error {
     Metrics(#[from] crate::metrics::Error),
 }
 
+impl crate::report::Blame for Error {
+    fn fault(&self) -> crate::report::Fault {
+        use crate::report::Fault;
+        match self {
+            Error::Auth(_) | Error::Peer(_) => Fault::Input,
+            Error::Connect(err) => err.fault(),
+            Error::Metrics(err) => err.fault(),
+            Error::Bind { .. } => Fault::World,
+        }
+    }
+}
+
 /// The manager's workers: where container restarts and signals go.
 #[derive(Debug)]
 pub struct Workers {
