@@ -463,7 +463,10 @@ mod tests {
         assert_eq!(c.health(), "healthy");
         assert_eq!(&*c.hostname, "samplehost");
         assert_eq!(&*c.started_at, "2026-11-25T09:20:29.359720997Z");
-        assert!(!c.stopped_before(), "a first run: FinishedAt is Docker's zero time");
+        assert!(
+            !c.stopped_before(),
+            "a first run: FinishedAt is Docker's zero time"
+        );
         let restarted = SAMPLE.replace("0001-01-01T00:00:00Z", "2026-11-25T09:20:28.5Z");
         let restarted = Container::from_inspect_json(&restarted).expect("still parses");
         assert!(restarted.stopped_before());
