@@ -3,11 +3,10 @@
 //!
 //! # Layout
 //!
-//! Modules in data-flow order:
+//! Modules in data-flow order, from the command line to the written file:
 //!
 //! - [`cli`]: the command line, every docker-pygen flag with its name and default.
 //! - [`config`]: the validated configuration built from the command line or a config file.
-//! - [`check`]: `pygen check`, a config file and its templates checked without the daemon.
 //! - [`docker`]: the connection to the daemon, the state cache kept current from events.
 //! - [`ownid`]: detection of the container pygen itself runs in.
 //! - [`model`]: typed, engine-free data built from the daemon's JSON; matching and ordering.
@@ -17,16 +16,26 @@
 //! - [`timer`]: the min/max batching of notifications.
 //! - [`actions`]: restart and signal actions and their target matching.
 //! - [`swarm`]: the Swarm manager and worker endpoints, their wire protocol and authentication.
-//! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
-//! - [`endpoint`]: the HTTP serving loop of every endpoint, with its timeouts and caps.
 //! - [`dockergen`]: docker-gen mode, a drop-in for docker-gen 0.17 (its flags, config files,
 //!   template data and notifications), its configs run as jobs of the generator's watch loop
 //!   in pygen's Go template dialect.
 //! - [`generator`]: the loop that ties them together (docker-gen's watch mode included), and
 //!   the one-shot pass.
+//!
+//! Beside the loop, the other ways in:
+//!
+//! - [`check`]: `pygen check`, a config file and its templates checked without the daemon.
 //! - [`offline`]: `pygen state` and `pygen render --state`: the same renders from a saved state.
+//!
+//! Shared by the rooms above:
+//!
+//! - [`metrics`]: every Prometheus metric and the `/metrics` endpoint.
+//! - [`endpoint`]: the HTTP serving loop of every endpoint, with its timeouts and caps.
 //! - [`shutdown`]: the one shutdown signal every task holds.
-//! - [`report`]: the one printer for an error and its causes.
+//! - [`report`]: the one printer for an error and its causes, and whose fault an error is.
+//! - [`tls`]: the one choice of TLS crypto provider.
+//!
+//! No module depends on itself through others (`tests/layout.rs` checks it).
 #![deny(missing_docs)]
 
 pub mod actions;

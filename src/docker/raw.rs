@@ -7,7 +7,7 @@
 //! settings`), both need the JSON as it is. It reaches the endpoint [`super::connect::plan`]
 //! chose and speaks the API version [`RawClient::negotiate`] agreed with the daemon.
 //!
-//! How the requests travel is [`transport`]'s part: one pooled hyper-util client per daemon,
+//! How the requests travel is `raw/transport.rs`'s part: one pooled hyper-util client per daemon,
 //! over a unix socket, plain HTTP or TLS with the docker CLI's certificate files, set up once.
 //! Clones share the pool.
 

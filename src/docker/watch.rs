@@ -11,7 +11,7 @@
 //! inspect of a container it is still starting only once the start is done, which can take
 //! seconds, and meanwhile the events keep flowing and the other containers' answers land. An
 //! event that arrives for a container whose inspect is in flight asks for one more inspect after
-//! it, unless the answer already shows what the event says (a start: see [`inspects`]); a
+//! it, unless the answer already shows what the event says (a start: see `watch/inspects.rs`); a
 //! `destroy` drops the answer of any inspect in flight, so a removed container never comes back.
 
 use std::sync::Arc;
