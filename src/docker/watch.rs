@@ -242,14 +242,8 @@ impl Watch {
         }
         self.inspects.current.remove(&landed.id);
         self.metrics.api_containers(landed.duration, true);
-        // Status "running" only: a "restarting" container shows `Running` too, before its start.
-        // A first run only: a restart's `start` is followed by its `restart` event, which
-        // asks for an inspect of its own, and an answer between the two would be rendered as
-        // a state of the container half-way through pygen's own restart.
-        let shows_first_run = matches!(
-            &landed.result,
-            Ok(Some(c)) if c.status() == "running" && !c.stopped_before()
-        );
+        let answer = landed.result.as_ref().ok().and_then(Option::as_ref);
+        let owes_another = self.inspects.owes_another(&landed.id, answer);
         let ok = match landed.result {
             Ok(found) => {
                 tracing::debug!(
@@ -267,7 +261,7 @@ impl Watch {
                 false
             }
         };
-        if self.inspects.owes_another(&landed.id, shows_first_run) {
+        if owes_another {
             if let Some(source) = &self.source {
                 self.inspects.spawn(source, landed.id);
                 return None;

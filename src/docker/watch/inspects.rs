@@ -145,12 +145,15 @@ impl Inspects {
         });
     }
 
-    /// Whether another inspect of `id` must follow the one that just landed, whose answer shows
-    /// the container running its first run or not; clears what was owed.
-    pub(super) fn owes_another(&mut self, id: &str, shows_first_run: bool) -> bool {
+    /// Whether another inspect of `id` must follow the one that just landed with `answer`
+    /// (`None`: the container is gone, or the inspect failed); clears what was owed.
+    pub(super) fn owes_another(&mut self, id: &str, answer: Option<&Container>) -> bool {
+        // Status "running" only: a "restarting" container shows `Running` too, before its
+        // start. A first run only (see the module's doc).
+        let first_run = answer.is_some_and(|c| c.status() == "running" && !c.stopped_before());
         match self.owed.remove(id) {
             None => false,
-            Some(Owed::Started) if shows_first_run => {
+            Some(Owed::Started) if first_run => {
                 tracing::debug!(
                     container = %id,
                     "the answer holds the start that came during the inspect: no second inspect"
