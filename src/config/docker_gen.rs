@@ -14,16 +14,6 @@ use super::Intervals;
 /// Docker filters: key to values (values of one key OR'd, keys AND'd, as the daemon does).
 pub type Filters = BTreeMap<String, Vec<String>>;
 
-/// The `-wait` debounce: a render follows `min` after the last event of a burst, and at the
-/// latest `max` after its first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait {
-    /// The quiet period.
-    pub min: Duration,
-    /// The cap from the first event.
-    pub max: Duration,
-}
-
 /// How to notify after a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Notify {
@@ -55,8 +45,9 @@ pub struct Job {
     pub dest: Option<PathBuf>,
     /// Re-render on events.
     pub watch: bool,
-    /// The debounce; `None` renders at each event.
-    pub wait: Option<Wait>,
+    /// The `-wait` debounce: a render follows `min` after the last event of a burst, and at
+    /// the latest `max` after its first; `None` renders at each event.
+    pub wait: Option<Intervals>,
     /// What to do after a change.
     pub notify: Notify,
     /// Which containers the template sees (daemon-side list filters).
@@ -87,9 +78,7 @@ impl DockerGenOptions {
     /// The render debounce (`-wait`): a quiet period restarted by every event, capped from the
     /// first of a burst; `None` renders at each event.
     pub fn wait(&self) -> Option<Intervals> {
-        self.job
-            .wait
-            .map(|Wait { min, max }| Intervals { min, max })
+        self.job.wait
     }
 
     /// The period of renders that always notify (`-interval`).

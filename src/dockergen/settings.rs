@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::flags::Flags;
-use crate::config::docker_gen::{Filters, Job, Notify, Wait};
+use crate::config::Intervals;
+use crate::config::docker_gen::{Filters, Job, Notify};
 
 /// A settings error: names the flag or the config entry and the value.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +130,7 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
 }
 
 /// docker-gen's `ParseWait`: `min[:max]`, max defaults to 4×min; empty or `min` 0 is no wait.
-pub fn parse_wait(what: &str, value: &str) -> Result<Option<Wait>, Error> {
+pub fn parse_wait(what: &str, value: &str) -> Result<Option<Intervals>, Error> {
     let err = |reason: &str| Error::Wait {
         what: what.to_owned(),
         value: value.to_owned(),
@@ -155,7 +156,7 @@ pub fn parse_wait(what: &str, value: &str) -> Result<Option<Wait>, Error> {
     Ok(if min.is_zero() {
         None
     } else {
-        Some(Wait { min, max })
+        Some(Intervals { min, max })
     })
 }
 
