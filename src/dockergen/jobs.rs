@@ -1,7 +1,8 @@
 //! docker-gen configs as jobs of the generator's event loop (started by
-//! [`crate::generator::docker_gen`]): one loop, one [`Watch`](crate::docker::watch::Watch) and one state cache for every config, so
-//! docker-gen mode has what pygen's templates have (renders on the blocking pool, per-template
-//! metrics, template files watched for edits, the last good file kept).
+//! [`crate::generator::docker_gen`]): one loop, one [`Watch`](crate::docker::watch::Watch) and
+//! one state cache for every config, so docker-gen mode has what pygen's templates have
+//! (renders on the blocking pool, per-template metrics, template files watched for edits, the
+//! last good file kept).
 //!
 //! Each config becomes a [`TemplateSpec`] carrying its [`DockerGenOptions`]; the loop asks the
 //! job, not docker-gen, what to do: which events render it ([`selects`]), its

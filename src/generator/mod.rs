@@ -98,7 +98,7 @@ impl Blame for Error {
             Error::Connect(err) => err.fault(),
             Error::Swarm(err) => err.fault(),
             Error::Metrics(err) => err.fault(),
-            // The TLS files of the address (read before by `connect`, so rare).
+            // A target in a missing folder, a state dump that cannot be read.
             Error::TargetFolder { .. } | Error::StateDump { .. } => Fault::Input,
             Error::State(_) | Error::SwarmState(_) | Error::Actions { .. } => Fault::World,
         }
