@@ -104,51 +104,48 @@ fn heads(after: &str) -> Vec<String> {
 /// `#[cfg(test)] mod tests` are not the module's dependencies. A `use` group spanning lines is
 /// read whole from its first line.
 fn crate_paths(text: &str, depth: usize) -> Vec<(String, usize)> {
-    let mut found = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
+    // Each line with where it starts: a group may go on over the next lines.
+    let mut offset = 0;
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let start = offset;
+            offset += line.len();
+            (start, line.trim_end())
+        })
+        .collect();
     let to_root = "super::".repeat(depth);
-    for (number, line) in lines.iter().enumerate() {
+    let mut found = Vec::new();
+    for (number, &(start, line)) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
         if trimmed.starts_with("#[cfg(test)]")
             && lines
                 .get(number + 1)
-                .is_some_and(|next| next.trim_start().starts_with("mod tests"))
+                .is_some_and(|(_, next)| next.trim_start().starts_with("mod tests"))
         {
             break;
         }
         if trimmed.starts_with("//") {
             continue;
         }
-        // The rest of the file from this line: a group may go on over the next lines.
-        let offset = line.as_ptr() as usize - text.as_ptr() as usize;
-        let rest_of_file = &text[offset..];
-        let mut at = 0;
-        while at < line.len() {
-            let here = &line[at..];
-            let root = if here.starts_with("crate::") {
-                Some("crate::".len())
-            } else if depth > 0 && here.starts_with(&to_root) {
-                Some(to_root.len())
-            } else {
-                None
-            };
+        let supers = (depth > 0)
+            .then(|| line.match_indices(to_root.as_str()))
+            .into_iter()
+            .flatten();
+        for (at, root) in line.match_indices("crate::").chain(supers) {
+            // Part of a longer path or name: `$crate::`, `super::super::` seen one level deep.
             let preceded = line[..at]
                 .chars()
                 .last()
                 .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == ':');
-            match root {
-                Some(len) if !preceded => {
-                    let after = &rest_of_file[at + len..];
-                    for name in heads(after) {
-                        // `super::super::x` seen from one level too deep is not a top-level
-                        // name: only plain identifiers count, and `self`/`super` never do.
-                        if !name.is_empty() && name != "super" && name != "self" {
-                            found.push((name, number + 1));
-                        }
-                    }
-                    at += len;
+            if preceded {
+                continue;
+            }
+            for name in heads(&text[start + at + root.len()..]) {
+                // `self` and `super` are never a top-level module's name.
+                if !name.is_empty() && name != "super" && name != "self" {
+                    found.push((name, number + 1));
                 }
-                _ => at += here.chars().next().map_or(1, char::len_utf8),
             }
         }
     }
