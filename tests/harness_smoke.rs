@@ -64,62 +64,11 @@ fn a_missing_socket_is_reported_with_its_address() {
     );
 }
 
-/// Runs `openssl` with the whitespace-separated `args` in `dir`; panics with its stderr on
-/// failure.
-fn openssl(dir: &std::path::Path, args: &str) {
-    let out = std::process::Command::new("openssl")
-        .args(args.split_whitespace())
-        .current_dir(dir)
-        .output()
-        .expect("run openssl (apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Makes a certificate authority in `dir`: `ca.pem` and `ca-key.pem`.
-fn make_ca(dir: &std::path::Path) {
-    openssl(
-        dir,
-        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-         -keyout ca-key.pem -out ca.pem -days 1 -subj /CN=pygen-test-ca",
-    );
-}
-
-/// Makes `NAME.pem` and `NAME-key.pem` in `dir`, signed by its CA, with one X.509 extension.
-fn make_cert(dir: &std::path::Path, name: &str, extension: &str) {
-    std::fs::write(dir.join(format!("{name}.ext")), format!("{extension}\n"))
-        .expect("write the extension file");
-    openssl(
-        dir,
-        &format!(
-            "req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-             -keyout {name}-key.pem -out {name}.csr -subj /CN={name}"
-        ),
-    );
-    openssl(
-        dir,
-        &format!(
-            "x509 -req -in {name}.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
-             -out {name}.pem -days 1 -extfile {name}.ext"
-        ),
-    );
-}
-
 #[tokio::test]
 async fn tls_with_client_certificates_from_the_cert_path() {
     // The server side is `openssl s_server`, which demands a client certificate signed by the
     // CA and answers any request with a status page: enough to prove the handshake.
-    let server_dir = tempfile::tempdir().expect("temporary folder");
-    make_ca(server_dir.path());
-    make_cert(
-        server_dir.path(),
-        "server",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    );
-    make_cert(server_dir.path(), "client", "extendedKeyUsage=clientAuth");
+    let server_dir = common::tls::certificates();
     // The client's folder, laid out like ~/.docker.
     let cert_path = tempfile::tempdir().expect("temporary folder");
     for (from, to) in [
@@ -162,7 +111,7 @@ async fn tls_with_client_certificates_from_the_cert_path() {
 
     // A client that trusts another CA refuses the server.
     let other_ca = tempfile::tempdir().expect("temporary folder");
-    make_ca(other_ca.path());
+    common::tls::make_ca(other_ca.path(), "ca");
     std::fs::copy(
         other_ca.path().join("ca.pem"),
         cert_path.path().join("ca.pem"),

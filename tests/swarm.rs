@@ -1612,50 +1612,6 @@ fn the_readme_stack_signals_a_service_task_on_change() {
 // The raw client over TLS
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `openssl` with the whitespace-separated `args` in `dir`.
-fn openssl(dir: &Path, args: &str) {
-    let out = std::process::Command::new("openssl")
-        .args(args.split_whitespace())
-        .current_dir(dir)
-        .output()
-        .expect("run openssl (apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A new folder with a CA (`ca.pem`), a server certificate for 127.0.0.1 (`server.pem`,
-/// `server-key.pem`) and a client certificate (`client.pem`, `client-key.pem`) it signed.
-fn tls_certificates() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let d = dir.path();
-    openssl(
-        d,
-        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca-key.pem -out ca.pem -days 1 -subj /CN=test-ca",
-    );
-    for (name, ext) in [
-        ("server", "subjectAltName=IP:127.0.0.1"),
-        ("client", "extendedKeyUsage=clientAuth"),
-    ] {
-        std::fs::write(d.join(format!("{name}.ext")), format!("{ext}\n")).expect("write");
-        openssl(
-            d,
-            &format!(
-                "req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout {name}-key.pem -out {name}.csr -subj /CN={name}"
-            ),
-        );
-        openssl(
-            d,
-            &format!(
-                "x509 -req -in {name}.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out {name}.pem -days 1 -extfile {name}.ext"
-            ),
-        );
-    }
-    dir
-}
-
 /// The daemon at 127.0.0.1:`port` over TLS, with the files `ca`, `cert` and `key` of `dir`.
 fn tls_endpoint(
     dir: &Path,
@@ -1682,7 +1638,7 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
     // the client certificate and trust only the given CA. `openssl s_server -www` demands the
     // certificate and answers any GET with a status page.
     use pygen::docker::raw::{ApiVersion, RawClient};
-    let dir = tls_certificates();
+    let dir = common::tls::certificates();
     let d = dir.path();
     let port = free_port();
     let server = PygenProcess::spawn_program(
@@ -1706,10 +1662,7 @@ async fn the_raw_client_speaks_tls_with_the_docker_cli_certificates() {
     assert!(page.contains("s_server"), "{page}");
 
     // A CA that did not sign the server's certificate: refused.
-    openssl(
-        d,
-        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other-key.pem -out other.pem -days 1 -subj /CN=other",
-    );
+    common::tls::make_ca(d, "other");
     let raw = RawClient::new(&endpoint("other.pem"), version).expect("a TLS client");
     assert!(
         raw.get("/info").await.is_err(),
@@ -1722,7 +1675,7 @@ fn a_tls_file_the_raw_client_cannot_use_is_named() {
     // A wrong certificate file should say which file is wrong when pygen starts, not fail
     // every request with a handshake error.
     use pygen::docker::raw::{ApiVersion, Error, RawClient};
-    let dir = tls_certificates();
+    let dir = common::tls::certificates();
     let d = dir.path();
     std::fs::write(
         d.join("garbled-key.pem"),
@@ -1781,7 +1734,7 @@ async fn the_event_stream_flows_over_tls() {
     // sends it. `openssl s_server` without `-www` sends what its stdin gets, the daemon's
     // chunked answer written by hand here, once the request has arrived.
     use pygen::docker::raw::{ApiVersion, RawClient};
-    let dir = tls_certificates();
+    let dir = common::tls::certificates();
     let d = dir.path();
     let port = free_port();
     let out = d.join("s_server.out");

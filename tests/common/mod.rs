@@ -15,6 +15,7 @@
 //! - Swarm: the [`swarm`] submodule (a single-node Swarm left as found, service guards, pygen's
 //!   own test image); the [`multinode`] submodule (a Swarm of several Docker daemons run as
 //!   containers of the host's daemon).
+//! - TLS: the [`tls`] submodule (a CA, server and client certificates made by `openssl`).
 //!
 //! The `docker` command line is used through [`std::process::Command`]: what a test does is then
 //! what a person would type. Each test file uses a part of this module only, hence the
@@ -39,6 +40,7 @@ use tempfile::TempDir;
 
 pub mod multinode;
 pub mod swarm;
+pub mod tls;
 pub mod watcher;
 
 /// The image tests run unless they ask for another; built by `scripts/build-test-images.sh`.
